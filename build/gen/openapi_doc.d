@@ -1,0 +1,1 @@
+build/gen/openapi_doc.o: build/gen/openapi_doc.c

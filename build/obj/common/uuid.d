@@ -1,0 +1,2 @@
+build/obj/common/uuid.o: common/uuid.c common/uuid.h
+common/uuid.h:

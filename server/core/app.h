@@ -1,0 +1,30 @@
+/* app.h: the daemon's shared context, built by main and handed to every
+ * handler. Fields are set before the front-ends start and read-only
+ * afterwards (the objects they point to are thread safe).
+ */
+#ifndef XENITH_SERVER_CORE_APP_H
+#define XENITH_SERVER_CORE_APP_H
+
+#include <limits.h>
+#include <signal.h>
+
+#include "server/core/config.h"
+
+struct db;
+struct hv;
+struct tasks;
+struct events;
+
+struct app {
+    struct config cfg;
+    struct db *db;
+    struct hv *hv;
+    struct tasks *tasks;
+    struct events *events;
+    char web_root[PATH_MAX]; /* static UI files */
+    volatile sig_atomic_t stopping;
+};
+
+#define XENITH_VERSION "0.1.0"
+
+#endif

@@ -1,0 +1,17 @@
+/* audit.h: the append-only, hash-chained audit log of every mutating
+ * request. Each row's hash = SHA-256(prev_hash | fields), so editing or
+ * deleting a row breaks the chain, which audit_verify detects.
+ * Thread safe.
+ */
+#ifndef XENITH_SERVER_CORE_AUDIT_H
+#define XENITH_SERVER_CORE_AUDIT_H
+
+#include "server/api/req.h"
+
+struct app;
+
+/* Record q and its outcome r (who, when, what, target, status,
+ * source address). Errors are logged, never returned to the caller. */
+void audit_record(struct app *app, const struct req *q, const struct resp *r);
+
+#endif

@@ -1,0 +1,28 @@
+/* http.h: the two front-ends, both feeding router_dispatch().
+ *
+ * http_public: libwebsockets on the public TLS port: HTTP/1.1, HTTP/2
+ * and WebSocket on one port. Its service thread only does I/O; parsed
+ * requests run on a pool of app->cfg.workers handler threads and come
+ * back via lws_cancel_service().
+ *
+ * http_local: libmicrohttpd on the UNIX socket DATA/xenithd.sock (mode
+ * 0660) for the CLI and scripts on the host, authenticated by
+ * SO_PEERCRED.
+ */
+#ifndef XENITH_SERVER_HTTP_HTTP_H
+#define XENITH_SERVER_HTTP_HTTP_H
+
+struct app;
+struct http_public;
+struct http_local;
+
+/* Load or generate the certificate (ECDSA P-256, self-signed, SAN =
+ * hostname + 127.0.0.1) and start listening. */
+int http_public_start(struct app *app, struct http_public **out);
+void http_public_stop(struct http_public *h); /* NULL ok */
+
+int http_local_start(struct app *app, const char *sock_path,
+                     struct http_local **out);
+void http_local_stop(struct http_local *h); /* NULL ok */
+
+#endif
