@@ -1,0 +1,50 @@
+/* sr.h: file storage repositories: a directory of sparse raw images.
+ * The only code that touches image files for the API (the test driver
+ * and the libxl driver get paths from it). Thread safe.
+ */
+#ifndef XENITH_SERVER_CORE_SR_H
+#define XENITH_SERVER_CORE_SR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sr_usage {
+    uint64_t size_bytes; /* filesystem size */
+    uint64_t free_bytes;
+    uint64_t used_bytes; /* allocated by the SR's images */
+    int reflink;         /* 1 if FICLONE works in this directory */
+};
+
+/* Create the directory if missing (mode 0700) and check it is writable.
+ * ERR_INVALID for a relative path or a non-directory. */
+int sr_prepare(const char *path);
+
+int sr_usage(const char *path, struct sr_usage *out);
+
+/* A new sparse image file of size bytes; file_out[128] gets its name
+ * ("<uuid>.raw"). ERR_EXISTS, ERR_NOSPACE, ERR_IO. */
+int sr_image_create(const char *sr_path, const char *disk_id, uint64_t size,
+                    char file_out[128]);
+
+/* Grow (never shrink: ERR_INVALID) an image. */
+int sr_image_resize(const char *sr_path, const char *file, uint64_t size);
+
+/* Remove an image (ERR_NOTFOUND is not an error for the caller to fear:
+ * it is returned so a missing file can be logged). */
+int sr_image_delete(const char *sr_path, const char *file);
+
+/* Allocated bytes of an image (st_blocks * 512). */
+int sr_image_used(const char *sr_path, const char *file, uint64_t *used_out);
+
+/* A crash-consistent copy of src as dst_file: reflink clone (FICLONE)
+ * when the filesystem supports it, else a sparse copy (holes kept).
+ * *reflinked_out (may be NULL) says which. Written to a temp name and
+ * renamed, so a crash never leaves a half copy under dst_file. */
+int sr_image_clone(const char *sr_path, const char *src_file,
+                   const char *dst_file, int *reflinked_out);
+
+/* Full path of an image into out[cap]. */
+int sr_image_path(const char *sr_path, const char *file, char *out,
+                  size_t cap);
+
+#endif
