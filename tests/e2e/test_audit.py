@@ -85,7 +85,7 @@ def test_only_admins_read_it(d):
     assert d.client().get(API + "/audit").status == 401
 
 
-def test_verify_then_tamper():
+def test_verify_then_tamper(_d):
     d = Daemon().start()
     try:
         a = d.admin()

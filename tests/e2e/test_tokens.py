@@ -119,7 +119,7 @@ def test_own_tokens_only(d):
     assert r.status == 201, r
     o = d.client()
     assert o.login("t.other", PW).status == 200
-    mine = a.post(API + "/tokens", {"name": "admin's", "role": "viewer"}).json
+    mine = a.post(API + "/tokens", {"name": "admins", "role": "viewer"}).json
     assert mine["id"] not in [x["id"] for x in o.get(API + "/tokens").json]
     r = o.delete(API + "/tokens/" + mine["id"])
     assert r.status == 404, r
