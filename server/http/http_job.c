@@ -202,6 +202,13 @@ void http_job_answer_too_big(struct http_job *job)
     router_security_headers(&job->r);
 }
 
+void http_job_answer_error(struct resp *r, int err, const char *field,
+                           const char *msg)
+{
+    api_error(r, err, field, "%s", msg);
+    router_security_headers(r);
+}
+
 void http_job_run(struct app *app, struct http_job *job)
 {
     router_dispatch(app, &job->q, &job->r);

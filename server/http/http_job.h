@@ -48,8 +48,8 @@ struct http_job {
     int64_t body_got;
 
     /* Writing back. */
-    void *conn;    /* the front-end's connection (opaque) */
-    int hdr_sent;  /* status line and headers written */
+    void *conn;   /* the front-end's connection (opaque) */
+    int hdr_sent; /* status line and headers written */
     size_t body_off;
     int64_t fd_left;
     int64_t t_start_us;
@@ -87,6 +87,11 @@ int http_job_body_end(struct http_job *job);
 /* Fill job->r with a 413 (body over REQ_MAX_BODY) JSON error and the
  * security headers, without running the router. */
 void http_job_answer_too_big(struct http_job *job);
+
+/* Fill r with an error (api_error) and the security headers, for
+ * answers a front-end gives without the router. */
+void http_job_answer_error(struct resp *r, int err, const char *field,
+                           const char *msg);
 
 /* Run the router on the job (a handler thread). */
 struct app;

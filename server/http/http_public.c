@@ -41,8 +41,8 @@ static int pub_callback(struct lws *wsi, enum lws_callback_reasons reason,
     switch (reason) {
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
         /* user is the vhost's SSL_CTX: TLS 1.2 or newer only. */
-        if (user && !SSL_CTX_set_min_proto_version((SSL_CTX *)user,
-                                                   TLS1_2_VERSION))
+        if (user &&
+            !SSL_CTX_set_min_proto_version((SSL_CTX *)user, TLS1_2_VERSION))
             return 1;
         return 0;
     case LWS_CALLBACK_HTTP:
@@ -160,8 +160,8 @@ int http_public_start(struct app *app, struct http_public **out)
     info.iface = app->cfg.listen_addr[0] ? app->cfg.listen_addr : NULL;
     info.protocols = pub_protocols;
     info.user = h;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
-                   LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.options =
+        LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (!strchr(app->cfg.listen_addr, ':'))
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.ssl_cert_filepath = cert;
@@ -178,8 +178,8 @@ int http_public_start(struct app *app, struct http_public **out)
     info.timeout_secs = 30;
     h->ctx = lws_create_context(&info);
     if (!h->ctx) {
-        log_error("http: cannot listen on %s:%d (TLS %s)",
-                  app->cfg.listen_addr, app->cfg.listen_port, cert);
+        log_error("http: cannot listen on %s:%d (TLS %s)", app->cfg.listen_addr,
+                  app->cfg.listen_port, cert);
         rc = ERR_IO;
         goto out;
     }

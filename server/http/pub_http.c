@@ -172,8 +172,7 @@ static void start_writing(struct http_job *job, struct lws *wsi)
     lws_callback_on_writable(wsi);
 }
 
-static void submit(struct http_public *h, struct lws *wsi,
-                   struct http_job *job)
+static void submit(struct http_public *h, struct lws *wsi, struct http_job *job)
 {
     if (job->r.status) { /* answered without the router */
         start_writing(job, wsi);
@@ -217,15 +216,13 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
     pss->job = job;
     job->conn = wsi;
     if (pub_collect_request(wsi, job)) {
-        api_error(&job->r, ERR_INVALID, NULL, "bad request path");
-        router_security_headers(&job->r);
+        http_job_answer_error(&job->r, ERR_INVALID, NULL, "bad request path");
         start_writing(job, wsi);
         return 0;
     }
     if (parse_length(req_header(&job->q, "Content-Length"), &clen)) {
-        api_error(&job->r, ERR_INVALID, "Content-Length",
-                  "bad Content-Length");
-        router_security_headers(&job->r);
+        http_job_answer_error(&job->r, ERR_INVALID, "Content-Length",
+                              "bad Content-Length");
         resp_header(&job->r, "Connection", "close");
         start_writing(job, wsi);
         return 0;
@@ -237,8 +234,7 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
     }
     rc = http_job_body_begin(job, h->spool_dir, clen);
     if (rc) {
-        api_error(&job->r, rc, NULL, "cannot store the upload");
-        router_security_headers(&job->r);
+        http_job_answer_error(&job->r, rc, NULL, "cannot store the upload");
     }
     /* The body follows in LWS_CALLBACK_HTTP_BODY. */
     return 0;
@@ -256,8 +252,7 @@ int pub_http_body(struct http_public *h, struct pub_pss *pss, const void *in,
     rc = http_job_body_add(job, in, len);
     if (rc) {
         log_error("http: cannot spool an upload: %s", err_str(rc));
-        api_error(&job->r, rc, NULL, "cannot store the upload");
-        router_security_headers(&job->r);
+        http_job_answer_error(&job->r, rc, NULL, "cannot store the upload");
     }
     return 0;
 }
@@ -272,8 +267,8 @@ int pub_http_body_done(struct http_public *h, struct lws *wsi,
     if (job->too_big && !job->r.status)
         http_job_answer_too_big(job);
     else if (!job->r.status && http_job_body_end(job)) {
-        api_error(&job->r, ERR_IO, NULL, "cannot read the upload back");
-        router_security_headers(&job->r);
+        http_job_answer_error(&job->r, ERR_IO, NULL,
+                              "cannot read the upload back");
     }
     submit(h, wsi, job);
     return 0;
@@ -397,8 +392,8 @@ static ssize_t next_chunk(struct http_job *job, unsigned char *buf, size_t cap)
         got = read(r->body_fd, buf, n);
     while (got < 0 && errno == EINTR);
     if (got <= 0) {
-        log_error("http: %s: the file ended early or failed: %s",
-                  job->q.path, got ? strerror(errno) : "end of file");
+        log_error("http: %s: the file ended early or failed: %s", job->q.path,
+                  got ? strerror(errno) : "end of file");
         return -1;
     }
     job->fd_left -= got;
@@ -423,8 +418,8 @@ int pub_http_writable(struct http_public *h, struct lws *wsi,
             len += job->r.body_fd_len;
         if (add_headers(wsi, &job->r, len, &p, end) ||
             lws_finalize_write_http_header(wsi, start, &p, end)) {
-            log_error("http: %s %s: cannot write the headers",
-                      job->q.method, job->q.path);
+            log_error("http: %s %s: cannot write the headers", job->q.method,
+                      job->q.path);
             return -1;
         }
         job->hdr_sent = 1;

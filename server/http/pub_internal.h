@@ -48,8 +48,7 @@ int pub_collect_request(struct lws *wsi, struct http_job *job);
 
 /* Write a complete response (headers and body) at once; for answers
  * given before a connection is upgraded. 0 or -1. */
-int pub_write_now(struct lws *wsi, struct http_public *h,
-                           const struct resp *r);
+int pub_write_now(struct lws *wsi, struct http_public *h, const struct resp *r);
 
 /* HTTP callbacks (pub_http.c). Return values as lws callbacks. */
 int pub_http_request(struct http_public *h, struct lws *wsi,
@@ -67,13 +66,13 @@ void pub_http_completions(struct http_public *h);
 int pub_ws_confirm(struct http_public *h, struct lws *wsi);
 int pub_ws_established(struct http_public *h, struct lws *wsi,
                        struct pub_pss *pss);
-int pub_ws_receive(struct http_public *h, struct lws *wsi,
-                   struct pub_pss *pss, const void *in, size_t len);
+int pub_ws_receive(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
+                   const void *in, size_t len);
 int pub_ws_writable(struct http_public *h, struct lws *wsi,
                     struct pub_pss *pss);
 void pub_ws_closed(struct http_public *h, struct pub_pss *pss);
 void pub_ws_wake(struct http_public *h);
 int pub_console_cb(struct lws *wsi, enum lws_callback_reasons reason,
-                       void *user, void *in, size_t len);
+                   void *user, void *in, size_t len);
 
 #endif

@@ -28,8 +28,8 @@ int pub_ws_established(struct http_public *h, struct lws *wsi,
     return -1;
 }
 
-int pub_ws_receive(struct http_public *h, struct lws *wsi,
-                   struct pub_pss *pss, const void *in, size_t len)
+int pub_ws_receive(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
+                   const void *in, size_t len)
 {
     (void)h;
     (void)wsi;
@@ -39,8 +39,7 @@ int pub_ws_receive(struct http_public *h, struct lws *wsi,
     return -1;
 }
 
-int pub_ws_writable(struct http_public *h, struct lws *wsi,
-                    struct pub_pss *pss)
+int pub_ws_writable(struct http_public *h, struct lws *wsi, struct pub_pss *pss)
 {
     (void)h;
     (void)wsi;
