@@ -446,6 +446,30 @@ static void test_bootstrap_short_password_refused(void **state)
     db_close(app.db);
 }
 
+static void test_bootstrap_failure_leaves_nothing(void **state)
+{
+    struct fake *f = *state;
+    struct app app;
+    struct stat st;
+    char path[160];
+    int64_t n = -1;
+
+    memset(&app, 0, sizeof(app));
+    config_defaults(&app.cfg);
+    xstrlcpy(app.cfg.data_dir, f->dir, sizeof(app.cfg.data_dir));
+    assert_int_equal(db_open(":memory:", &app.db), 0);
+    db_inject_failure(app.db, "INSERT INTO users", 1);
+    assert_int_not_equal(auth_bootstrap_admin(&app, NULL), 0);
+    assert_int_equal(db_user_count(app.db, NULL, &n), 0);
+    assert_int_equal(n, 0);
+    snprintf(path, sizeof(path), "%s/initial-admin-password", f->dir);
+    assert_int_not_equal(stat(path, &st), 0);
+    /* The next start tries again and succeeds. */
+    assert_int_equal(auth_bootstrap_admin(&app, NULL), 0);
+    assert_int_equal(stat(path, &st), 0);
+    db_close(app.db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +488,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_local_peers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bootstrap_random_password, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_bootstrap_failure_leaves_nothing,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_bootstrap_short_password_refused,
                                         setup, teardown),
     };
