@@ -251,12 +251,22 @@ static void test_csrf(void **state)
     assert_int_equal(fake_call(f, -1, "DELETE", "/api/v1/session", NULL,
                                "Cookie", s.cookie, "X-CSRF-Token", "", NULL),
                      403);
+    /* A POST without it is refused before the handler: no token made. */
+    assert_int_equal(fake_call(f, -1, "POST", "/api/v1/tokens",
+                               "{\"name\":\"t\",\"role\":\"viewer\"}", "Cookie",
+                               s.cookie, NULL),
+                     403);
+    assert_string_equal(fake_err_field(f), "X-CSRF-Token");
     /* Still logged in after the refusals. */
     assert_int_equal(fake_call(f, -1, "GET", "/api/v1/session", NULL, "Cookie",
                                s.cookie, NULL),
                      200);
     xstrlcpy(s.csrf, json_string_value(json_object_get(f->json, "csrf_token")),
              sizeof(s.csrf));
+    assert_int_equal(fake_call(f, -1, "GET", "/api/v1/tokens", NULL, "Cookie",
+                               s.cookie, NULL),
+                     200);
+    assert_int_equal(json_array_size(f->json), 0);
     /* Right: log out, the cookie is cleared and dead. */
     assert_int_equal(fake_as(f, &s, "DELETE", "/api/v1/session", NULL), 204);
     assert_non_null(strstr(fake_header(f, "Set-Cookie"), "Max-Age=0"));
