@@ -126,8 +126,7 @@ void tdrv_console_boot(struct tdrv_dom *dom)
                "[    0.000000] Booting kernel on Xen (%s), domid %d\n"
                "[    0.000000] Memory: %lluK available, %d vCPUs\n",
                c->cmdline, kind[c->boot <= HV_BOOT_HVM ? c->boot : 0],
-               dom->domid, (unsigned long long)c->memory_mib * 1024,
-               c->vcpus);
+               dom->domid, (unsigned long long)c->memory_mib * 1024, c->vcpus);
     for (i = 0; i < c->num_disks; i++) {
         buf_printf(&b, "[    0.%06zu] blkfront: %s: barrier: enabled\n",
                    100000 + i * 1000, c->disks[i].vdev);
@@ -233,8 +232,7 @@ int tdrv_console_open(void *priv, const char *uuid, int *fd_out)
         goto out;
     }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-        rc = hv_fail(err_from_errno(errno), "socketpair: %s",
-                     strerror(errno));
+        rc = hv_fail(err_from_errno(errno), "socketpair: %s", strerror(errno));
         goto out;
     }
     fcntl(sv[0], F_SETFL, O_NONBLOCK);

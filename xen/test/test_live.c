@@ -156,8 +156,8 @@ static int tdrv_mac_valid(const char *mac)
     char tail;
 
     return strlen(mac) == 17 &&
-           sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
-                  &b[3], &b[4], &b[5], &tail) == 6;
+           sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+                  &b[4], &b[5], &tail) == 6;
 }
 
 int tdrv_nic_attach(void *priv, const char *uuid, const struct hv_nic *nic)
@@ -172,8 +172,8 @@ int tdrv_nic_attach(void *priv, const char *uuid, const struct hv_nic *nic)
     if (rc)
         return rc;
     if (tdrv_find_nic(dom, nic->mac))
-        rc = hv_fail(ERR_CONFLICT, "vm %s already has a nic with mac %s",
-                     uuid, nic->mac);
+        rc = hv_fail(ERR_CONFLICT, "vm %s already has a nic with mac %s", uuid,
+                     nic->mac);
     else if (dom->cfg.num_nics >= HV_MAX_NICS)
         rc = hv_fail(ERR_CONFLICT, "vm %s has %d nics", uuid, HV_MAX_NICS);
     if (!rc)

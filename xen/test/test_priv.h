@@ -142,8 +142,7 @@ int tdrv_check_disk(const struct hv_disk *disk);
 int tdrv_check_config(const struct hv_vm_config *cfg);
 /* Make a running domain from cfg, link it in, emit the event (reason).
  * cfg must have been checked; the uuid must be free. */
-struct tdrv_dom *tdrv_dom_create(struct tdrv *d,
-                                 const struct hv_vm_config *cfg,
+struct tdrv_dom *tdrv_dom_create(struct tdrv *d, const struct hv_vm_config *cfg,
                                  const char *reason);
 /* Unlink and free dom (closes its consoles). */
 void tdrv_dom_remove(struct tdrv *d, struct tdrv_dom *dom);

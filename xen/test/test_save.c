@@ -40,10 +40,9 @@ static json_t *tdrv_config_to_json(const struct hv_vm_config *c)
                              "vdev", c->disks[i].vdev, "readonly",
                              c->disks[i].readonly, "cdrom", c->disks[i].cdrom));
     for (i = 0; i < c->num_nics; i++)
-        json_array_append_new(nics,
-                              json_pack("{s:s, s:s}", "bridge",
-                                        c->nics[i].bridge, "mac",
-                                        c->nics[i].mac));
+        json_array_append_new(nics, json_pack("{s:s, s:s}", "bridge",
+                                              c->nics[i].bridge, "mac",
+                                              c->nics[i].mac));
     return json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:o, s:o}", "name",
                      c->name, "vcpus", c->vcpus, "memory_mib",
                      (json_int_t)c->memory_mib, "boot",
@@ -211,10 +210,9 @@ int tdrv_suspend(void *priv, const char *uuid, const char *state_file)
         rc = tdrv_conflict(dom);
         goto out;
     }
-    doc = json_pack("{s:s, s:i, s:s, s:i, s:I, s:o}", "magic",
-                    TDRV_STATE_MAGIC, "version", TDRV_STATE_VERSION, "uuid",
-                    uuid, "domid", dom->domid, "saved_at",
-                    (json_int_t)time_now(), "config",
+    doc = json_pack("{s:s, s:i, s:s, s:i, s:I, s:o}", "magic", TDRV_STATE_MAGIC,
+                    "version", TDRV_STATE_VERSION, "uuid", uuid, "domid",
+                    dom->domid, "saved_at", (json_int_t)time_now(), "config",
                     tdrv_config_to_json(&dom->cfg));
     text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
     if (!doc || !text) {

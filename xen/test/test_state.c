@@ -31,8 +31,8 @@ int tdrv_check_disk(const struct hv_disk *disk)
     if (!disk->path[0])
         return hv_fail(ERR_INVALID, "disk %s has no path", disk->vdev);
     if (stat(disk->path, &st))
-        return hv_fail(ERR_NOTFOUND, "disk %s: %s: %s", disk->vdev,
-                       disk->path, strerror(errno));
+        return hv_fail(ERR_NOTFOUND, "disk %s: %s: %s", disk->vdev, disk->path,
+                       strerror(errno));
     if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
         return hv_fail(ERR_NOTFOUND,
                        "disk %s: %s is not a regular file or block device",
@@ -54,8 +54,7 @@ int tdrv_check_config(const struct hv_vm_config *cfg)
         return hv_fail(ERR_INVALID, "vm %s: memory %llu MiB < 16 MiB",
                        cfg->uuid, (unsigned long long)cfg->memory_mib);
     if (cfg->num_disks > HV_MAX_DISKS || cfg->num_nics > HV_MAX_NICS)
-        return hv_fail(ERR_INVALID, "vm %s: too many disks or nics",
-                       cfg->uuid);
+        return hv_fail(ERR_INVALID, "vm %s: too many disks or nics", cfg->uuid);
     for (i = 0; i < cfg->num_disks; i++) {
         rc = tdrv_check_disk(&cfg->disks[i]);
         if (rc)
@@ -85,8 +84,7 @@ static void tdrv_dom_boot(struct tdrv *d, struct tdrv_dom *dom,
     tdrv_set_state(d, dom, HV_RUNNING, reason);
 }
 
-struct tdrv_dom *tdrv_dom_create(struct tdrv *d,
-                                 const struct hv_vm_config *cfg,
+struct tdrv_dom *tdrv_dom_create(struct tdrv *d, const struct hv_vm_config *cfg,
                                  const char *reason)
 {
     struct tdrv_dom *dom = xcalloc(1, sizeof(*dom));
@@ -213,8 +211,7 @@ static int tdrv_request_down(struct tdrv *d, const char *uuid, int timeout_s,
     if (rc || !reboot)
         goto out;
     if (!tdrv_find(d, uuid))
-        rc = hv_fail(ERR_CONFLICT, "vm %s was destroyed while rebooting",
-                     uuid);
+        rc = hv_fail(ERR_CONFLICT, "vm %s was destroyed while rebooting", uuid);
 out:
     pthread_mutex_unlock(&d->lock);
     return rc;
