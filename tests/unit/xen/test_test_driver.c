@@ -440,8 +440,7 @@ static void test_suspend_restore(void **state)
     assert_int_equal(hv_lookup(f->hv, c.uuid, &d), 0);
     assert_int_equal(d.state, HV_RUNNING);
     assert_int_equal(d.memory_mib, 512);
-    assert_true(wait_event(&f->rec, c.uuid, HV_RUNNING, "restore", 2000) >=
-                0);
+    assert_true(wait_event(&f->rec, c.uuid, HV_RUNNING, "restore", 2000) >= 0);
     assert_int_equal(hv_restore(f->hv, &c, path), ERR_CONFLICT);
     /* The restored domain still has the hot-plugged disk. */
     assert_int_equal(hv_disk_attach(f->hv, c.uuid, &extra), ERR_CONFLICT);
@@ -504,10 +503,9 @@ static void test_console(void **state)
 
     /* poweroff from inside the guest */
     assert_int_equal(write(fd1, "poweroff\n", 9), 9);
-    assert_true(wait_event(&f->rec, c.uuid, HV_SHUTTING_DOWN, "poweroff",
-                           2000) >= 0);
-    assert_true(wait_event(&f->rec, c.uuid, HV_HALTED, "poweroff", 2000) >=
-                0);
+    assert_true(
+        wait_event(&f->rec, c.uuid, HV_SHUTTING_DOWN, "poweroff", 2000) >= 0);
+    assert_true(wait_event(&f->rec, c.uuid, HV_HALTED, "poweroff", 2000) >= 0);
     assert_int_equal(state_of(f->hv, c.uuid), HV_HALTED);
     /* The domain is gone: its consoles see end of file. */
     while (read(fd1, tmp, sizeof(tmp)) > 0)
@@ -604,10 +602,10 @@ static void test_stats_move(void **state)
 static void test_failure_injection(void **state)
 {
     static const char *const ops[] = {
-        "start",      "shutdown",    "reboot",      "destroy",
-        "pause",      "resume",      "suspend",     "restore",
-        "set_vcpus",  "set_memory",  "disk_attach", "disk_detach",
-        "nic_attach", "nic_detach",  "stats",       "console_open",
+        "start",      "shutdown",   "reboot",      "destroy",
+        "pause",      "resume",     "suspend",     "restore",
+        "set_vcpus",  "set_memory", "disk_attach", "disk_detach",
+        "nic_attach", "nic_detach", "stats",       "console_open",
     };
     struct fixture *f = *state;
     struct hv_vm_config c;
@@ -768,11 +766,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_start_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_takes_a_moment, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_shutdown_ignored_times_out,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reboot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_suspend_restore, setup,
+        cmocka_unit_test_setup_teardown(test_shutdown_ignored_times_out, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_reboot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suspend_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_console, setup, teardown),
         cmocka_unit_test_setup_teardown(test_console_reboot_and_ring, setup,
                                         teardown),
