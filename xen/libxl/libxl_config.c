@@ -17,9 +17,8 @@ int hv_libxl_parse_mac(const char *s, libxl_mac *mac)
     char tail;
     int i;
 
-    if (strlen(s) != 17 ||
-        sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-               &b[4], &b[5], &tail) != 6)
+    if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1],
+                                  &b[2], &b[3], &b[4], &b[5], &tail) != 6)
         return hv_fail(ERR_INVALID, "bad mac '%s'", s);
     for (i = 0; i < 6; i++)
         (*mac)[i] = (uint8_t)b[i];
@@ -31,7 +30,7 @@ static char *dup_or_null(const char *s)
     return s[0] ? xstrdup(s) : NULL;
 }
 
-static void make_disk(const struct hv_disk *d, libxl_device_disk *x)
+void hv_libxl_make_disk(const struct hv_disk *d, libxl_device_disk *x)
 {
     x->pdev_path = xstrdup(d->path);
     x->vdev = xstrdup(d->vdev);
@@ -42,8 +41,8 @@ static void make_disk(const struct hv_disk *d, libxl_device_disk *x)
     x->readwrite = d->readonly || d->cdrom ? 0 : 1;
 }
 
-static int make_nic(const struct hv_nic *n, int devid, enum hv_boot_type boot,
-                    libxl_device_nic *x)
+int hv_libxl_make_nic(const struct hv_nic *n, int devid, enum hv_boot_type boot,
+                      libxl_device_nic *x)
 {
     int rc;
 
@@ -128,19 +127,20 @@ int hv_libxl_make_config(const struct hv_vm_config *cfg,
         b->cmdline = dup_or_null(cfg->cmdline);
     }
 
-    d_config->disks = xcalloc(cfg->num_disks ? cfg->num_disks : 1,
-                              sizeof(*d_config->disks));
+    d_config->disks =
+        xcalloc(cfg->num_disks ? cfg->num_disks : 1, sizeof(*d_config->disks));
     for (i = 0; i < cfg->num_disks; i++) {
         libxl_device_disk_init(&d_config->disks[i]);
         d_config->num_disks++;
-        make_disk(&cfg->disks[i], &d_config->disks[i]);
+        hv_libxl_make_disk(&cfg->disks[i], &d_config->disks[i]);
     }
-    d_config->nics = xcalloc(cfg->num_nics ? cfg->num_nics : 1,
-                             sizeof(*d_config->nics));
+    d_config->nics =
+        xcalloc(cfg->num_nics ? cfg->num_nics : 1, sizeof(*d_config->nics));
     for (i = 0; i < cfg->num_nics; i++) {
         libxl_device_nic_init(&d_config->nics[i]);
         d_config->num_nics++;
-        rc = make_nic(&cfg->nics[i], (int)i, cfg->boot, &d_config->nics[i]);
+        rc = hv_libxl_make_nic(&cfg->nics[i], (int)i, cfg->boot,
+                               &d_config->nics[i]);
         if (rc)
             return rc;
     }

@@ -33,6 +33,12 @@
 int hv_libxl_make_config(const struct hv_vm_config *cfg,
                          libxl_domain_config *d_config);
 
+/* One disk / nic as hv_libxl_make_config makes them (x already _init'ed;
+ * the caller disposes it). make_nic: 0 or ERR_INVALID for a bad MAC. */
+void hv_libxl_make_disk(const struct hv_disk *d, libxl_device_disk *x);
+int hv_libxl_make_nic(const struct hv_nic *n, int devid, enum hv_boot_type boot,
+                      libxl_device_nic *x);
+
 /* Parse "00:16:3e:aa:bb:cc" into mac; 0 or ERR_INVALID. */
 int hv_libxl_parse_mac(const char *s, libxl_mac *mac);
 

@@ -11,7 +11,6 @@
 #include "xen/test/test_priv.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "xen/hv_driver.h"
+#include "xen/hv_file.h"
 
 #define TDRV_STATE_MAGIC   "xenith-test-state"
 #define TDRV_STATE_VERSION 1
@@ -145,46 +145,22 @@ static int tdrv_write_all(int fd, const char *s, size_t n)
     return 0;
 }
 
-/* Write text to path atomically: temp file, fsync, rename, fsync dir. */
+/* Write text to path atomically (hv_file.h). */
 static int tdrv_write_file(const char *path, const char *text)
 {
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    char *dir = xstrdup(path), *slash;
-    int fd = -1, dfd = -1, rc;
+    char *tmp = NULL;
+    int fd, rc;
 
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || tdrv_write_all(fd, text, strlen(text)) || fsync(fd)) {
-        rc = hv_fail(err_from_errno(errno), "state file %s: %s", tmp,
-                     strerror(errno));
-        goto out;
-    }
-    if (close(fd)) {
-        fd = -1;
-        rc = hv_fail(err_from_errno(errno), "state file %s: %s", tmp,
-                     strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path)) {
-        rc = hv_fail(err_from_errno(errno), "state file %s: %s", path,
-                     strerror(errno));
-        goto out;
-    }
-    slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0)
-        fsync(dfd);
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
+    rc = hv_file_begin(path, &tmp, &fd);
     if (rc)
-        unlink(tmp);
-    if (dfd >= 0)
-        close(dfd);
-    free(dir);
+        return rc;
+    if (tdrv_write_all(fd, text, strlen(text))) {
+        rc = hv_fail(err_from_errno(errno), "state file %s: %s", tmp,
+                     strerror(errno));
+        hv_file_abort(fd, tmp);
+    } else {
+        rc = hv_file_commit(fd, tmp, path);
+    }
     free(tmp);
     return rc;
 }

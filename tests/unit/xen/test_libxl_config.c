@@ -22,8 +22,8 @@
 
 #define GOLDEN_DIR "tests/unit/xen/golden"
 
-static void add_disk(struct hv_vm_config *c, const char *path,
-                     const char *vdev, int ro, int cdrom)
+static void add_disk(struct hv_vm_config *c, const char *path, const char *vdev,
+                     int ro, int cdrom)
 {
     struct hv_disk *d = &c->disks[c->num_disks++];
 
@@ -33,8 +33,7 @@ static void add_disk(struct hv_vm_config *c, const char *path,
     d->cdrom = cdrom;
 }
 
-static void add_nic(struct hv_vm_config *c, const char *bridge,
-                    const char *mac)
+static void add_nic(struct hv_vm_config *c, const char *bridge, const char *mac)
 {
     struct hv_nic *n = &c->nics[c->num_nics++];
 
@@ -60,8 +59,7 @@ static void case_pv(struct hv_vm_config *c)
              sizeof(c->kernel));
     xstrlcpy(c->ramdisk, "/var/lib/xenith/kernels/initrd-6.1",
              sizeof(c->ramdisk));
-    xstrlcpy(c->cmdline, "root=/dev/xvda1 ro console=hvc0",
-             sizeof(c->cmdline));
+    xstrlcpy(c->cmdline, "root=/dev/xvda1 ro console=hvc0", sizeof(c->cmdline));
     add_disk(c, "/srv/xenith/sr1/web1-root.img", "xvda", 0, 0);
     add_disk(c, "/dev/vg0/web1-data", "xvdb", 1, 0);
     add_nic(c, "xenbr0", "00:16:3e:12:34:56");
@@ -208,7 +206,8 @@ static void test_changes_are_caught(void **state)
             c->disks[1].readonly = 0;
             break;
         case 3:
-            xstrlcpy(c->nics[0].mac, "00:16:3e:12:34:57", sizeof(c->nics[0].mac));
+            xstrlcpy(c->nics[0].mac, "00:16:3e:12:34:57",
+                     sizeof(c->nics[0].mac));
             break;
         case 4:
             xstrlcpy(c->disks[0].path, "/dev/sdb", sizeof(c->disks[0].path));
