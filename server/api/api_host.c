@@ -3,6 +3,7 @@
 #include "server/api/api.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/uuid.h"
@@ -37,42 +38,40 @@ int api_host_get(struct app *app, struct req *q, struct resp *r)
     return api_json(r, 200, host_to_json(app, &h));
 }
 
-static int pool_json(struct app *app, struct resp *r, const struct db_pool *p,
-                     json_t **out)
+/* The pool's JSON: its one host is this one. When the driver cannot
+ * describe the host, the entry has the hostname and driver only. */
+static json_t *pool_to_json(struct app *app, const struct db_pool *p)
 {
     struct hv_host_info h;
     json_t *hosts = json_array();
-    int rc;
 
     memset(&h, 0, sizeof(h));
-    rc = hv_host_info(app->hv, &h);
-    if (rc) {
-        json_decref(hosts);
-        return api_error(r, rc, NULL, "host information: %s", err_str(rc));
+    if (hv_host_info(app->hv, &h) == 0) {
+        json_array_append_new(hosts, host_to_json(app, &h));
+    } else {
+        if (gethostname(h.hostname, sizeof(h.hostname) - 1) < 0)
+            xstrlcpy(h.hostname, "localhost", sizeof(h.hostname));
+        json_array_append_new(hosts,
+                              json_pack("{s:s, s:s}", "hostname", h.hostname,
+                                        "driver", hv_driver_name(app->hv)));
     }
-    json_array_append_new(hosts, host_to_json(app, &h));
-    *out =
-        json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", p->id, "name", p->name,
-                  "description", p->description, "default_sr",
-                  p->default_sr[0] ? json_string(p->default_sr) : json_null(),
-                  "hosts", hosts);
-    return 0;
+    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", p->id, "name", p->name,
+                     "description", p->description, "default_sr",
+                     p->default_sr[0] ? json_string(p->default_sr)
+                                      : json_null(),
+                     "hosts", hosts);
 }
 
 int api_pool_get(struct app *app, struct req *q, struct resp *r)
 {
     struct db_pool p;
-    json_t *o;
     int rc;
 
     (void)q;
     rc = db_pool_get(app->db, &p);
     if (rc)
         return rc;
-    rc = pool_json(app, r, &p, &o);
-    if (rc)
-        return rc;
-    return api_json(r, 200, o);
+    return api_json(r, 200, pool_to_json(app, &p));
 }
 
 /* default_sr: null, or the id of an existing SR; written to p. */
@@ -126,19 +125,15 @@ int api_pool_patch(struct app *app, struct req *q, struct resp *r)
     if (desc)
         xstrlcpy(p.description, desc, sizeof(p.description));
     xstrlcpy(r->audit_target, p.id, sizeof(r->audit_target));
-    rc = pool_json(app, r, &p, &o);
-    if (rc)
-        goto out;
     rc = db_pool_update(app->db, &p);
     if (rc == ERR_CONFLICT)
         rc = api_error(r, ERR_INVALID, "default_sr",
                        "default_sr is not a known SR id");
     else if (rc)
         rc = api_error(r, rc, NULL, "cannot change the pool: %s", err_str(rc));
-    if (rc) {
-        json_decref(o);
+    if (rc)
         goto out;
-    }
+    o = pool_to_json(app, &p);
     events_publish(app->events, "pool", "updated", p.id, json_deep_copy(o));
     rc = api_json(r, 200, o);
 out:
