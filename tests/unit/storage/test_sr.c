@@ -92,10 +92,26 @@ static uint64_t blocks_bytes(const char *path)
 static void test_prepare_rejects_bad_paths(void **state)
 {
     static const char *const bad[] = {
-        "relative/dir", "", "/", "/etc", "/etc/", "/etc/xenith", "/usr",
-        "/usr/lib/sr", "/bin", "/proc", "/proc/self", "/sys/x", "/dev",
-        "/dev/shm/sr", "/tmp", "/var", "/tmp/../etc", "/tmp/a/../b",
-        "/tmp/./a", NULL,
+        "relative/dir",
+        "",
+        "/",
+        "/etc",
+        "/etc/",
+        "/etc/xenith",
+        "/usr",
+        "/usr/lib/sr",
+        "/bin",
+        "/proc",
+        "/proc/self",
+        "/sys/x",
+        "/dev",
+        "/dev/shm/sr",
+        "/tmp",
+        "/var",
+        "/tmp/../etc",
+        "/tmp/a/../b",
+        "/tmp/./a",
+        NULL,
     };
     char file[300], link[300], ok[300];
     size_t i;
@@ -332,8 +348,7 @@ static void test_import_sparse_and_atomic(void **state)
 
     /* Larger than the disk: refused, the old image untouched. */
     fd = make_upload(8 * MIB + 512);
-    assert_int_equal(sr_image_import(dir, file, fd, 8 * MIB, &len),
-                     ERR_TOOBIG);
+    assert_int_equal(sr_image_import(dir, file, fd, 8 * MIB, &len), ERR_TOOBIG);
     close(fd);
     img = open(path, O_RDONLY);
     assert_int_equal(read(img, buf, 16), 16);
