@@ -141,6 +141,12 @@ int api_disks_create(struct app *app, struct req *q, struct resp *r)
     xstrlcpy(d.format, "raw", sizeof(d.format));
     d.created_at = time_now();
     rc = sr_image_create(sr.path, d.id, (uint64_t)d.size_bytes, d.file);
+    if (rc == ERR_NOTFOUND) {
+        rc =
+            api_error(r, ERR_CONFLICT, "sr",
+                      "the directory %s of SR %s is missing", sr.path, sr.name);
+        goto out;
+    }
     if (rc) {
         rc = api_error(r, rc, NULL, "cannot create the image in SR %s: %s",
                        sr.name, err_str(rc));

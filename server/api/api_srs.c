@@ -222,6 +222,7 @@ int api_sr_get(struct app *app, struct req *q, struct resp *r)
 
 int api_sr_delete(struct app *app, struct req *q, struct resp *r)
 {
+    struct db_pool pool;
     struct db_sr sr;
     const char *id;
     int64_t n = 0;
@@ -231,6 +232,8 @@ int api_sr_delete(struct app *app, struct req *q, struct resp *r)
         return ERR_INVALID;
     xstrlcpy(r->audit_target, id, sizeof(r->audit_target));
     rc = db_sr_get(app->db, id, &sr);
+    if (!rc)
+        rc = db_pool_get(app->db, &pool);
     if (!rc)
         rc = db_sr_delete(app->db, id);
     if (rc == ERR_CONFLICT) {
@@ -244,6 +247,9 @@ int api_sr_delete(struct app *app, struct req *q, struct resp *r)
     /* The directory and anything in it stay on disk: only forgotten. */
     log_info("sr: forgot %s (%s); %s is left on disk", sr.name, id, sr.path);
     events_publish(app->events, "sr", "deleted", id, NULL);
+    if (!strcmp(pool.default_sr, id)) /* cleared by ON DELETE SET NULL */
+        events_publish(app->events, "pool", "updated", pool.id,
+                       json_pack("{s:n}", "default_sr"));
     r->status = 204;
     return 0;
 }

@@ -566,7 +566,7 @@ out:
 int sr_image_import(const char *sr_path, const char *file, int src_fd,
                     uint64_t size, uint64_t *len_out)
 {
-    char path[SR_PATH_MAX + 128], tmp[SR_PATH_MAX + 136];
+    char path[SR_PATH_MAX + 128], tmp[SR_PATH_MAX + 144];
     char *buf = NULL;
     uint64_t off = 0;
     struct stat st;
@@ -580,9 +580,9 @@ int sr_image_import(const char *sr_path, const char *file, int src_fd,
     seekable = S_ISREG(st.st_mode);
     if (seekable && (uint64_t)st.st_size > size)
         return ERR_TOOBIG;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    dfd =
-        open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* A unique temp name: two imports into one disk never share it. */
+    snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
+    dfd = mkostemp(tmp, O_CLOEXEC);
     if (dfd < 0)
         return sr_errno("create", tmp);
     if (ftruncate(dfd, (off_t)size) < 0) {

@@ -50,7 +50,7 @@ int sr_image_path(const char *sr_path, const char *file, char *out, size_t cap);
 /* Replace the image with the raw bytes of src_fd (a regular file is
  * read from offset 0 with pread, anything else read to its end): the
  * result is size bytes long (the rest zero); all-zero 64 KiB blocks are
- * left as holes. Written to "<file>.tmp", fsynced and renamed over the
+ * left as holes. Written to "<file>.tmp-XXXXXX", fsynced and renamed over the
  * image only when complete, so a failure leaves the old image intact.
  * *len_out (may be NULL) gets the bytes read. ERR_TOOBIG when src holds
  * more than size bytes. */

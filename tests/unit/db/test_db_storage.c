@@ -288,17 +288,21 @@ static void test_references(void **state)
         "created_at, updated_at) VALUES ('%s', 'vm1', 'running', 1, 256, "
         "'{}', 1, 1)",
         vm);
-    sql(conn, "INSERT INTO vm_disks (vm_id, device, disk_id) "
-              "VALUES ('%s', 'xvda', '%s')",
+    sql(conn,
+        "INSERT INTO vm_disks (vm_id, device, disk_id) "
+        "VALUES ('%s', 'xvda', '%s')",
         vm, d.id);
-    sql(conn, "INSERT INTO vm_nics (vm_id, idx, network_id, mac) VALUES "
-              "('%s', 0, '%s', '00:16:3e:00:00:01')",
+    sql(conn,
+        "INSERT INTO vm_nics (vm_id, idx, network_id, mac) VALUES "
+        "('%s', 0, '%s', '00:16:3e:00:00:01')",
         vm, n.id);
-    sql(conn, "INSERT INTO vm_snapshots (id, vm_id, name, config, "
-              "created_at) VALUES ('%s', '%s', 's', '{}', 1)",
+    sql(conn,
+        "INSERT INTO vm_snapshots (id, vm_id, name, config, "
+        "created_at) VALUES ('%s', '%s', 's', '{}', 1)",
         snap, vm);
-    sql(conn, "INSERT INTO vm_snapshot_disks (snapshot_id, device, disk_id) "
-              "VALUES ('%s', 'xvda', '%s')",
+    sql(conn,
+        "INSERT INTO vm_snapshot_disks (snapshot_id, device, disk_id) "
+        "VALUES ('%s', 'xvda', '%s')",
         snap, e.id);
 
     assert_int_equal(db_disk_get(db, d.id, &got), 0);
@@ -337,8 +341,8 @@ static void test_references(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_srs),      cmocka_unit_test(test_disks),
-        cmocka_unit_test(test_networks), cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_srs),        cmocka_unit_test(test_disks),
+        cmocka_unit_test(test_networks),   cmocka_unit_test(test_pool),
         cmocka_unit_test(test_references),
     };
 

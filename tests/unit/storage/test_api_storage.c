@@ -39,8 +39,8 @@ static void on_event(void *opaque, const char *json, size_t len)
 {
     (void)opaque;
     num_events++;
-    xstrlcpy(last_event, json, len < sizeof(last_event) ? len + 1
-                                                        : sizeof(last_event));
+    xstrlcpy(last_event, json,
+             len < sizeof(last_event) ? len + 1 : sizeof(last_event));
 }
 
 static int setup(void **state)
@@ -194,8 +194,10 @@ static void test_srs(void **state)
     bad(api_srs_create, "POST", NULL, "{", 400, NULL);
     bad(api_srs_create, "POST", NULL, "[]", 400, NULL);
     bad(api_srs_create, "POST", NULL, NULL, 400, NULL);
-    snprintf(body, sizeof(body), "{\"name\":\"a\",\"type\":\"file\",\"path\":"
-                                 "\"%s\",\"x\":1}", path);
+    snprintf(body, sizeof(body),
+             "{\"name\":\"a\",\"type\":\"file\",\"path\":"
+             "\"%s\",\"x\":1}",
+             path);
     bad(api_srs_create, "POST", NULL, body, 400, "x");
     snprintf(body, sizeof(body),
              "{\"name\":5,\"type\":\"file\",\"path\":\"%s\"}", path);
@@ -211,8 +213,7 @@ static void test_srs(void **state)
              "{\"name\":\"a\",\"type\":\"nfs\",\"path\":\"%s\"}", path);
     bad(api_srs_create, "POST", NULL, body, 400, "type");
     bad(api_srs_create, "POST", NULL,
-        "{\"name\":\"a\",\"type\":\"file\",\"path\":\"rel/dir\"}", 400,
-        "path");
+        "{\"name\":\"a\",\"type\":\"file\",\"path\":\"rel/dir\"}", 400, "path");
     bad(api_srs_create, "POST", NULL,
         "{\"name\":\"a\",\"type\":\"file\",\"path\":\"/etc\"}", 400, "path");
     bad(api_srs_create, "POST", NULL,
@@ -235,8 +236,7 @@ static void test_srs(void **state)
     xstrlcpy(id, str(c.json, "id"), sizeof(id));
     assert_string_equal(str(c.json, "name"), "local");
     assert_string_equal(str(c.json, "path"), path); /* cleaned */
-    assert_true(json_integer_value(json_object_get(c.json, "size_bytes")) >
-                0);
+    assert_true(json_integer_value(json_object_get(c.json, "size_bytes")) > 0);
     assert_true(json_is_integer(json_object_get(c.json, "free_bytes")));
     assert_int_equal(json_integer_value(json_object_get(c.json, "used_bytes")),
                      0);
@@ -499,8 +499,7 @@ static void test_networks(void **state)
     int ev;
 
     (void)state;
-    bad(api_networks_create, "POST", NULL, "{\"name\":\"lan\"}", 400,
-        "bridge");
+    bad(api_networks_create, "POST", NULL, "{\"name\":\"lan\"}", 400, "bridge");
     bad(api_networks_create, "POST", NULL,
         "{\"name\":\"lan\",\"bridge\":\".\"}", 400, "bridge");
     bad(api_networks_create, "POST", NULL,
@@ -595,8 +594,7 @@ static void test_host_and_pool(void **state)
     bad(api_pool_patch, "PATCH", NULL,
         "{\"default_sr\":\"00000000-0000-4000-8000-000000000000\"}", 400,
         "default_sr");
-    bad(api_pool_patch, "PATCH", NULL, "{\"default_sr\":1}", 400,
-        "default_sr");
+    bad(api_pool_patch, "PATCH", NULL, "{\"default_sr\":1}", 400, "default_sr");
     bad(api_pool_patch, "PATCH", NULL, "{\"name\":\"\"}", 400, "name");
     bad(api_pool_patch, "PATCH", NULL, "{\"hosts\":[]}", 400, "hosts");
     bad(api_pool_patch, "PATCH", NULL, "{\"name\":\"ok\",\"x\":1}", 400, "x");
@@ -622,8 +620,8 @@ static void test_host_and_pool(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_srs),          cmocka_unit_test(test_disks),
-        cmocka_unit_test(test_disk_import),  cmocka_unit_test(test_networks),
+        cmocka_unit_test(test_srs),           cmocka_unit_test(test_disks),
+        cmocka_unit_test(test_disk_import),   cmocka_unit_test(test_networks),
         cmocka_unit_test(test_host_and_pool),
     };
 

@@ -374,6 +374,13 @@ static void test_import_sparse_and_atomic(void **state)
         free(b);
     }
     close(fd);
+    /* No temp file left behind by either import. */
+    {
+        char cmd[400];
+
+        snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 1", dir);
+        assert_int_equal(run(cmd), 0);
+    }
 }
 
 int main(void)
