@@ -28,8 +28,8 @@ static int lx_conflict(const char *uuid, enum hv_state s)
 }
 
 /* Create (paused, as libxl does) then unpause; destroy on failure. */
-static int lx_create_run(struct lx *x, libxl_domain_config *d,
-                         const char *uuid, uint32_t *domid_out)
+static int lx_create_run(struct lx *x, libxl_domain_config *d, const char *uuid,
+                         uint32_t *domid_out)
 {
     uint32_t domid = INVALID_DOMID;
     int r;

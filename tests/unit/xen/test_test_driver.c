@@ -526,15 +526,20 @@ static void test_console_reboot_and_ring(void **state)
 
     cfg_init(&c, f);
     assert_int_equal(hv_start(f->hv, &c), 0);
-    /* Lots of output nobody reads: the ring keeps the newest 64 KiB. */
+    /* More output than the ring holds (read as it comes, since output to
+     * a console that does not keep up is dropped). */
     assert_int_equal(hv_console_open(f->hv, c.uuid, &fd), 0);
     for (i = 0; i < 3000; i++) {
         char line[64];
         int n = snprintf(line, sizeof(line), "line-%04d-padding-padding\n", i);
 
         assert_int_equal(write(fd, line, (size_t)n), n);
+        if (i % 100 == 99) {
+            line[n - 1] = '\0';
+            assert_true(read_until(fd, &out, line, 5000));
+            buf_reset(&out);
+        }
     }
-    assert_true(read_until(fd, &out, "# line-2999", 5000));
     buf_reset(&out);
     close(fd);
     assert_int_equal(hv_console_open(f->hv, c.uuid, &fd), 0);
