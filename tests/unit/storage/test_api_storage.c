@@ -108,6 +108,29 @@ static void call_done(struct call *c)
     resp_release(&c->r);
 }
 
+/* POST /disks/{id}/import with the upload spooled in fd; the status. */
+static int import_call(const char *id, int fd, char *body_out, size_t cap)
+{
+    struct resp r;
+    struct req q;
+    int status;
+
+    memset(&q, 0, sizeof(q));
+    q.method = "POST";
+    q.path = "/api/v1/disks/x/import";
+    xstrlcpy(q.param_buf, id, sizeof(q.param_buf));
+    q.params[0] = q.param_buf;
+    q.num_params = 1;
+    q.body_fd = fd;
+    resp_init(&r);
+    api_disk_import(&app, &q, &r);
+    status = r.status;
+    if (body_out)
+        xstrlcpy(body_out, buf_str(&r.body), cap);
+    resp_release(&r);
+    return status;
+}
+
 static const char *str(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
@@ -429,7 +452,7 @@ static void test_disk_import(void **state)
     char sr[UUID_STRLEN], id[UUID_STRLEN], body[512], img[400];
     unsigned char *data, *back;
     struct call c;
-    struct req q;
+    char err[512];
     struct stat st;
     int fd, i;
 
@@ -451,17 +474,7 @@ static void test_disk_import(void **state)
     fd = memfd_create("up", 0);
     assert_int_equal(write(fd, data, 3 * MIB), 3 * MIB);
 
-    memset(&q, 0, sizeof(q));
-    q.method = "POST";
-    q.path = "/api/v1/disks/x/import";
-    xstrlcpy(q.param_buf, id, sizeof(q.param_buf));
-    q.params[0] = q.param_buf;
-    q.num_params = 1;
-    q.body_fd = fd;
-    resp_init(&c.r);
-    api_disk_import(&app, &q, &c.r);
-    assert_int_equal(c.r.status, 200);
-    resp_release(&c.r);
+    assert_int_equal(import_call(id, fd, NULL, 0), 200);
 
     assert_int_equal(stat(img, &st), 0);
     assert_int_equal(st.st_size, 4 * MIB); /* the disk's size is kept */
@@ -481,12 +494,8 @@ static void test_disk_import(void **state)
     close(fd);
     fd = memfd_create("up2", 0);
     assert_int_equal(write(fd, data, 5 * MIB), 5 * MIB);
-    q.body_fd = fd;
-    resp_init(&c.r);
-    api_disk_import(&app, &q, &c.r);
-    assert_int_equal(c.r.status, 413);
-    assert_non_null(strstr(buf_str(&c.r.body), "size_bytes"));
-    resp_release(&c.r);
+    assert_int_equal(import_call(id, fd, err, sizeof(err)), 413);
+    assert_non_null(strstr(err, "size_bytes"));
     i = open(img, O_RDONLY);
     assert_int_equal(read(i, data, 4 * MIB), 4 * MIB);
     close(i);
@@ -645,7 +654,6 @@ static void test_attached(void **state)
     char sr[UUID_STRLEN], disk[UUID_STRLEN], net[UUID_STRLEN];
     char vm[UUID_STRLEN], body[512], img[400];
     struct call c;
-    struct req q;
     int fd;
 
     (void)state;
@@ -691,23 +699,10 @@ static void test_attached(void **state)
     /* No import into the disk of a running VM. */
     fd = memfd_create("up", 0);
     assert_int_equal(write(fd, "abc", 3), 3);
-    memset(&q, 0, sizeof(q));
-    q.method = "POST";
-    q.path = "/api/v1/disks/x/import";
-    xstrlcpy(q.param_buf, disk, sizeof(q.param_buf));
-    q.params[0] = q.param_buf;
-    q.num_params = 1;
-    q.body_fd = fd;
-    resp_init(&c.r);
-    api_disk_import(&app, &q, &c.r);
-    assert_int_equal(c.r.status, 409);
-    resp_release(&c.r);
+    assert_int_equal(import_call(disk, fd, NULL, 0), 409);
     /* Halted: allowed. */
     shell_sql("UPDATE vms SET state = 'halted' WHERE id = '%s'", vm);
-    resp_init(&c.r);
-    api_disk_import(&app, &q, &c.r);
-    assert_int_equal(c.r.status, 200);
-    resp_release(&c.r);
+    assert_int_equal(import_call(disk, fd, NULL, 0), 200);
     close(fd);
 
     /* VM gone: both can go. */
