@@ -4,11 +4,14 @@
 # every time.
 set -eu
 
+# mount: the storage unit tests loop-mount an XFS image (mkfs.xfs from
+# xfsprogs); it is priority "required", not Essential, so name it.
+# sqlite3: the unit tests drive the CLI; python3: the e2e suite.
 PKGS="build-essential pkg-config git ca-certificates curl openssl
 python3 clang-format
 libmicrohttpd-dev libwebsockets-dev libjansson-dev libsqlite3-dev
 libzstd-dev libssl-dev libxen-dev libcmocka-dev
-sqlite3 wrk nginx-light xfsprogs"
+sqlite3 wrk nginx-light xfsprogs mount"
 
 missing=""
 for p in $PKGS; do
@@ -16,12 +19,22 @@ for p in $PKGS; do
         missing="$missing $p"
     fi
 done
-if [ -n "$missing" ]; then
-    echo "deps: installing:$missing"
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    # shellcheck disable=SC2086
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-        --no-install-recommends $missing
-fi
+[ -n "$missing" ] || exit 0
+
+echo "deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+# A freshly booted machine often runs apt-daily/unattended-upgrades: wait
+# for dpkg's lock instead of failing, and retry flaky downloads.
+APT="$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -q
+    -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3"
+# The lists lock of `apt-get update` does not honour DPkg::Lock::Timeout.
+tries=0
+until $APT update; do
+    tries=$((tries + 1))
+    [ $tries -lt 10 ] || exit 1
+    echo "deps: apt-get update failed, retrying in 30 s"
+    sleep 30
+done
+# shellcheck disable=SC2086
+$APT install -y --no-install-recommends $missing
