@@ -112,7 +112,7 @@ static struct http_job *begin(struct http_local *h, struct MHD_Connection *conn,
                               "bad Content-Length");
         return job;
     }
-    rc = http_job_body_begin(job, h->spool_dir, clen < 0 ? 0 : clen);
+    rc = http_job_body_begin(job, h->app, h->spool_dir, clen < 0 ? 0 : clen);
     if (rc)
         http_job_answer_error(&job->r, rc, NULL, "cannot store the upload");
     return job;

@@ -232,7 +232,7 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
         submit(h, wsi, job);
         return 0;
     }
-    rc = http_job_body_begin(job, h->spool_dir, clen);
+    rc = http_job_body_begin(job, h->app, h->spool_dir, clen);
     if (rc) {
         http_job_answer_error(&job->r, rc, NULL, "cannot store the upload");
     }
@@ -418,7 +418,8 @@ int pub_http_writable(struct http_public *h, struct lws *wsi,
             len += job->r.body_fd_len;
         if (add_headers(wsi, &job->r, len, &p, end) ||
             lws_finalize_write_http_header(wsi, start, &p, end)) {
-            log_error("http: %s %s: cannot write the headers", job->q.method,
+            /* Usually the client went away before its answer. */
+            log_debug("http: %s %s: cannot write the headers", job->q.method,
                       job->q.path);
             return -1;
         }

@@ -183,6 +183,19 @@ def test_body_over_1_mib_is_413(d):
     assert d.client().get("/api/v1/health").status == 200
 
 
+def test_upload_route_is_not_capped_and_authorized_first(d):
+    # A disk import is an upload route: no 1 MiB cap, and its body is
+    # only stored once the caller is authorized.
+    path = "/api/v1/disks/00000000-0000-4000-8000-000000000000/import"
+    body = b"\0" * (3 * 1024 * 1024)
+    r = d.client().post(path, raw=body, content_type="application/octet-stream")
+    assert r.status == 401, r
+    r = d.unix_client().post(path, raw=body,
+                             content_type="application/octet-stream")
+    assert r.status != 413, r
+    assert d.client().get("/api/v1/health").status == 200
+
+
 def test_text_plain_body_is_415(d):
     r = d.client().post("/api/v1/session", raw=b"username=admin",
                         content_type="text/plain")
