@@ -103,6 +103,54 @@ def test_cookie_websocket_needs_same_origin(d):
     ws.close()
 
 
+def test_token_websocket_needs_no_origin(d):
+    a = d.admin()
+    r = a.post("/api/v1/tokens", {"name": "ws", "role": "viewer"})
+    assert r.status == 201, r
+    t = d.client()
+    t.token = r.json["token"]
+    ws = t.websocket("/api/v1/echo", headers={"Origin": "https://elsewhere"})
+    try:
+        assert ws.status == 101, ws.head
+        ws.send("via token")
+        assert ws.recv() == (1, b"via token")
+    finally:
+        ws.close()
+    t.token = "xnt_" + "0" * 64
+    ws = t.websocket("/api/v1/echo")
+    assert ws.status == 401, ws.head
+    ws.close()
+
+
+def test_console_of_an_unknown_vm_closes_with_a_reason(d):
+    c = d.admin()
+    ws = c.websocket(WS_PATHS[2])
+    try:
+        assert ws.status == 101, ws.head
+        op, payload = ws.recv(timeout=10)
+        assert op == 8, (op, payload)
+        code = int.from_bytes(payload[:2], "big")
+        assert code in (1000, 1008, 1011), code
+        assert b"console" in payload[2:], payload
+    finally:
+        ws.close()
+
+
+def test_many_echo_clients_at_once(d):
+    c = d.admin()
+    socks = [c.websocket("/api/v1/echo") for _ in range(20)]
+    try:
+        for i, ws in enumerate(socks):
+            assert ws.status == 101, ws.head
+            ws.send(b"%d" % i * 1000)
+        for i, ws in enumerate(socks):
+            assert ws.recv() == (2, b"%d" % i * 1000)
+    finally:
+        for ws in socks:
+            ws.close()
+    assert c.get("/api/v1/health").status == 200
+
+
 def test_events_arrive(d):
     c = d.admin()
     ws = c.websocket("/api/v1/events")
