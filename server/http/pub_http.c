@@ -220,6 +220,15 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
         start_writing(job, wsi);
         return 0;
     }
+    if (req_header(&job->q, "Transfer-Encoding")) {
+        /* lws 4.1 cannot read chunked request bodies: refuse, and hang
+         * up so the body is never parsed as the next request. */
+        http_job_answer_error(&job->r, ERR_INVALID, "Transfer-Encoding",
+                              "send the body with a Content-Length");
+        resp_header(&job->r, "Connection", "close");
+        start_writing(job, wsi);
+        return 0;
+    }
     if (parse_length(req_header(&job->q, "Content-Length"), &clen)) {
         http_job_answer_error(&job->r, ERR_INVALID, "Content-Length",
                               "bad Content-Length");

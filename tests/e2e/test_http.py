@@ -60,9 +60,9 @@ def client_ctx():
     return ctx
 
 
-def raw_request(d, data, unix=False):
-    """Send bytes, return the whole answer (until the server closes or
-    goes quiet)."""
+def raw_request(d, data, unix=False, until_eof=False):
+    """Send bytes, return the answer: the first response, or with
+    until_eof everything until the server closes or goes quiet."""
     if unix:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(os.path.join(d.data, "xenithd.sock"))
@@ -77,7 +77,7 @@ def raw_request(d, data, unix=False):
             if not chunk:
                 break
             out += chunk
-            if b"\r\n\r\n" in out:
+            if b"\r\n\r\n" in out and not until_eof:
                 head, _, body = out.partition(b"\r\n\r\n")
                 for line in head.split(b"\r\n"):
                     if line.lower().startswith(b"content-length:"):
@@ -213,6 +213,21 @@ def test_malformed_requests_are_refused(d):
         st = status_of(raw_request(d, req))
         assert st == 0 or 400 <= st < 500, (req, st)
     assert d.client().get("/api/v1/health").status == 200
+
+
+def test_chunked_request_body_is_refused_and_never_smuggled(d):
+    body = b'{"username":"a","password":"b"}'
+    smuggled = b"GET /api/v1/nope-smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    req = (b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
+           b"Content-Type: application/json\r\n"
+           b"Transfer-Encoding: chunked\r\n\r\n" +
+           b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n" + smuggled)
+    ans = raw_request(d, req, until_eof=True)
+    assert status_of(ans) == 400, ans[:200]
+    # Refused for its framing, not handled with an empty body.
+    assert b'"field":"Transfer-Encoding"' in ans, ans
+    assert b"nope-smuggled" not in ans
+    assert ans.count(b"HTTP/1.1 ") == 1, ans
 
 
 def test_bad_request_line_on_the_unix_socket_is_400(d):
