@@ -173,6 +173,28 @@ def test_events_arrive(d):
         ws.close()
 
 
+def test_console_of_a_running_vm(d):
+    # NEEDS the VM handlers and the test driver's console (other branches).
+    c = d.admin()
+    r = c.post("/api/v1/vms", {"name": "ws-console", "vcpus": 1,
+                               "memory_mib": 64})
+    assert r.status == 201, r
+    vm = r.json["id"]
+    r = c.post("/api/v1/vms/%s/start" % vm)
+    assert r.status == 202, r
+    assert c.wait_task(r.json["id"])["status"] == "success"
+    ws = c.websocket("/api/v1/vms/%s/console" % vm)
+    try:
+        assert ws.status == 101, ws.head
+        op, data = ws.recv(timeout=10)
+        assert op == 2 and data, (op, data)
+        ws.send(b"\r\n")  # input reaches the guest without error
+        op, data = ws.recv(timeout=10)
+        assert op in (2, 8), op
+    finally:
+        ws.close()
+
+
 def test_plain_get_of_a_websocket_route_is_426(d):
     r = d.admin().get("/api/v1/echo")
     assert r.status == 426, r
