@@ -153,24 +153,31 @@ def test_many_echo_clients_at_once(d):
 
 def test_events_arrive(d):
     c = d.admin()
-    ws = c.websocket("/api/v1/events")
-    assert ws.status == 101, ws.head
+    subs = [c.websocket("/api/v1/events") for _ in range(3)]
     try:
-        # Any task publishes events: create a VM and start it.
-        r = c.post("/api/v1/vms", {"name": "ws-events", "vcpus": 1,
-                                   "memory_mib": 64})
-        assert r.status == 201, r
-        r = c.post("/api/v1/vms/%s/start" % r.json["id"])
-        assert r.status == 202, r
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            msg = ws.recv_json(timeout=10)
-            if msg.get("type") == "task":
-                assert msg["id"] == r.json["id"]
-                return
-        raise AssertionError("no task event")
+        for ws in subs:
+            assert ws.status == 101, ws.head
+        # A change that publishes: the pool's description.
+        desc = "ws-events-" + os.urandom(4).hex()
+        r = c.patch("/api/v1/pool", {"description": desc})
+        assert r.status == 200, r
+        for ws in subs:
+            deadline = time.time() + 10
+            while True:
+                assert time.time() < deadline, "no pool event"
+                msg = ws.recv_json(timeout=10)
+                if msg.get("type") == "pool" and \
+                        msg.get("data", {}).get("description") == desc:
+                    assert msg["action"] == "updated"
+                    assert msg["id"] == r.json["id"]
+                    break
     finally:
-        ws.close()
+        for ws in subs:
+            ws.close()
+    # The closed subscribers are gone from the bus: more events are fine.
+    for i in range(3):
+        assert c.patch("/api/v1/pool", {"description": "after %d" % i}).status == 200
+    assert c.get("/api/v1/health").status == 200
 
 
 def test_console_of_a_running_vm(d):
@@ -188,9 +195,15 @@ def test_console_of_a_running_vm(d):
         assert ws.status == 101, ws.head
         op, data = ws.recv(timeout=10)
         assert op == 2 and data, (op, data)
-        ws.send(b"\r\n")  # input reaches the guest without error
-        op, data = ws.recv(timeout=10)
-        assert op in (2, 8), op
+        # The test guest echoes each input line as "# <line>".
+        ws.send(b"hello xenith\n")
+        seen = b""
+        deadline = time.time() + 10
+        while b"# hello xenith" not in seen:
+            assert time.time() < deadline, seen[-300:]
+            op, data = ws.recv(timeout=10)
+            assert op == 2, (op, data)
+            seen += data
     finally:
         ws.close()
 
