@@ -49,6 +49,9 @@ struct http_job {
     int64_t body_expect; /* Content-Length, -1 if none */
     int64_t body_got;
 
+    int begun;   /* MHD: headers collected */
+    int bad_uri; /* MHD: the raw path has %00 or a bad escape */
+
     /* Writing back. */
     void *conn;   /* the front-end's connection (opaque) */
     int hdr_sent; /* status line and headers written */

@@ -63,6 +63,30 @@ static char *hdr_dup(struct lws *wsi, int tok)
     return v;
 }
 
+/* Cookie headers: lws joins several without a separator; use "; ".
+ * **new**, NULL if absent. */
+static char *cookie_dup(struct lws *wsi)
+{
+    struct buf b = BUF_INIT;
+    char frag[8192];
+    int i, n;
+
+    for (i = 0;; i++) {
+        n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
+                                  WSI_TOKEN_HTTP_COOKIE, i);
+        if (n < 0)
+            break;
+        if (b.len)
+            buf_puts(&b, "; ");
+        buf_append(&b, frag, (size_t)n);
+    }
+    if (!b.len) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
+}
+
 static void collect_headers(struct lws *wsi, struct http_job *job)
 {
     char name[64], *v;
@@ -83,7 +107,7 @@ static void collect_headers(struct lws *wsi, struct http_job *job)
             len--;
         if (!len || len >= sizeof(name))
             continue;
-        v = hdr_dup(wsi, tok);
+        v = tok == WSI_TOKEN_HTTP_COOKIE ? cookie_dup(wsi) : hdr_dup(wsi, tok);
         if (!v)
             continue;
         memcpy(name, s, len);

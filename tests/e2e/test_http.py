@@ -201,6 +201,16 @@ def test_upload_route_is_not_capped_and_authorized_first(d):
     assert d.client().get("/api/v1/health").status == 200
 
 
+def test_several_cookie_headers_are_joined(d):
+    c = d.admin()
+    sess = b"xenith_session=" + c.cookie.encode()
+    for cookies in ((b"a=1; b=2", sess), (sess, b"z=9")):
+        req = b"GET /api/v1/session HTTP/1.1\r\nHost: x\r\n" + b"".join(
+            b"Cookie: " + v + b"\r\n" for v in cookies) + \
+            b"Connection: close\r\n\r\n"
+        assert status_of(raw_request(d, req)) == 200, cookies
+
+
 def test_text_plain_body_is_415(d):
     r = d.client().post("/api/v1/session", raw=b"username=admin",
                         content_type="text/plain")
@@ -238,6 +248,10 @@ def test_chunked_request_body_is_refused_and_never_smuggled(d):
 def test_bad_request_line_on_the_unix_socket_is_400(d):
     st = status_of(raw_request(d, b"GET /x\r\n\r\n", unix=True))
     assert st == 400, st
+    for path in (b"/a%00b", b"/api/v1/health%00x", b"/%zz", b"/%4"):
+        ans = raw_request(d, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                          unix=True)
+        assert status_of(ans) == 400, (path, ans[:100])
     # libmicrohttpd hangs up on a line that is not HTTP at all.
     st = status_of(raw_request(d, b"GARBAGE\r\n\r\n", unix=True))
     assert st == 0 or st == 400, st
