@@ -23,6 +23,10 @@ static const char *const custom_headers[] = {
     "x-requested-with:",
 };
 
+/* A body over the cap is read and dropped up to this size, so the
+ * client sees the 413; beyond it the answer comes at once. */
+#define PUB_MAX_DISCARD (16LL * 1024 * 1024)
+
 static const struct {
     enum lws_token_indexes tok;
     const char *method;
@@ -189,6 +193,17 @@ int pub_collect_request(struct lws *wsi, struct http_job *job)
     return 0;
 }
 
+static int resp_wants_close(const struct resp *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->num_extra; i++)
+        if (!strcasecmp(r->extra[i].name, "Connection") &&
+            !strcasecmp(r->extra[i].value, "close"))
+            return 1;
+    return 0;
+}
+
 static void start_writing(struct http_job *job, struct lws *wsi)
 {
     job->state = HTTP_JOB_WRITING;
@@ -266,6 +281,15 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
         return 0;
     }
     rc = http_job_body_begin(job, h->app, h->spool_dir, clen);
+    if (!rc && (job->too_big || job->r.status) && clen > PUB_MAX_DISCARD) {
+        /* Not worth reading to the end: answer now and hang up. */
+        if (!job->r.status)
+            http_job_answer_too_big(job);
+        if (!resp_wants_close(&job->r))
+            resp_header(&job->r, "Connection", "close");
+        start_writing(job, wsi);
+        return 0;
+    }
     if (rc) {
         http_job_answer_error(&job->r, rc, NULL, "cannot store the upload");
     }
@@ -335,17 +359,6 @@ void pub_http_closed(struct pub_pss *pss)
         http_job_free(job);
 }
 
-static int resp_wants_close(const struct resp *r)
-{
-    size_t i;
-
-    for (i = 0; i < r->num_extra; i++)
-        if (!strcasecmp(r->extra[i].name, "Connection") &&
-            !strcasecmp(r->extra[i].value, "close"))
-            return 1;
-    return 0;
-}
-
 /* Status line and headers into [*p, end). 0 or -1. */
 static int add_headers(struct lws *wsi, const struct resp *r, int64_t len,
                        unsigned char **p, unsigned char *end)
@@ -360,8 +373,6 @@ static int add_headers(struct lws *wsi, const struct resp *r, int64_t len,
     for (i = 0; i < r->num_extra; i++) {
         const char *v = r->extra[i].value;
 
-        if (!strcasecmp(r->extra[i].name, "Connection"))
-            continue;
         if ((size_t)snprintf(name, sizeof(name), "%s:", r->extra[i].name) >=
             sizeof(name))
             continue;
