@@ -55,18 +55,16 @@ void db_vm_release(struct db_vm *vm)
     vm->tags = NULL;
 }
 
-static void vm_bind(sqlite3_stmt *st, const struct db_vm *vm)
+/* Everything but the power state (db_vm_set_state's alone). */
+static void vm_bind_config(sqlite3_stmt *st, const struct db_vm *vm)
 {
     db_bind_text(st, ":id", vm->id);
     db_bind_text(st, ":name", vm->name);
     db_bind_text(st, ":description", vm->description);
-    db_bind_text(st, ":state", vm->state[0] ? vm->state : "halted");
     db_bind_int(st, ":vcpus", vm->vcpus);
     db_bind_int(st, ":memory_mib", vm->memory_mib);
     db_bind_text(st, ":boot", vm->boot ? vm->boot : "{}");
     db_bind_text(st, ":tags", vm->tags ? vm->tags : "[]");
-    db_bind_text(st, ":suspend_file",
-                 vm->suspend_file[0] ? vm->suspend_file : NULL);
     db_bind_int(st, ":updated_at", vm->updated_at);
 }
 
@@ -172,7 +170,10 @@ int db_vm_insert(struct db *db, const struct db_vm *vm)
         return rc;
     st = db_stmt(db, sql);
     if (st) {
-        vm_bind(st, vm);
+        vm_bind_config(st, vm);
+        db_bind_text(st, ":state", vm->state[0] ? vm->state : "halted");
+        db_bind_text(st, ":suspend_file",
+                     vm->suspend_file[0] ? vm->suspend_file : NULL);
         db_bind_int(st, ":created_at", vm->created_at);
     }
     rc = db_exec_stmt(db, st, "insert vm");
@@ -185,9 +186,8 @@ int db_vm_update(struct db *db, const struct db_vm *vm)
 {
     static const char sql[] =
         "UPDATE vms SET name = :name, description = :description, "
-        "state = :state, vcpus = :vcpus, memory_mib = :memory_mib, "
-        "boot = :boot, tags = :tags, suspend_file = :suspend_file, "
-        "updated_at = :updated_at WHERE id = :id";
+        "vcpus = :vcpus, memory_mib = :memory_mib, boot = :boot, "
+        "tags = :tags, updated_at = :updated_at WHERE id = :id";
     sqlite3_stmt *st;
     int rc;
 
@@ -196,7 +196,7 @@ int db_vm_update(struct db *db, const struct db_vm *vm)
         return rc;
     st = db_stmt(db, sql);
     if (st)
-        vm_bind(st, vm);
+        vm_bind_config(st, vm);
     rc = db_exec_stmt(db, st, "update vm");
     if (!rc && db_changes(db) == 0)
         rc = ERR_NOTFOUND;

@@ -54,7 +54,9 @@ int db_vm_get(struct db *db, const char *id, struct db_vm *out);
 /* Every VM ordered by name, with disks and NICs, in three queries.
  * Release each element, then free(). */
 int db_vm_list(struct db *db, struct db_vm **list_out, size_t *num_out);
-/* Replace every field, disks and NICs included, in one transaction. */
+/* Replace every field, disks and NICs included, in one transaction;
+ * but not state and suspend_file: only db_vm_set_state changes those,
+ * so a configuration change never undoes a concurrent power change. */
 int db_vm_update(struct db *db, const struct db_vm *vm);
 /* suspend_file NULL or "" clears it. ERR_NOTFOUND for no such VM. */
 int db_vm_set_state(struct db *db, const char *id, const char *state,
