@@ -345,7 +345,7 @@ int vmconf_apply_json(struct resp *r, json_t *obj, int create, struct db_vm *vm)
         vm->memory_mib = n;
     v = json_object_get(obj, "boot");
     if (!v && create)
-        return api_error(r, ERR_INVALID, "boot", "boot is required");
+        boot = xstrdup("{\"type\":\"hvm\",\"cdrom\":null}");
     if (v) {
         rc = parse_boot(r, v, &boot);
         if (rc)

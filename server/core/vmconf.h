@@ -33,8 +33,9 @@ struct resp;
  * (NULL-terminated, for api_body). */
 extern const char *const vmconf_fields[];
 
-/* Apply obj's fields onto vm. create: name, vcpus, memory_mib and boot
- * are required, vm is expected zeroed (id and times are the caller's).
+/* Apply obj's fields onto vm. create: name, vcpus and memory_mib are
+ * required, boot defaults to {"type":"hvm","cdrom":null}, vm is
+ * expected zeroed (id and times are the caller's).
  * NICs without a mac get none here (vmconf_check_refs generates one).
  * On error vm may be half changed: apply to a copy. vm->boot and
  * vm->tags are replaced by **new** strings. 0 or an error written to r. */

@@ -101,7 +101,7 @@ def test_bad_input_names_the_field_and_changes_nothing(env):
         body.update(change)
         r = env.c.post(V1 + "/vms", body)
         expect_error(r, 400, field)
-    for missing in ("name", "vcpus", "memory_mib", "boot"):
+    for missing in ("name", "vcpus", "memory_mib"):
         body = env.vm_body(disk=disk)
         del body[missing]
         expect_error(env.c.post(V1 + "/vms", body), 400, missing)
@@ -126,6 +126,11 @@ def test_bad_input_names_the_field_and_changes_nothing(env):
     assert vm_count(env) == before
     # The disk is still free: a good create takes it.
     env.vm(disk=disk)
+    # boot defaults to HVM without install media.
+    r = env.c.post(V1 + "/vms", {"name": "bare", "vcpus": 1,
+                                 "memory_mib": 64})
+    assert r.status == 201, r
+    assert r.json["boot"] == {"type": "hvm", "cdrom": None}, r
 
 
 def test_disk_of_another_vm_is_409(env):

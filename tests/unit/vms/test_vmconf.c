@@ -35,7 +35,7 @@ static const struct vcase cases[] = {
     { "\"vcpus\":1,\"memory_mib\":64," PV, 1, "name" },
     { "\"name\":\"vm\",\"memory_mib\":64," PV, 1, "vcpus" },
     { "\"name\":\"vm\",\"vcpus\":1," PV, 1, "memory_mib" },
-    { "\"name\":\"vm\",\"vcpus\":1,\"memory_mib\":64", 1, "boot" },
+    { "\"name\":\"vm\",\"vcpus\":1,\"memory_mib\":64", 1, NULL },
     { "\"name\":\"\",\"vcpus\":1,\"memory_mib\":64," PV, 1, "name" },
     { "\"name\":\"a/b\",\"vcpus\":1,\"memory_mib\":64," PV, 1, "name" },
     { "\"name\":\" x\",\"vcpus\":1,\"memory_mib\":64," PV, 1, "name" },
