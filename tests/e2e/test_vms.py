@@ -228,3 +228,45 @@ def test_list_is_fast_with_many_vms(env):
     took = time.time() - t0
     assert r.status == 200 and len(r.json) >= 200, r
     assert took < 1.0, took
+
+
+def test_demo_content_on_first_start_only(env):
+    import os
+    from xenith_client import Daemon
+    d = Daemon(extra_args=["--demo"]).start()
+    try:
+        c = d.admin()
+        vms = sorted(c.get(V1 + "/vms").json, key=lambda v: v["name"])
+        assert [(v["name"], v["state"]) for v in vms] == [
+            ("demo-1", "running"), ("demo-2", "halted"),
+            ("demo-3", "halted")], vms
+        assert all(v["boot"]["kernel"] == "/boot/vmlinuz-demo" for v in vms)
+        srs = c.get(V1 + "/srs").json
+        assert [(s["name"], s["path"]) for s in srs] == [
+            ("demo", os.path.join(d.data, "srs", "demo"))], srs
+        nets = c.get(V1 + "/networks").json
+        assert [(n["name"], n["bridge"]) for n in nets] == [
+            ("demo-net", "xenbr0")], nets
+        disks = c.get(V1 + "/disks").json
+        assert len(disks) == 3 and all(k["size_bytes"] == 1 << 30
+                                       for k in disks), disks
+        heads = []
+        for name in os.listdir(srs[0]["path"]):
+            with open(os.path.join(srs[0]["path"], name), "rb") as f:
+                heads.append(f.read(16))
+        assert heads.count(b"xenith demo disk") == 1, heads
+        d.stop()
+        # A second start adds nothing.
+        d2 = Daemon(data=d.data, extra_args=["--demo"]).start()
+        c = d2.admin()
+        assert len(c.get(V1 + "/vms").json) == 3
+        assert len(c.get(V1 + "/srs").json) == 1
+        d2.stop()
+    finally:
+        d.cleanup()
+    # Without the flag: nothing.
+    d = Daemon().start()
+    try:
+        assert d.admin().get(V1 + "/vms").json == []
+    finally:
+        d.cleanup()
