@@ -205,44 +205,98 @@ int db_vm_update(struct db *db, const struct db_vm *vm)
     return vm_tx_end(db, rc);
 }
 
+static int vm_ptr_cmp(const void *a, const void *b)
+{
+    const struct db_vm *x = *(const struct db_vm *const *)a;
+    const struct db_vm *y = *(const struct db_vm *const *)b;
+
+    return strcmp(x->id, y->id);
+}
+
+static struct db_vm *vm_find(struct db_vm **by_id, size_t num, const char *id)
+{
+    size_t lo = 0, hi = num;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(by_id[mid]->id, id);
+
+        if (c == 0)
+            return by_id[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Attach the rows of sd (vm_id, device, disk_id, mode) and sn (vm_id,
+ * network_id, mac) to the VMs in by_id (sorted by id). Lock held. */
+static int vm_links_fill(struct db *db, sqlite3_stmt *sd, sqlite3_stmt *sn,
+                         struct db_vm **by_id, size_t num)
+{
+    char vm_id[37];
+    struct db_vm *vm;
+    int rc;
+
+    if (!sd || !sn)
+        return ERR_INTERNAL;
+    while ((rc = db_step(db, sd, "read vm disks")) == 1) {
+        db_col_text(sd, 0, vm_id, sizeof(vm_id));
+        vm = vm_find(by_id, num, vm_id);
+        if (vm && vm->num_disks < DB_VM_MAX_DISKS) {
+            struct db_vm_disk *d = &vm->disks[vm->num_disks++];
+
+            db_col_text(sd, 1, d->device, sizeof(d->device));
+            db_col_text(sd, 2, d->disk_id, sizeof(d->disk_id));
+            db_col_text(sd, 3, d->mode, sizeof(d->mode));
+        }
+    }
+    sqlite3_reset(sd);
+    if (rc < 0)
+        return rc;
+    while ((rc = db_step(db, sn, "read vm nics")) == 1) {
+        db_col_text(sn, 0, vm_id, sizeof(vm_id));
+        vm = vm_find(by_id, num, vm_id);
+        if (vm && vm->num_nics < DB_VM_MAX_NICS) {
+            struct db_vm_nic *n = &vm->nics[vm->num_nics++];
+
+            db_col_text(sn, 1, n->network_id, sizeof(n->network_id));
+            db_col_text(sn, 2, n->mac, sizeof(n->mac));
+        }
+    }
+    sqlite3_reset(sn);
+    return rc < 0 ? rc : 0;
+}
+
 /* Disk and NIC links of one VM (lock held). */
 static int vm_links_read(struct db *db, struct db_vm *vm)
 {
-    static const char sql_d[] = "SELECT device, disk_id, mode FROM vm_disks "
-                                "WHERE vm_id = :vm ORDER BY device";
-    static const char sql_n[] = "SELECT network_id, mac FROM vm_nics "
+    static const char sql_d[] = "SELECT vm_id, device, disk_id, mode "
+                                "FROM vm_disks WHERE vm_id = :vm "
+                                "ORDER BY device";
+    static const char sql_n[] = "SELECT vm_id, network_id, mac FROM vm_nics "
                                 "WHERE vm_id = :vm ORDER BY idx";
-    sqlite3_stmt *st;
-    int rc;
+    sqlite3_stmt *sd = db_stmt(db, sql_d), *sn = db_stmt(db, sql_n);
 
-    st = db_stmt(db, sql_d);
-    if (!st)
-        return ERR_INTERNAL;
-    db_bind_text(st, ":vm", vm->id);
-    while ((rc = db_step(db, st, "get vm disks")) == 1 &&
-           vm->num_disks < DB_VM_MAX_DISKS) {
-        struct db_vm_disk *d = &vm->disks[vm->num_disks++];
+    if (sd)
+        db_bind_text(sd, ":vm", vm->id);
+    if (sn)
+        db_bind_text(sn, ":vm", vm->id);
+    return vm_links_fill(db, sd, sn, &vm, 1);
+}
 
-        db_col_text(st, 0, d->device, sizeof(d->device));
-        db_col_text(st, 1, d->disk_id, sizeof(d->disk_id));
-        db_col_text(st, 2, d->mode, sizeof(d->mode));
-    }
-    sqlite3_reset(st);
-    if (rc < 0)
-        return rc;
-    st = db_stmt(db, sql_n);
-    if (!st)
-        return ERR_INTERNAL;
-    db_bind_text(st, ":vm", vm->id);
-    while ((rc = db_step(db, st, "get vm nics")) == 1 &&
-           vm->num_nics < DB_VM_MAX_NICS) {
-        struct db_vm_nic *n = &vm->nics[vm->num_nics++];
+/* All disk and NIC links in two queries, attached through by_id. */
+static int vm_links_read_all(struct db *db, struct db_vm **by_id, size_t num)
+{
+    static const char sql_d[] = "SELECT vm_id, device, disk_id, mode "
+                                "FROM vm_disks ORDER BY vm_id, device";
+    static const char sql_n[] = "SELECT vm_id, network_id, mac FROM vm_nics "
+                                "ORDER BY vm_id, idx";
 
-        db_col_text(st, 0, n->network_id, sizeof(n->network_id));
-        db_col_text(st, 1, n->mac, sizeof(n->mac));
-    }
-    sqlite3_reset(st);
-    return rc < 0 ? rc : 0;
+    return vm_links_fill(db, db_stmt(db, sql_d), db_stmt(db, sql_n), by_id,
+                         num);
 }
 
 /* One row by id through row_fn into out (lock held): 0, ERR_NOTFOUND
@@ -287,78 +341,6 @@ int db_vm_get(struct db *db, const char *id, struct db_vm *out)
         db_vm_release(out);
     db_unlock(db);
     return rc;
-}
-
-static int vm_ptr_cmp(const void *a, const void *b)
-{
-    const struct db_vm *x = *(const struct db_vm *const *)a;
-    const struct db_vm *y = *(const struct db_vm *const *)b;
-
-    return strcmp(x->id, y->id);
-}
-
-static struct db_vm *vm_find(struct db_vm **by_id, size_t num, const char *id)
-{
-    size_t lo = 0, hi = num;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(by_id[mid]->id, id);
-
-        if (c == 0)
-            return by_id[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-/* All disk and NIC links in two queries, attached through by_id. */
-static int vm_links_read_all(struct db *db, struct db_vm **by_id, size_t num)
-{
-    static const char sql_d[] = "SELECT vm_id, device, disk_id, mode "
-                                "FROM vm_disks ORDER BY vm_id, device";
-    static const char sql_n[] = "SELECT vm_id, network_id, mac FROM vm_nics "
-                                "ORDER BY vm_id, idx";
-    char vm_id[37];
-    sqlite3_stmt *st;
-    struct db_vm *vm;
-    int rc;
-
-    st = db_stmt(db, sql_d);
-    if (!st)
-        return ERR_INTERNAL;
-    while ((rc = db_step(db, st, "list vm disks")) == 1) {
-        db_col_text(st, 0, vm_id, sizeof(vm_id));
-        vm = vm_find(by_id, num, vm_id);
-        if (vm && vm->num_disks < DB_VM_MAX_DISKS) {
-            struct db_vm_disk *d = &vm->disks[vm->num_disks++];
-
-            db_col_text(st, 1, d->device, sizeof(d->device));
-            db_col_text(st, 2, d->disk_id, sizeof(d->disk_id));
-            db_col_text(st, 3, d->mode, sizeof(d->mode));
-        }
-    }
-    sqlite3_reset(st);
-    if (rc < 0)
-        return rc;
-    st = db_stmt(db, sql_n);
-    if (!st)
-        return ERR_INTERNAL;
-    while ((rc = db_step(db, st, "list vm nics")) == 1) {
-        db_col_text(st, 0, vm_id, sizeof(vm_id));
-        vm = vm_find(by_id, num, vm_id);
-        if (vm && vm->num_nics < DB_VM_MAX_NICS) {
-            struct db_vm_nic *n = &vm->nics[vm->num_nics++];
-
-            db_col_text(st, 1, n->network_id, sizeof(n->network_id));
-            db_col_text(st, 2, n->mac, sizeof(n->mac));
-        }
-    }
-    sqlite3_reset(st);
-    return rc < 0 ? rc : 0;
 }
 
 int db_vm_list(struct db *db, struct db_vm **list_out, size_t *num_out)
