@@ -638,9 +638,61 @@ static void test_snapshots(void **state)
     call_done(&c);
 }
 
+static void test_driver_failures(void **state)
+{
+    char disk[37], id[37], status[16], msg[256];
+    struct hv_domain dom;
+    struct call c;
+    char *body;
+
+    (void)state;
+    make_disk("f1", disk);
+    body = vm_body("failing", disk, NULL);
+    create_vm(body, id);
+    free(body);
+    /* A failed start: the task fails with the driver's reason. */
+    assert_int_equal(hv_inject_failure(app.hv, "start", ERR_IO), 0);
+    power(api_vm_start, id, NULL, status, msg);
+    assert_string_equal(status, "failure");
+    assert_non_null(strstr(msg, "start failed"));
+    vm_state(id, status);
+    assert_string_equal(status, "halted");
+    assert_int_equal(hv_inject_failure(app.hv, "start", 0), 0);
+    power_ok(api_vm_start, id, "running");
+
+    /* A driver that cannot change vcpus live: 501, nothing changed. */
+    assert_int_equal(hv_inject_failure(app.hv, "set_vcpus", ERR_UNSUPPORTED),
+                     0);
+    call(&c, api_vm_patch, "PATCH", id, "{\"vcpus\":3,\"name\":\"n2\"}");
+    expect(&c, 501, "vcpus", NULL);
+    call_done(&c);
+    assert_int_equal(hv_inject_failure(app.hv, "set_vcpus", 0), 0);
+    /* Memory fails after vcpus worked: vcpus are put back. */
+    assert_int_equal(hv_inject_failure(app.hv, "set_memory", ERR_IO), 0);
+    call(&c, api_vm_patch, "PATCH", id, "{\"vcpus\":3,\"memory_mib\":512}");
+    expect(&c, 500, "memory_mib", NULL);
+    call_done(&c);
+    assert_int_equal(hv_inject_failure(app.hv, "set_memory", 0), 0);
+    assert_int_equal(hv_lookup(app.hv, id, &dom), 0);
+    assert_int_equal(dom.vcpus, 1);
+    call(&c, api_vm_get, "GET", id, NULL);
+    assert_string_equal(str(c.json, "name"), "failing");
+    assert_int_equal(json_integer_value(json_object_get(c.json, "vcpus")), 1);
+    call_done(&c);
+
+    /* A failed pause leaves the state the hypervisor reports. */
+    assert_int_equal(hv_inject_failure(app.hv, "pause", ERR_IO), 0);
+    power(api_vm_pause, id, NULL, status, msg);
+    assert_string_equal(status, "failure");
+    vm_state(id, status);
+    assert_string_equal(status, "running");
+    assert_int_equal(hv_inject_failure(app.hv, "pause", 0), 0);
+    power_ok(api_vm_destroy, id, "halted");
+}
+
 static void test_reconcile(void **state)
 {
-    char disk[37], id[37], stray[37], st[16];
+    char disk[37], id[37], stray[37], st[16], lost[37];
     struct hv_vm_config cfg;
     struct db_vm vm;
     char *body;
@@ -661,8 +713,19 @@ static void test_reconcile(void **state)
     cfg.memory_mib = 512;
     assert_int_equal(hv_start(app.hv, &cfg), 0);
 
+    /* Suspended, but the state file is gone. */
+    make_disk("r2", disk);
+    body = vm_body("lost", disk, NULL);
+    create_vm(body, lost);
+    free(body);
+    assert_int_equal(
+        db_vm_set_state(app.db, lost, "suspended", "/nonexistent/x.suspend"),
+        0);
+
     assert_int_equal(reconcile_at_start(&app), 0);
     vm_state(id, st);
+    assert_string_equal(st, "halted");
+    vm_state(lost, st);
     assert_string_equal(st, "halted");
     assert_int_equal(db_vm_get(app.db, stray, &vm), 0);
     assert_string_equal(vm.state, "running");
@@ -681,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_shutdown_timeout_and_busy),
         cmocka_unit_test(test_crash_event_halts),
         cmocka_unit_test(test_snapshots),
+        cmocka_unit_test(test_driver_failures),
         cmocka_unit_test(test_reconcile),
     };
 
