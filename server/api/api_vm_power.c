@@ -241,6 +241,9 @@ out:
     db_vm_release(&vm);
     vmstate_release(a->vm_id);
     a->released = 1;
+    /* Whatever the guest did meanwhile (its events were ours to
+     * ignore), the driver has the last word. */
+    vmstate_sync(app, a->vm_id);
     return rc;
 }
 

@@ -285,6 +285,7 @@ int api_vm_snapshot_create(struct app *app, struct req *q, struct resp *r)
     vmstate_publish(app, vm.id, "updated");
 release:
     vmstate_release(vm.id);
+    vmstate_sync(app, vm.id);
 out:
     json_decref(body);
     db_vm_snapshot_release(&s);

@@ -98,7 +98,19 @@ const char *vmstate_db_state(enum hv_state s)
     }
 }
 
-/* Set the DB state; publish when it changed. */
+static int vmstate_claimed(const char *id)
+{
+    size_t i;
+    int found = 0;
+
+    pthread_mutex_lock(&busy_mu);
+    for (i = 0; i < busy_num && !found; i++)
+        found = !strcmp(busy_ids[i], id);
+    pthread_mutex_unlock(&busy_mu);
+    return found;
+}
+
+/* Set the DB state; log and publish when it changed. */
 static void vmstate_set(struct app *app, const struct db_vm *vm,
                         const char *state)
 {
@@ -112,6 +124,7 @@ static void vmstate_set(struct app *app, const struct db_vm *vm,
                   err_str(rc));
         return;
     }
+    log_info("vm %s (%s): %s -> %s", vm->id, vm->name, vm->state, state);
     vmstate_publish(app, vm->id, "updated");
 }
 
@@ -119,48 +132,39 @@ void vmstate_sync(struct app *app, const char *id)
 {
     struct hv_domain dom;
     struct db_vm vm;
-    const char *state;
+    const char *state = NULL;
     int rc;
 
     if (db_vm_get(app->db, id, &vm))
-        return;
+        return; /* not ours (yet): reconcile imports at start-up */
     rc = hv_lookup(app->hv, id, &dom);
-    if (rc == ERR_NOTFOUND)
+    if (rc == ERR_NOTFOUND) {
+        /* A suspended VM's domain left for its state file. */
         state = strcmp(vm.state, "suspended") ? "halted" : NULL;
-    else if (rc == 0)
+    } else if (rc == 0 && dom.state == HV_CRASHED) {
+        log_warn("vm %s (%s) crashed: destroying the domain", vm.id, vm.name);
+        if (hv_destroy(app->hv, vm.id) && hv_lookup(app->hv, vm.id, &dom) == 0)
+            log_error("vm %s: cannot destroy the crashed domain: %s", vm.id,
+                      hv_last_error());
+        state = "halted";
+    } else if (rc == 0) {
         state = vmstate_db_state(dom.state);
-    else
-        state = NULL;
+    }
     if (state)
         vmstate_set(app, &vm, state);
     db_vm_release(&vm);
 }
 
+/* An event says something changed; the driver says what is now, so a
+ * late event cannot undo a newer state. A VM under an operation is left
+ * to it: the operation records its outcome and syncs when it ends. */
 static void vmstate_event(void *opaque, const struct hv_event *ev)
 {
     struct app *app = opaque;
-    const char *state = vmstate_db_state(ev->state);
-    struct hv_domain dom;
-    struct db_vm vm;
 
-    if (ev->type != HV_EV_STATE || !state || app->stopping)
+    if (ev->type != HV_EV_STATE || app->stopping || vmstate_claimed(ev->uuid))
         return;
-    if (db_vm_get(app->db, ev->uuid, &vm))
-        return; /* not ours (yet): reconcile imports at start-up */
-    if (ev->state == HV_CRASHED) {
-        log_warn("vm %s (%s) crashed: destroying the domain", vm.id, vm.name);
-        if (hv_destroy(app->hv, vm.id) && hv_lookup(app->hv, vm.id, &dom) == 0)
-            log_error("vm %s: cannot destroy the crashed domain: %s", vm.id,
-                      hv_last_error());
-    } else if (!strcmp(state, "halted") && !strcmp(vm.state, "suspended")) {
-        state = NULL; /* the domain left for its state file */
-    } else if (strcmp(vm.state, state)) {
-        log_info("vm %s (%s): %s -> %s (%s)", vm.id, vm.name, vm.state, state,
-                 ev->reason);
-    }
-    if (state)
-        vmstate_set(app, &vm, state);
-    db_vm_release(&vm);
+    vmstate_sync(app, ev->uuid);
 }
 
 int vmstate_start(struct app *app)

@@ -15,9 +15,10 @@ struct db_vm;
 
 /* Subscribe to the driver's domain events (call once, after
  * tasks_start): a guest that powers off, reboots or crashes updates its
- * VM's state and publishes {"type":"vm","action":"updated"}. A crashed
- * domain is destroyed (Xen's on_crash=destroy) and the VM marked
- * halted. 0 or the driver's error. */
+ * VM's state (vmstate_sync) and publishes {"type":"vm","action":
+ * "updated"}. Events for a VM under an operation (vmstate_claim) are
+ * left to that operation, which calls vmstate_sync when it is done.
+ * 0 or the driver's error. */
 int vmstate_start(struct app *app);
 
 /* Stop the subscription (before hv_close). NULL-safe on app->hv. */
@@ -35,9 +36,10 @@ json_t *vmstate_vm_json(struct app *app, const struct db_vm *vm);
  * no data for "deleted"). */
 void vmstate_publish(struct app *app, const char *id, const char *action);
 
-/* Bring the DB state of VM id in line with the hypervisor (after a
- * failed operation): running/paused from hv_lookup; no domain ->
- * halted, unless the DB says suspended. Publishes when it changed. */
+/* Bring the DB state of VM id in line with the hypervisor: running/
+ * paused from hv_lookup; no domain -> halted, unless the DB says
+ * suspended; a crashed domain is destroyed (Xen's on_crash=destroy) and
+ * the VM halted. Logs and publishes when it changed. */
 void vmstate_sync(struct app *app, const char *id);
 
 /* Mark VM id busy: 0, or ERR_CONFLICT when it is already. */
