@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/err.h"
+#include "common/timeutil.h"
 #include "common/uuid.h"
 #include "common/xalloc.h"
 #include "db/db_storage.h"
@@ -524,6 +526,79 @@ json_t *vmconf_to_json(const struct db_vm *vm)
         "boot", json_or(vm->boot, json_object()), "disks", disks, "nics", nics,
         "tags", json_or(vm->tags, json_array()), "created_at",
         api_time(vm->created_at), "updated_at", api_time(vm->updated_at));
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+    const char *run = s;
+
+    buf_append(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        buf_append(b, run, (size_t)(s - run));
+        if (c == '"' || c == '\\')
+            buf_printf(b, "\\%c", c);
+        else
+            buf_printf(b, "\\u%04x", c);
+        run = s + 1;
+    }
+    buf_append(b, run, (size_t)(s - run));
+    buf_append(b, "\"", 1);
+}
+
+static void put_kv(struct buf *b, const char *key, const char *val)
+{
+    buf_printf(b, ",\"%s\":", key);
+    put_str(b, val);
+}
+
+static void put_time(struct buf *b, const char *key, int64_t t)
+{
+    char ts[21];
+
+    if (!t) {
+        buf_printf(b, ",\"%s\":null", key);
+        return;
+    }
+    time_rfc3339(t, ts);
+    buf_printf(b, ",\"%s\":\"%s\"", key, ts);
+}
+
+void vmconf_append_json(struct buf *b, const struct db_vm *vm)
+{
+    const char *boot = vm->boot && vm->boot[0] == '{' ? vm->boot : "{}";
+    const char *tags = vm->tags && vm->tags[0] == '[' ? vm->tags : "[]";
+    size_t i;
+
+    buf_puts(b, "{\"id\":");
+    put_str(b, vm->id);
+    put_kv(b, "name", vm->name);
+    put_kv(b, "description", vm->description);
+    put_kv(b, "state", vm->state);
+    buf_printf(b, ",\"vcpus\":%d,\"memory_mib\":%lld,\"boot\":%s", vm->vcpus,
+               (long long)vm->memory_mib, boot);
+    buf_puts(b, ",\"disks\":[");
+    for (i = 0; i < vm->num_disks; i++) {
+        buf_puts(b, i ? ",{\"disk\":" : "{\"disk\":");
+        put_str(b, vm->disks[i].disk_id);
+        put_kv(b, "device", vm->disks[i].device);
+        put_kv(b, "mode", vm->disks[i].mode);
+        buf_puts(b, "}");
+    }
+    buf_puts(b, "],\"nics\":[");
+    for (i = 0; i < vm->num_nics; i++) {
+        buf_puts(b, i ? ",{\"network\":" : "{\"network\":");
+        put_str(b, vm->nics[i].network_id);
+        put_kv(b, "mac", vm->nics[i].mac);
+        buf_puts(b, "}");
+    }
+    buf_printf(b, "],\"tags\":%s", tags);
+    put_time(b, "created_at", vm->created_at);
+    put_time(b, "updated_at", vm->updated_at);
+    buf_puts(b, "}");
 }
 
 int vmconf_restore_record(struct db_vm *vm, const char *record)

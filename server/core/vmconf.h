@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+struct buf;
 struct db;
 struct db_vm;
 struct hv_vm_config;
@@ -54,6 +55,11 @@ void vmconf_copy(struct db_vm *dst, const struct db_vm *src);
 
 /* The API object of vm, without domid. **new** */
 json_t *vmconf_to_json(const struct db_vm *vm);
+
+/* The same object as vmconf_to_json, appended to b as JSON text
+ * without building a jansson tree (boot and tags are spliced in as
+ * stored): the fast path of GET /vms. */
+void vmconf_append_json(struct buf *b, const struct db_vm *vm);
 
 /* Restore vcpus, memory_mib and boot onto vm from a snapshot's record
  * (the vmconf_to_json text of the VM when taken). 0 or ERR_INVALID. */

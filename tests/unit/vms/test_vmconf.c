@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/xalloc.h"
 #include "db/db_vms.h"
@@ -273,6 +274,60 @@ static void test_patch_keeps_other_fields(void **state)
     json_decref(patch);
 }
 
+/* The text fast path of GET /vms says exactly what vmconf_to_json says,
+ * escapes included. */
+static void test_append_json_matches(void **state)
+{
+    static const char *const descs[] = {
+        "",
+        "plain",
+        "q\"uote and back\\slash",
+        "tab\there\nnl\x01\x1f",
+        "utf-8: \xc3\xa9t\xc3\xa9 \xe2\x82\xac",
+        "</script>",
+    };
+    struct buf b = BUF_INIT;
+    json_t *fast, *slow;
+    struct db_vm vm;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(descs) / sizeof(descs[0]); i++) {
+        memset(&vm, 0, sizeof(vm));
+        xstrlcpy(vm.id, ID1, sizeof(vm.id));
+        xstrlcpy(vm.name, "n-1", sizeof(vm.name));
+        xstrlcpy(vm.description, descs[i], sizeof(vm.description));
+        xstrlcpy(vm.state, "running", sizeof(vm.state));
+        vm.vcpus = 3;
+        vm.memory_mib = 4096;
+        vm.boot = xstrdup("{\"type\":\"pv\",\"kernel\":\"/k\",\"ramdisk\":"
+                          "\"\",\"cmdline\":\"a=\\\"b\\\"\"}");
+        vm.tags = xstrdup(i % 2 ? "[]" : "[\"x\",\"y z\"]");
+        vm.created_at = i ? 1700000000 : 0;
+        vm.updated_at = 1700000001;
+        vm.num_disks = i % 3;
+        if (vm.num_disks) {
+            xstrlcpy(vm.disks[0].disk_id, ID2, sizeof(vm.disks[0].disk_id));
+            xstrlcpy(vm.disks[0].device, "xvda", sizeof(vm.disks[0].device));
+            xstrlcpy(vm.disks[0].mode, "ro", sizeof(vm.disks[0].mode));
+            vm.disks[1] = vm.disks[0];
+        }
+        vm.num_nics = 1;
+        xstrlcpy(vm.nics[0].network_id, ID1, sizeof(vm.nics[0].network_id));
+        xstrlcpy(vm.nics[0].mac, "00:16:3e:00:00:01", sizeof(vm.nics[0].mac));
+        buf_reset(&b);
+        vmconf_append_json(&b, &vm);
+        fast = json_loads(buf_str(&b), 0, NULL);
+        slow = vmconf_to_json(&vm);
+        if (!fast || !json_equal(fast, slow))
+            fail_msg("case %zu: %s", i, buf_str(&b));
+        json_decref(fast);
+        json_decref(slow);
+        db_vm_release(&vm);
+    }
+    buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_too_many),
         cmocka_unit_test(test_mac_and_device_rules),
         cmocka_unit_test(test_patch_keeps_other_fields),
+        cmocka_unit_test(test_append_json_matches),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
