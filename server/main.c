@@ -112,6 +112,7 @@ int main(int argc, char **argv)
     struct http_public *pub = NULL;
     struct http_local *loc = NULL;
     char *dbpath = NULL, *sock = NULL;
+    char abs_data[PATH_MAX];
     const char *uri;
     sigset_t set;
     int rc, sig;
@@ -134,6 +135,12 @@ int main(int argc, char **argv)
     if (rc) {
         log_error("cannot create data dir %s: %s", app.cfg.data_dir,
                   err_str(rc));
+        return 1;
+    }
+    /* Absolute from here on: SR paths and the socket are built from it. */
+    if (!realpath(app.cfg.data_dir, abs_data) ||
+        xstrlcpy(app.cfg.data_dir, abs_data, sizeof(app.cfg.data_dir))) {
+        log_error("cannot resolve data dir %s", app.cfg.data_dir);
         return 1;
     }
     pick_web_root(&app);
