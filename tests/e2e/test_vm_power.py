@@ -3,6 +3,7 @@
 the state; the shutdown timeout; one task per VM; live changes; stats. (Guest-initiated changes through the driver's events are
 covered by tests/unit/vms/test_api_vms.c.)"""
 import os
+import time
 
 from vmfixture import V1, VmEnv, expect_error
 
@@ -166,3 +167,24 @@ def test_start_failure_reports_the_driver_error(env):
     env.action(vid, "start")
     env.action(vid, "destroy")
 
+
+
+def test_vm_events_on_the_bus(env):
+    vid = env.vm()["id"]
+    ws = env.c.websocket("/api/v1/events")
+    assert ws.status == 101, ws.head
+    try:
+        env.action(vid, "start")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            msg = ws.recv_json(timeout=10)
+            if (msg.get("type") == "vm" and msg.get("id") == vid and
+                    msg["data"]["state"] == "running"):
+                assert msg["action"] == "updated", msg
+                assert msg["data"]["id"] == vid, msg
+                break
+        else:
+            raise AssertionError("no vm event")
+    finally:
+        ws.close()
+    env.action(vid, "destroy")
