@@ -18,6 +18,7 @@
 #include "server/core/events.h"
 #include "server/core/lifecycle.h"
 #include "server/core/tasks.h"
+#include "server/core/vmstate.h"
 #include "server/http/http.h"
 #include "xen/hv.h"
 
@@ -161,6 +162,7 @@ int main(int argc, char **argv)
     rc = tasks_start(&app, 4, &app.tasks);
     if (rc)
         goto out;
+    vmstate_start(&app);
     rc = auth_bootstrap_admin(&app, app.cfg.admin_password_file[0]
                                         ? app.cfg.admin_password_file
                                         : NULL);
@@ -188,6 +190,7 @@ out:
     http_public_stop(pub);
     http_local_stop(loc);
     tasks_stop(app.tasks);
+    vmstate_stop(&app);
     hv_close(app.hv);
     events_free(app.events);
     db_close(app.db);
