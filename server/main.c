@@ -62,6 +62,8 @@ static void pick_web_root(struct app *app)
     b = strstr(exe, "/build/");
     if (!b)
         return;
+    while (strstr(b + 1, "/build/")) /* the innermost build/ */
+        b = strstr(b + 1, "/build/");
     *b = '\0';
     if (strlen(exe) + 5 < sizeof(app->web_root))
         snprintf(app->web_root, sizeof(app->web_root), "%s/web", exe);
