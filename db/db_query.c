@@ -3,6 +3,7 @@
  * the named arguments, step, hand rows to a db_row_fn, reset. */
 #include "db/db_internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "common/err.h"
@@ -84,12 +85,15 @@ int db_exec_unique(struct db *db, const char *sql, const char *what,
     return db_exec_flags(db, sql, what, DB_EXEC_UNIQUE, args, nargs);
 }
 
-int db_query_one(struct db *db, const char *sql, const char *what,
-                 db_row_fn fn, void *out, const struct db_arg *args,
-                 size_t nargs)
+/* Step sql through at most max rows, each through fn(st, ctx);
+ * *num_out the rows seen. */
+static int db_query_rows(struct db *db, const char *sql, const char *what,
+                         db_row_fn fn, void *ctx, size_t max, size_t *num_out,
+                         const struct db_arg *args, size_t nargs)
 {
     sqlite3_stmt *st;
-    int rc;
+    size_t num = 0;
+    int rc = 0;
 
     db_lock(db);
     st = db_prepare(db, sql, args, nargs);
@@ -97,16 +101,26 @@ int db_query_one(struct db *db, const char *sql, const char *what,
         rc = ERR_INTERNAL;
         goto out;
     }
-    rc = db_step(db, st, what);
-    if (rc == 1) {
-        fn(st, out);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
+    while (num < max && (rc = db_step(db, st, what)) == 1) {
+        fn(st, ctx);
+        num++;
     }
     sqlite3_reset(st);
+    *num_out = num;
 out:
     db_unlock(db);
+    return rc < 0 ? rc : 0;
+}
+
+int db_query_one(struct db *db, const char *sql, const char *what, db_row_fn fn,
+                 void *out, const struct db_arg *args, size_t nargs)
+{
+    size_t num;
+    int rc;
+
+    rc = db_query_rows(db, sql, what, fn, out, 1, &num, args, nargs);
+    if (!rc && num == 0)
+        rc = ERR_NOTFOUND;
     return rc;
 }
 
@@ -114,21 +128,9 @@ int db_query_each(struct db *db, const char *sql, const char *what,
                   db_row_fn fn, void *ctx, const struct db_arg *args,
                   size_t nargs)
 {
-    sqlite3_stmt *st;
-    int rc;
+    size_t num;
 
-    db_lock(db);
-    st = db_prepare(db, sql, args, nargs);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    while ((rc = db_step(db, st, what)) == 1)
-        fn(st, ctx);
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    return rc;
+    return db_query_rows(db, sql, what, fn, ctx, SIZE_MAX, &num, args, nargs);
 }
 
 /* db_query_list's growing array, filled through db_query_each. */
@@ -177,8 +179,8 @@ static void db_row_int64(sqlite3_stmt *st, void *out)
     *(int64_t *)out = sqlite3_column_int64(st, 0);
 }
 
-int db_query_int(struct db *db, const char *sql, const char *what,
-                 int64_t *out, const struct db_arg *args, size_t nargs)
+int db_query_int(struct db *db, const char *sql, const char *what, int64_t *out,
+                 const struct db_arg *args, size_t nargs)
 {
     return db_query_one(db, sql, what, db_row_int64, out, args, nargs);
 }
