@@ -48,8 +48,8 @@ static int put(struct db *db, const char *k, const char *t, int64_t i, int n)
 {
     return db_exec_unique(db, ins, "insert q",
                           DB_ARGS(DB_TEXT(":k", k), DB_TEXT_OR_NULL(":t", t),
-                                  DB_INT_OR_NULL(":i", i),
-                                  DB_DOUBLE(":d", 0.5), DB_INT(":n", n)));
+                                  DB_INT_OR_NULL(":i", i), DB_DOUBLE(":d", 0.5),
+                                  DB_INT(":n", n)));
 }
 
 static int setup(void **state)
@@ -77,17 +77,14 @@ static void test_args_and_nulls(void **state)
     assert_int_equal(put(db, "a", "x", 7, 0), 0);
     assert_int_equal(put(db, "b", "", 0, 0), 0);
     assert_int_equal(put(db, "c", NULL, 3, 0), 0);
-    assert_int_equal(db_query_int(db, nulls, "nulls", &v,
-                                  DB_ARGS(DB_TEXT(":k", "a"))),
-                     0);
+    assert_int_equal(
+        db_query_int(db, nulls, "nulls", &v, DB_ARGS(DB_TEXT(":k", "a"))), 0);
     assert_int_equal(v, 0);
-    assert_int_equal(db_query_int(db, nulls, "nulls", &v,
-                                  DB_ARGS(DB_TEXT(":k", "b"))),
-                     0);
+    assert_int_equal(
+        db_query_int(db, nulls, "nulls", &v, DB_ARGS(DB_TEXT(":k", "b"))), 0);
     assert_int_equal(v, 3); /* "" and 0 went in as NULL */
-    assert_int_equal(db_query_int(db, nulls, "nulls", &v,
-                                  DB_ARGS(DB_TEXT(":k", "c"))),
-                     0);
+    assert_int_equal(
+        db_query_int(db, nulls, "nulls", &v, DB_ARGS(DB_TEXT(":k", "c"))), 0);
     assert_int_equal(v, 2);
 
     assert_int_equal(
@@ -110,11 +107,11 @@ static void test_outcomes(void **state)
     assert_int_equal(put(db, "a", "x", 1, 0), 0);
     assert_int_equal(put(db, "a", "y", 2, 0), ERR_EXISTS);
     assert_int_equal(put(db, "z", "y", 2, -1), ERR_CONFLICT); /* CHECK */
-    assert_int_equal(db_exec(db, ins, "insert q",
-                             DB_ARGS(DB_TEXT(":k", "a"), DB_TEXT(":t", NULL),
-                                     DB_INT(":i", 0), DB_DOUBLE(":d", 0),
-                                     DB_INT(":n", 0))),
-                     ERR_CONFLICT); /* plain db_exec does not map */
+    assert_int_equal(
+        db_exec(db, ins, "insert q",
+                DB_ARGS(DB_TEXT(":k", "a"), DB_TEXT(":t", NULL),
+                        DB_INT(":i", 0), DB_DOUBLE(":d", 0), DB_INT(":n", 0))),
+        ERR_CONFLICT); /* plain db_exec does not map */
 
     assert_int_equal(db_exec_one(db, upd, "update q",
                                  DB_ARGS(DB_TEXT(":k", "a"), DB_INT(":i", 5))),
@@ -134,9 +131,8 @@ static void test_outcomes(void **state)
                                    DB_ARGS(DB_TEXT(":k", "no"))),
                      ERR_NOTFOUND);
     assert_string_equal(t, "keep");
-    assert_int_equal(db_query_text(db, get, "get", t, 2,
-                                   DB_ARGS(DB_TEXT(":k", "a"))),
-                     0);
+    assert_int_equal(
+        db_query_text(db, get, "get", t, 2, DB_ARGS(DB_TEXT(":k", "a"))), 0);
     assert_string_equal(t, "a");
 
     db_inject_failure(db, "FROM q WHERE", 1);
