@@ -5,6 +5,7 @@ user's password are the same before and after):
 
   malformed JSON -> 400 bad_json        a JSON array -> 400
   unknown field -> 400 naming it        wrong type, per property -> 400 naming it
+  a required property left out -> 400 naming it
   enum value not listed, integer out of range, string past maxLength or
   under minLength -> 400 naming the property
   body over 1 MiB -> 413                text/plain body -> 415
@@ -93,6 +94,10 @@ def _example(ctx, schema):
 def _faults(doc, schema, base):
     """[(label, body, field)] of single-fault bodies from schema."""
     out = [("unknown field", dict(base, no_such_field=1), "no_such_field")]
+    for name in schema.get("required", []):
+        if name in base:
+            out.append(("missing required", {k: v for k, v in base.items()
+                                             if k != name}, name))
     for name, prop in schema.get("properties", {}).items():
         prop = resolve(doc, prop)
         typ = prop.get("type")
@@ -157,7 +162,13 @@ def _run(ctx, cases_of):
         url = fill_path(path, _path_ids(ctx, path))
         before = _lists(ctx, path)
         for label, send, check in cases_of(method, path, op, schema):
-            r = send(method, url)
+            try:
+                r = send(method, url)
+            except (OSError, ValueError) as e:
+                fails.append("%s %s [%s]: no answer: %r" % (
+                    method, path, label, e))
+                ctx["a"].close()
+                continue
             why = check(r)
             if why:
                 fails.append("%s %s [%s]: %s -> %r" % (
