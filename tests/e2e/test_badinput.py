@@ -18,6 +18,7 @@ fixture ids) with exactly one fault, so the field named is the one at
 fault, not a missing required one.
 """
 import copy
+import http.client
 import json
 import os
 
@@ -164,7 +165,7 @@ def _run(ctx, cases_of):
         for label, send, check in cases_of(method, path, op, schema):
             try:
                 r = send(method, url)
-            except (OSError, ValueError) as e:
+            except (OSError, ValueError, http.client.HTTPException) as e:
                 fails.append("%s %s [%s]: no answer: %r" % (
                     method, path, label, e))
                 ctx["a"].close()
