@@ -25,10 +25,10 @@ struct db_disk {
     char sr_id[37];
     char file[128]; /* image file name inside the SR directory */
     int64_t size_bytes;
-    char format[8];          /* "raw" */
-    char snapshot_of[37];    /* "" when not a snapshot */
+    char format[8];       /* "raw" */
+    char snapshot_of[37]; /* "" when not a snapshot */
     int64_t created_at;
-    char attached_vm[37];    /* filled by get/list: "" when detached */
+    char attached_vm[37]; /* filled by get/list: "" when detached */
     char attached_device[16];
 };
 

@@ -15,7 +15,7 @@ struct db;
 struct db_vm_disk {
     char device[16]; /* "xvda" */
     char disk_id[37];
-    char mode[4];    /* "rw" | "ro" */
+    char mode[4]; /* "rw" | "ro" */
 };
 
 struct db_vm_nic {
@@ -30,8 +30,8 @@ struct db_vm {
     char state[16]; /* halted|running|paused|suspended */
     int vcpus;
     int64_t memory_mib;
-    char *boot;     /* **owned** JSON object text */
-    char *tags;     /* **owned** JSON array text */
+    char *boot; /* **owned** JSON object text */
+    char *tags; /* **owned** JSON array text */
     char suspend_file[512];
     int64_t created_at;
     int64_t updated_at;

@@ -14,7 +14,7 @@
 
 #define REQ_MAX_PARAMS 4
 #define REQ_MAX_BODY   (1024 * 1024) /* 413 above this, uploads excepted */
-#define RESP_MAX_EXTRA 8
+#define RESP_MAX_EXTRA 16
 
 struct http_header {
     const char *name;  /* borrowed */

@@ -44,7 +44,6 @@ int sr_image_clone(const char *sr_path, const char *src_file,
                    const char *dst_file, int *reflinked_out);
 
 /* Full path of an image into out[cap]. */
-int sr_image_path(const char *sr_path, const char *file, char *out,
-                  size_t cap);
+int sr_image_path(const char *sr_path, const char *file, char *out, size_t cap);
 
 #endif

@@ -1,1 +1,0 @@
-build/gen/openapi_doc.o: build/gen/openapi_doc.c

@@ -1,4 +1,0 @@
-build/obj/common/timeutil.o: common/timeutil.c common/timeutil.h \
- common/err.h
-common/timeutil.h:
-common/err.h:

@@ -1,9 +1,0 @@
-build/obj/server/api/api_metrics.o: server/api/api_metrics.c \
- server/api/api.h server/api/router.h server/api/req.h common/buf.h \
- common/err.h server/api/api_util.h
-server/api/api.h:
-server/api/router.h:
-server/api/req.h:
-common/buf.h:
-common/err.h:
-server/api/api_util.h:

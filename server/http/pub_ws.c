@@ -1,0 +1,485 @@
+/* pub_ws.c: WebSockets on the public listener: /api/v1/events (the
+ * event bus), /api/v1/echo, and /api/v1/vms/{id}/console (the guest's
+ * console fd, adopted into the lws loop as a raw file). An upgrade is
+ * authorized by the router before it is accepted (401/403 as JSON, and
+ * for cookie sessions Origin must match Host). Outgoing messages queue
+ * per connection and go out one per writable callback; the event bus
+ * callback, on a publisher's thread, only queues and wakes the loop.
+ */
+#include "server/http/pub_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "server/api/api.h"
+#include "server/api/api_util.h"
+#include "server/api/router.h"
+#include "server/core/app.h"
+#include "server/core/events.h"
+#include "xen/hv.h"
+
+#define WS_MAX_MESSAGE (16 * 1024 * 1024)
+#define WS_MAX_EVENTS  1024               /* queued event messages */
+#define WS_HIGH_WATER  (32 * 1024 * 1024) /* stop reading above */
+#define WS_LOW_WATER   (4 * 1024 * 1024)  /* resume below */
+#define CONSOLE_HIGH   (1024 * 1024)
+
+enum ws_kind {
+    WS_EVENTS,
+    WS_ECHO,
+    WS_CONSOLE,
+};
+
+struct ws_msg {
+    struct ws_msg *next;
+    int binary;
+    size_t len;
+    unsigned char *mem; /* LWS_PRE + len; payload at mem + LWS_PRE */
+};
+
+struct ws_conn {
+    struct ws_conn *next, *prev; /* h->ws_list */
+    struct http_public *h;
+    struct lws *wsi;
+    enum ws_kind kind;
+
+    pthread_mutex_t lock; /* the queue: the event bus adds from afar */
+    struct ws_msg *head, *tail;
+    size_t queued;
+    size_t queued_bytes;
+    int overflow;
+
+    int sub_id;    /* events subscription */
+    struct buf rx; /* message being reassembled, LWS_PRE first */
+    int rx_binary;
+    int rx_paused;   /* echo: the peer outruns us */
+    struct lws *raw; /* console fd */
+    int raw_paused;
+    struct buf con_in; /* client input not yet written to the console */
+
+    int close_code; /* != 0: close with this code and reason */
+    char close_reason[96];
+};
+
+static void msg_free(struct ws_msg *m)
+{
+    if (m) {
+        free(m->mem);
+        free(m);
+    }
+}
+
+/* Append a message (mem **stolen**); the caller holds c->lock. */
+static void queue_locked(struct ws_conn *c, unsigned char *mem, size_t len,
+                         int binary)
+{
+    struct ws_msg *m = xcalloc(1, sizeof(*m));
+
+    m->mem = mem;
+    m->len = len;
+    m->binary = binary;
+    if (c->tail)
+        c->tail->next = m;
+    else
+        c->head = m;
+    c->tail = m;
+    c->queued++;
+    c->queued_bytes += len;
+}
+
+static void queue_copy(struct ws_conn *c, const void *p, size_t len, int binary)
+{
+    unsigned char *mem = xmalloc(LWS_PRE + len + 1);
+
+    memcpy(mem + LWS_PRE, p, len);
+    pthread_mutex_lock(&c->lock);
+    queue_locked(c, mem, len, binary);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void ws_close_later(struct ws_conn *c, int code, const char *reason)
+{
+    if (!c->close_code) {
+        c->close_code = code;
+        xstrlcpy(c->close_reason, reason, sizeof(c->close_reason));
+    }
+    lws_callback_on_writable(c->wsi);
+}
+
+/* The event bus, on a publisher's thread: copy, queue, wake. */
+static void on_event(void *opaque, const char *json, size_t len)
+{
+    struct ws_conn *c = opaque;
+    unsigned char *mem;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->overflow) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    if (c->queued >= WS_MAX_EVENTS) {
+        c->overflow = 1;
+    } else {
+        mem = xmalloc(LWS_PRE + len + 1);
+        memcpy(mem + LWS_PRE, json, len);
+        queue_locked(c, mem, len, 0);
+    }
+    pthread_mutex_unlock(&c->lock);
+    http_wake(c->h);
+}
+
+/* "https://host:port" names the same host:port as Host? */
+static int origin_matches_host(const struct req *q)
+{
+    const char *origin = req_header(q, "Origin");
+    const char *host = req_header(q, "Host");
+    const char *o;
+
+    if (!origin || !host)
+        return 0;
+    o = strstr(origin, "://");
+    if (!o)
+        return 0;
+    return !strcasecmp(o + 3, host);
+}
+
+/* The upgrade request: route, authorization, Origin. 0 to accept, 1
+ * when an error was written, -1 to hang up. */
+int pub_ws_confirm(struct http_public *h, struct lws *wsi)
+{
+    struct http_job *job = http_job_new();
+    struct req *q = &job->q;
+    struct resp *r = &job->r;
+    int rc;
+
+    if (pub_collect_request(wsi, job))
+        api_error(r, ERR_INVALID, NULL, "bad request path");
+    else if (strncmp(q->path, "/api/", 5))
+        api_error(r, ERR_NOTFOUND, NULL, "no WebSocket endpoint at %s",
+                  q->path);
+    else if (router_match(q, r))
+        ; /* r filled */
+    else if (!(q->route->flags & ROUTE_WEBSOCKET))
+        api_error(r, ERR_INVALID, NULL, "%s is not a WebSocket endpoint",
+                  q->path);
+    else if (router_authorize(h->app, q, r))
+        ; /* 401 or 403 */
+    else if (q->who.via == AUTH_VIA_SESSION && !origin_matches_host(q))
+        api_error(r, ERR_FORBIDDEN, "Origin",
+                  "the Origin of a cookie-authenticated WebSocket must "
+                  "match its Host");
+    if (!r->status) {
+        log_debug("http: wss %s upgrade %s (%s)", q->peer, q->path,
+                  q->who.username);
+        http_job_free(job);
+        return 0;
+    }
+    router_security_headers(r);
+    rc = pub_write_now(wsi, h, r);
+    http_job_log(job, "wss");
+    http_job_free(job);
+    return rc ? -1 : 1;
+}
+
+static void open_console(struct http_public *h, struct ws_conn *c,
+                         const char *vm_id)
+{
+    lws_sock_file_fd_type u;
+    int fd, rc, fl;
+
+    rc = hv_console_open(h->app->hv, vm_id, &fd);
+    if (rc) {
+        char reason[96];
+
+        snprintf(reason, sizeof(reason), "console unavailable: %s",
+                 err_str(rc));
+        log_debug("http: console of vm=%s: %s", vm_id, err_str(rc));
+        ws_close_later(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, reason);
+        return;
+    }
+    fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    u.filefd = (lws_filefd_type)(intptr_t)fd;
+    c->raw = lws_adopt_descriptor_vhost(lws_get_vhost(c->wsi),
+                                        LWS_ADOPT_RAW_FILE_DESC, u,
+                                        "xenith-console", NULL);
+    if (!c->raw) {
+        log_error("http: cannot adopt the console fd of vm=%s", vm_id);
+        close(fd);
+        ws_close_later(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+                       "console unavailable");
+        return;
+    }
+    lws_set_opaque_user_data(c->raw, c);
+}
+
+int pub_ws_established(struct http_public *h, struct lws *wsi,
+                       struct pub_pss *pss)
+{
+    char path[512];
+    struct req q;
+    struct resp scratch;
+    struct ws_conn *c;
+    int rc;
+
+    memset(&q, 0, sizeof(q));
+    q.method = "GET";
+    q.path = path;
+    q.body_fd = -1;
+    if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0)
+        return -1;
+    resp_init(&scratch);
+    rc = router_match(&q, &scratch);
+    resp_release(&scratch);
+    if (rc || !q.route)
+        return -1;
+
+    c = xcalloc(1, sizeof(*c));
+    c->h = h;
+    c->wsi = wsi;
+    pthread_mutex_init(&c->lock, NULL);
+    buf_init(&c->rx, LWS_PRE + WS_MAX_MESSAGE);
+    buf_init(&c->con_in, 0);
+    c->next = h->ws_list;
+    if (h->ws_list)
+        h->ws_list->prev = c;
+    h->ws_list = c;
+    pss->ws = c;
+    if (q.route->fn == api_events) {
+        c->kind = WS_EVENTS;
+        c->sub_id = events_subscribe(h->app->events, on_event, c);
+    } else if (q.route->fn == api_vm_console) {
+        c->kind = WS_CONSOLE;
+        open_console(h, c, q.params[0]);
+    } else {
+        c->kind = WS_ECHO;
+    }
+    return 0;
+}
+
+static void console_input(struct ws_conn *c, const char *p, size_t n)
+{
+    if (c->con_in.len + n > CONSOLE_HIGH) {
+        ws_close_later(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                       "console input too fast");
+        return;
+    }
+    buf_append(&c->con_in, p, n);
+    if (c->raw)
+        lws_callback_on_writable(c->raw);
+}
+
+int pub_ws_receive(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
+                   const void *in, size_t len)
+{
+    struct ws_conn *c = pss->ws;
+    unsigned char *mem;
+    size_t n;
+
+    (void)h;
+    if (!c || c->close_code)
+        return 0;
+    if (lws_is_first_fragment(wsi)) {
+        static const char pre[LWS_PRE];
+
+        buf_reset(&c->rx);
+        c->rx_binary = lws_frame_is_binary(wsi);
+        if (buf_append(&c->rx, pre, LWS_PRE))
+            return -1;
+    }
+    if (buf_append(&c->rx, in, len)) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                         (unsigned char *)"message over 16 MiB", 19);
+        return -1;
+    }
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+        return 0;
+
+    /* A whole message. */
+    n = c->rx.len - LWS_PRE;
+    switch (c->kind) {
+    case WS_ECHO:
+        mem = (unsigned char *)buf_detach(&c->rx, NULL);
+        pthread_mutex_lock(&c->lock);
+        queue_locked(c, mem, n, c->rx_binary);
+        pthread_mutex_unlock(&c->lock);
+        if (c->queued_bytes > WS_HIGH_WATER && !c->rx_paused) {
+            c->rx_paused = 1;
+            lws_rx_flow_control(wsi, 0);
+        }
+        lws_callback_on_writable(wsi);
+        break;
+    case WS_CONSOLE:
+        console_input(c, c->rx.data + LWS_PRE, n);
+        break;
+    case WS_EVENTS:
+        break; /* nothing to say to the bus */
+    }
+    buf_reset(&c->rx);
+    return 0;
+}
+
+int pub_ws_writable(struct http_public *h, struct lws *wsi, struct pub_pss *pss)
+{
+    struct ws_conn *c = pss->ws;
+    struct ws_msg *m;
+    int more, low, n;
+
+    (void)h;
+    if (!c)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    if (c->overflow && !c->close_code) {
+        c->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+        xstrlcpy(c->close_reason, "too slow", sizeof(c->close_reason));
+    }
+    m = c->close_code ? NULL : c->head;
+    if (m) {
+        c->head = m->next;
+        if (!c->head)
+            c->tail = NULL;
+        c->queued--;
+        c->queued_bytes -= m->len;
+    }
+    more = c->head != NULL;
+    low = c->queued_bytes < WS_LOW_WATER;
+    pthread_mutex_unlock(&c->lock);
+
+    if (c->close_code) {
+        lws_close_reason(wsi, (enum lws_close_status)c->close_code,
+                         (unsigned char *)c->close_reason,
+                         strlen(c->close_reason));
+        return -1;
+    }
+    if (m) {
+        n = lws_write(wsi, m->mem + LWS_PRE, m->len,
+                      m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+        if (n < (int)m->len) {
+            msg_free(m);
+            return -1;
+        }
+        msg_free(m);
+    }
+    if (c->rx_paused && low) {
+        c->rx_paused = 0;
+        lws_rx_flow_control(wsi, 1);
+    }
+    if (c->raw_paused && c->raw && low) {
+        c->raw_paused = 0;
+        lws_rx_flow_control(c->raw, 1);
+    }
+    if (more)
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+void pub_ws_closed(struct http_public *h, struct pub_pss *pss)
+{
+    struct ws_conn *c = pss ? pss->ws : NULL;
+    struct ws_msg *m;
+
+    if (!c)
+        return;
+    pss->ws = NULL;
+    if (c->sub_id > 0)
+        events_unsubscribe(h->app->events, c->sub_id);
+    if (c->raw) {
+        lws_set_opaque_user_data(c->raw, NULL);
+        lws_set_timeout(c->raw, PENDING_TIMEOUT_KILLED_BY_PARENT,
+                        LWS_TO_KILL_ASYNC);
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->ws_list = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    while ((m = c->head)) {
+        c->head = m->next;
+        msg_free(m);
+    }
+    buf_release(&c->rx);
+    buf_release(&c->con_in);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+void pub_ws_wake(struct http_public *h)
+{
+    struct ws_conn *c;
+
+    for (c = h->ws_list; c; c = c->next) {
+        int ready;
+
+        if (c->kind != WS_EVENTS)
+            continue;
+        pthread_mutex_lock(&c->lock);
+        ready = c->head || c->overflow;
+        pthread_mutex_unlock(&c->lock);
+        if (ready)
+            lws_callback_on_writable(c->wsi);
+    }
+}
+
+/* The console fd, adopted as a raw file: guest output becomes binary
+ * messages, queued input is written back. */
+int pub_console_cb(struct lws *wsi, enum lws_callback_reasons reason,
+                   void *user, void *in, size_t len)
+{
+    struct ws_conn *c = lws_get_opaque_user_data(wsi);
+    int fd = (int)(intptr_t)lws_get_socket_fd(wsi);
+    char buf[16384];
+    ssize_t n;
+
+    (void)user;
+    (void)in;
+    (void)len;
+    switch (reason) {
+    case LWS_CALLBACK_RAW_RX_FILE:
+        if (!c)
+            return -1;
+        n = read(fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return 0;
+        if (n <= 0)
+            return -1;
+        queue_copy(c, buf, (size_t)n, 1);
+        lws_callback_on_writable(c->wsi);
+        if (c->queued_bytes > CONSOLE_HIGH && !c->raw_paused) {
+            c->raw_paused = 1;
+            lws_rx_flow_control(wsi, 0);
+        }
+        return 0;
+    case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+        if (!c || !c->con_in.len)
+            return 0;
+        n = write(fd, c->con_in.data, c->con_in.len);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+        if (n < 0)
+            return -1;
+        memmove(c->con_in.data, c->con_in.data + n, c->con_in.len - (size_t)n);
+        c->con_in.len -= (size_t)n;
+        if (c->con_in.len)
+            lws_callback_on_writable(wsi);
+        return 0;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        if (c) {
+            c->raw = NULL;
+            ws_close_later(c, LWS_CLOSE_STATUS_NORMAL, "console closed");
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}

@@ -1,0 +1,16 @@
+/* spool.h: unlinked temporary files for upload bodies, under DATA/tmp.
+ * Thread safe.
+ */
+#ifndef XENITH_SERVER_HTTP_SPOOL_H
+#define XENITH_SERVER_HTTP_SPOOL_H
+
+#include <stddef.h>
+
+/* A new anonymous file in dir (created 0700 if missing), already
+ * unlinked: *fd_out is **new**. 0 or an error from errno. */
+int spool_open(const char *dir, int *fd_out);
+
+/* Write all n bytes; 0, or an error from errno (ERR_NOSPACE ...). */
+int spool_write(int fd, const void *p, size_t n);
+
+#endif
