@@ -60,3 +60,13 @@ def fill_path(path, ids=None):
     ids = ids or {}
     return re.sub(r"\{(\w+)\}",
                   lambda m: ids.get(m.group(1)) or str(uuid.uuid4()), path)
+
+
+def error_of(r):
+    """The {"code","message","field"} of an error answer, else {}."""
+    try:
+        j = r.json
+    except ValueError:
+        return {}
+    e = j.get("error") if isinstance(j, dict) else None
+    return e if isinstance(e, dict) else {}

@@ -22,7 +22,7 @@ import http.client
 import json
 import os
 
-from apidoc import body_schema, fill_path, operations, resolve
+from apidoc import body_schema, error_of, fill_path, operations, resolve
 from xenith_client import Daemon
 
 PASSWORD = "Badinput-pass-12345"
@@ -183,7 +183,7 @@ def _run(ctx, cases_of):
 
 def _want(status, field=None, code=None):
     def check(r):
-        err = (r.json or {}).get("error", {}) if r.body[:1] == b"{" else {}
+        err = error_of(r)
         if r.status != status:
             return "status %d, want %d" % (r.status, status)
         if code and err.get("code") != code:
@@ -257,8 +257,7 @@ def test_bad_uuid_in_path_is_400_id_or_404(ctx):
         for bad in ("not-a-uuid", "1234", "%s-extra" % ("0" * 36)):
             url = fill_path(p, {"id": bad, "sid": bad})
             r = ctx["a"].request(m, url, body)
-            err = (r.json or {}).get("error", {}) \
-                if r.body[:1] == b"{" else {}
+            err = error_of(r)
             ok = (r.status == 400 and err.get("field") == "id") or \
                 r.status == 404
             if not ok:
