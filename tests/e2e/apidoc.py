@@ -5,7 +5,7 @@ import os
 import re
 import uuid
 
-from xenith_client import ROOT
+from xenith_client import ROOT, Daemon
 
 ROLE_RANK = {"public": 0, "viewer": 1, "operator": 2, "admin": 3}
 _ROLE_OF = {"PUB": "public", "VIEW": "viewer", "OPER": "operator",
@@ -70,3 +70,14 @@ def error_of(r):
         return {}
     e = j.get("error") if isinstance(j, dict) else None
     return e if isinstance(e, dict) else {}
+
+
+def with_daemon(prepare):
+    """Start a Daemon and return prepare(daemon); stop it if that fails
+    (a module's setup() then owns it through the context)."""
+    d = Daemon().start()
+    try:
+        return prepare(d)
+    except Exception:
+        d.cleanup()
+        raise

@@ -18,8 +18,8 @@ of the failing rows is printed ('!' marks a wrong cell).
 """
 import time
 
-from apidoc import ROLE_RANK, error_of, fill_path, operations, route_table
-from xenith_client import Daemon
+from apidoc import (ROLE_RANK, error_of, fill_path, operations, route_table,
+                    with_daemon)
 
 MODES = ["none", "viewer", "operator", "admin", "expired", "vtoken",
          "badcsrf", "nocsrf"]
@@ -35,12 +35,7 @@ def _rfc3339(t):
 
 
 def setup():
-    d = Daemon().start()
-    try:
-        return _setup(d)
-    except Exception:
-        d.cleanup()
-        raise
+    return with_daemon(_setup)
 
 
 def _setup(d):

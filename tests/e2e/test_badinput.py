@@ -22,8 +22,8 @@ import http.client
 import json
 import os
 
-from apidoc import body_schema, error_of, fill_path, operations, resolve
-from xenith_client import Daemon
+from apidoc import (body_schema, error_of, fill_path, operations, resolve,
+                    with_daemon)
 
 PASSWORD = "Badinput-pass-12345"
 MIB = 1024 * 1024
@@ -37,12 +37,7 @@ VOLATILE = {"free_bytes", "last_seen", "last_used", "uptime_s",
 
 
 def setup():
-    d = Daemon().start()
-    try:
-        return _setup(d)
-    except Exception:
-        d.cleanup()
-        raise
+    return with_daemon(_setup)
 
 
 def _setup(d):
