@@ -316,6 +316,18 @@ char *db_col_strdup(sqlite3_stmt *st, int col)
     return xstrdup(t ? (const char *)t : "");
 }
 
+int db_unique_err(struct db *db, int rc)
+{
+    int ext;
+
+    if (rc != ERR_CONFLICT)
+        return rc;
+    ext = sqlite3_extended_errcode(db->conn);
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return ERR_EXISTS;
+    return rc;
+}
+
 int db_changes(struct db *db)
 {
     return sqlite3_changes(db->conn);

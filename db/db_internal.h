@@ -46,6 +46,11 @@ void db_col_text(sqlite3_stmt *st, int col, char *out, size_t cap);
 /* A text column as **new** string ("" for NULL). */
 char *db_col_strdup(sqlite3_stmt *st, int col);
 
+/* For an error of the last statement: ERR_EXISTS when rc is
+ * ERR_CONFLICT from a UNIQUE or PRIMARY KEY constraint, else rc (a
+ * FOREIGN KEY or CHECK failure stays ERR_CONFLICT). */
+int db_unique_err(struct db *db, int rc);
+
 /* Rows changed by the last statement. */
 int db_changes(struct db *db);
 

@@ -52,6 +52,8 @@ int db_sr_get(struct db *db, const char *id, struct db_sr *out);
 int db_sr_list(struct db *db, struct db_sr **list_out, size_t *num_out);
 /* ERR_CONFLICT while disks live in it. */
 int db_sr_delete(struct db *db, const char *id);
+/* Number of disks in SR id (0 for an unknown id). */
+int db_sr_disk_count(struct db *db, const char *id, int64_t *count_out);
 
 int db_disk_insert(struct db *db, const struct db_disk *d);
 int db_disk_get(struct db *db, const char *id, struct db_disk *out);
@@ -62,6 +64,9 @@ int db_disk_list(struct db *db, const char *sr_id, struct db_disk **list_out,
 int db_disk_update(struct db *db, const struct db_disk *d);
 /* ERR_CONFLICT while attached to a VM or held by a VM snapshot. */
 int db_disk_delete(struct db *db, const char *id);
+/* State of a VM the disk is attached to, into state_out[16] ("" when
+ * detached; a VM that is not halted is preferred when several are). */
+int db_disk_vm_state(struct db *db, const char *disk_id, char state_out[16]);
 
 int db_network_insert(struct db *db, const struct db_network *n);
 int db_network_get(struct db *db, const char *id, struct db_network *out);

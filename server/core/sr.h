@@ -43,7 +43,21 @@ int sr_image_used(const char *sr_path, const char *file, uint64_t *used_out);
 int sr_image_clone(const char *sr_path, const char *src_file,
                    const char *dst_file, int *reflinked_out);
 
-/* Full path of an image into out[cap]. */
+/* Full path of an image into out[cap]. ERR_INVALID for a file name
+ * with a directory part or a leading dot, or when out is too small. */
 int sr_image_path(const char *sr_path, const char *file, char *out, size_t cap);
+
+/* Replace the image with the raw bytes of src_fd (a regular file is
+ * read from offset 0 with pread, anything else read to its end): the
+ * result is size bytes long (the rest zero); all-zero 64 KiB blocks are
+ * left as holes. Written to "<file>.tmp-XXXXXX", fsynced and renamed over the
+ * image only when complete, so a failure leaves the old image intact.
+ * *len_out (may be NULL) gets the bytes read. ERR_TOOBIG when src holds
+ * more than size bytes. */
+int sr_image_import(const char *sr_path, const char *file, int src_fd,
+                    uint64_t size, uint64_t *len_out);
+
+/* Open an image read-only: *fd_out is a **new** fd. */
+int sr_image_open(const char *sr_path, const char *file, int *fd_out);
 
 #endif

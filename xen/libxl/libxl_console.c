@@ -1,0 +1,55 @@
+/* libxl_console.c: a domain's text console is the dom0 pty that
+ * xenconsoled (PV/PVH: the PV console) or qemu (HVM: the emulated serial
+ * port) exposes; we open it raw. UNTESTED: needs real Xen. */
+#include "xen/libxl/libxl_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "xen/hv_driver.h"
+
+int lx_console_open(void *priv, const char *uuid, int *fd_out)
+{
+    struct lx *x = priv;
+    libxl_dominfo info;
+    libxl_console_type type;
+    struct termios tio;
+    uint32_t domid;
+    char *path = NULL;
+    int fd = -1, rc, r;
+
+    rc = lx_find(x, uuid, &domid, &info);
+    if (rc)
+        return rc;
+    type = info.domain_type == LIBXL_DOMAIN_TYPE_HVM ? LIBXL_CONSOLE_TYPE_SERIAL
+                                                     : LIBXL_CONSOLE_TYPE_PV;
+    libxl_dominfo_dispose(&info);
+    r = libxl_console_get_tty(x->ctx, domid, 0, type, &path);
+    if (r || !path) {
+        rc = lx_fail(r ? r : ERROR_FAIL, "console_get_tty", uuid);
+        goto out;
+    }
+    fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = hv_fail(err_from_errno(errno), "vm %s console %s: %s", uuid,
+                     path, strerror(errno));
+        goto out;
+    }
+    if (!tcgetattr(fd, &tio)) {
+        cfmakeraw(&tio);
+        tcsetattr(fd, TCSANOW, &tio);
+    }
+    *fd_out = fd;
+    fd = -1;
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return rc;
+}
