@@ -32,8 +32,9 @@ WRONG = {"string": [12345, True], "integer": ["1", 1.5, True],
          "array": ["x", {"a": 1}], "object": ["x", [1]]}
 UUID_OF = {"sr": "sr", "default_sr": "sr", "network": "network",
            "disk": "disk", "cdrom": "disk"}
+# Figures that move on their own (the host's, the filesystem's).
 VOLATILE = {"free_bytes", "last_seen", "last_used", "uptime_s",
-            "mem_free_bytes"}
+            "memory_free_bytes"}
 
 
 def setup():
