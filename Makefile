@@ -45,10 +45,14 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:%.c=%.o)
 UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test test-unit test-e2e test-browser test-xen lint \
+.PHONY: all web-gz deps run test test-unit test-e2e test-browser test-xen lint \
         fmt fmt-check clean bench-api bench-ws
 
-all: $(BUILD)/xenithd $(UNIT_BIN)
+all: $(BUILD)/xenithd $(UNIT_BIN) web-gz
+
+# Precompressed twins of the UI's files, served to gzip-capable clients.
+web-gz:
+	@sh installer/gzip-web.sh web
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

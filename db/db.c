@@ -9,8 +9,6 @@
 #include "common/xalloc.h"
 #include "db/db_internal.h"
 
-#define DB_STMT_CACHE 128
-
 struct db_stmt_slot {
     const char *sql;
     sqlite3_stmt *st;
@@ -19,8 +17,9 @@ struct db_stmt_slot {
 struct db {
     sqlite3 *conn;
     pthread_mutex_t mu;
-    struct db_stmt_slot cache[DB_STMT_CACHE];
+    struct db_stmt_slot *cache; /* grows; statements live until close */
     size_t num_cache;
+    size_t alloc_cache;
     char *fail_needle;
     int fail_count;
 };
@@ -171,6 +170,7 @@ void db_close(struct db *db)
         return;
     for (i = 0; i < db->num_cache; i++)
         sqlite3_finalize(db->cache[i].st);
+    free(db->cache);
     if (db->conn)
         sqlite3_close(db->conn);
     pthread_mutex_destroy(&db->mu);
@@ -225,14 +225,13 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
         log_error("db: prepare failed: %s: %s", sqlite3_errmsg(db->conn), sql);
         return NULL;
     }
-    if (db->num_cache < DB_STMT_CACHE) {
-        db->cache[db->num_cache].sql = sql;
-        db->cache[db->num_cache].st = st;
-        db->num_cache++;
-    } else {
-        log_error("db: statement cache full");
-        abort();
+    if (db->num_cache == db->alloc_cache) {
+        db->alloc_cache = db->alloc_cache ? db->alloc_cache * 2 : 64;
+        db->cache = xrealloc(db->cache, db->alloc_cache * sizeof(*db->cache));
     }
+    db->cache[db->num_cache].sql = sql;
+    db->cache[db->num_cache].st = st;
+    db->num_cache++;
     return st;
 }
 

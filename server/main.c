@@ -18,6 +18,7 @@
 #include "server/core/events.h"
 #include "server/core/lifecycle.h"
 #include "server/core/tasks.h"
+#include "server/core/vmstate.h"
 #include "server/http/http.h"
 #include "xen/hv.h"
 
@@ -111,6 +112,7 @@ int main(int argc, char **argv)
     struct http_public *pub = NULL;
     struct http_local *loc = NULL;
     char *dbpath = NULL, *sock = NULL;
+    char abs_data[PATH_MAX];
     const char *uri;
     sigset_t set;
     int rc, sig;
@@ -135,6 +137,12 @@ int main(int argc, char **argv)
                   err_str(rc));
         return 1;
     }
+    /* Absolute from here on: SR paths and the socket are built from it. */
+    if (!realpath(app.cfg.data_dir, abs_data) ||
+        xstrlcpy(app.cfg.data_dir, abs_data, sizeof(app.cfg.data_dir))) {
+        log_error("cannot resolve data dir %s", app.cfg.data_dir);
+        return 1;
+    }
     pick_web_root(&app);
     dbpath = xasprintf("%s/xenith.db", app.cfg.data_dir);
     rc = db_open(dbpath, &app.db);
@@ -154,6 +162,7 @@ int main(int argc, char **argv)
     rc = tasks_start(&app, 4, &app.tasks);
     if (rc)
         goto out;
+    vmstate_start(&app);
     rc = auth_bootstrap_admin(&app, app.cfg.admin_password_file[0]
                                         ? app.cfg.admin_password_file
                                         : NULL);
@@ -181,6 +190,7 @@ out:
     http_public_stop(pub);
     http_local_stop(loc);
     tasks_stop(app.tasks);
+    vmstate_stop(&app);
     hv_close(app.hv);
     events_free(app.events);
     db_close(app.db);

@@ -122,9 +122,11 @@ typedef void (*hv_event_cb)(void *opaque, const struct hv_event *ev);
  * "test:///default". Returns a static string. */
 const char *hv_default_uri(void);
 
-/* Open a driver by URI. test:///default takes options after '?':
- * "test:///default?state=DIR" keeps suspend files and console logs in
- * DIR. ERR_INVALID for an unknown scheme. */
+/* Open a driver by URI. test:///default takes options after '?', joined
+ * by '&': "shutdown_ms=N" (how long a clean shutdown takes, default 300)
+ * and "state=DIR" (accepted, unused: hv_suspend is given its file). Each
+ * open of test:///default is a new, empty hypervisor. ERR_INVALID for an
+ * unknown scheme or option. */
 int hv_open(const char *uri, struct hv **hv_out);
 void hv_close(struct hv *hv); /* NULL ok */
 
@@ -134,16 +136,21 @@ const char *hv_driver_name(const struct hv *hv);
 /* Reason for the last ERR_* this thread got from the hv layer, or "". */
 const char *hv_last_error(void);
 
-/* Deliver domain events to cb (from a driver thread). One subscriber;
- * cb NULL unsubscribes. */
+/* Deliver domain events to cb (from a driver thread, never with a driver
+ * lock held, in the order the changes happened). cb may call the
+ * non-waiting functions (lookup, list, stats ...) but must not wait
+ * (shutdown, reboot). One subscriber; cb NULL unsubscribes, and once it
+ * returns no delivery is still running. */
 int hv_subscribe(struct hv *hv, hv_event_cb cb, void *opaque);
 
 /* ---- host and domains ---- */
 
 int hv_host_info(struct hv *hv, struct hv_host_info *out);
 
-/* Every domain the hypervisor knows (running, paused, suspended),
- * excluding dom0. *list_out is **new** (free()). */
+/* Every domain the hypervisor knows (running, paused, shutting down,
+ * crashed), excluding dom0. A suspended VM is no domain: hv_suspend
+ * removes it and the daemon's database keeps "suspended". *list_out is
+ * **new** (free()). */
 int hv_list(struct hv *hv, struct hv_domain **list_out, size_t *num_out);
 
 /* One domain by UUID; ERR_NOTFOUND when the hypervisor has none
@@ -186,8 +193,12 @@ int hv_console_open(struct hv *hv, const char *uuid, int *fd_out);
 
 /* ---- testing ---- */
 
-/* Make the next calls of operation `op` ("start", "shutdown", ...) fail
- * with err; err 0 clears. Test driver only; others ERR_UNSUPPORTED. */
+/* Make the next calls of operation `op` fail with err (hv_last_error()
+ * "injected failure") until it is cleared with err 0. op is one of
+ * start shutdown reboot destroy pause resume suspend restore set_vcpus
+ * set_memory disk_attach disk_detach nic_attach nic_detach stats
+ * console_open (else ERR_INVALID). Test driver only; others
+ * ERR_UNSUPPORTED. */
 int hv_inject_failure(struct hv *hv, const char *op, int err);
 
 const char *hv_state_name(enum hv_state s); /* "running", ... */

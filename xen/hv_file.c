@@ -17,8 +17,7 @@ int hv_file_begin(const char *path, char **tmp_out, int *fd_out)
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
     if (fd < 0) {
-        int rc = hv_fail(err_from_errno(errno), "%s: %s", tmp,
-                         strerror(errno));
+        int rc = hv_fail(err_from_errno(errno), "%s: %s", tmp, strerror(errno));
 
         free(tmp);
         return rc;
@@ -53,15 +52,14 @@ static void hv_file_sync_dir(const char *path)
 int hv_file_commit(int fd, const char *tmp, const char *path)
 {
     if (fsync(fd)) {
-        int rc = hv_fail(err_from_errno(errno), "%s: %s", tmp,
-                         strerror(errno));
+        int rc = hv_fail(err_from_errno(errno), "%s: %s", tmp, strerror(errno));
 
         hv_file_abort(fd, tmp);
         return rc;
     }
     if (close(fd) || rename(tmp, path)) {
-        int rc = hv_fail(err_from_errno(errno), "%s: %s", path,
-                         strerror(errno));
+        int rc =
+            hv_fail(err_from_errno(errno), "%s: %s", path, strerror(errno));
 
         unlink(tmp);
         return rc;

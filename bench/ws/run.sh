@@ -57,6 +57,7 @@ if [ -z "$session" ]; then
     exit 1
 fi
 
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 "$work/wsbench" 127.0.0.1 "$port" "cookie:$session" "$rounds" "$clients" \
     > "$work/out.md"
 cat "$work/out.md"
@@ -70,6 +71,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- machine: $cpu, $(nproc) CPUs, $(uname -sr)"
+    echo "- load average before the run: $load (other work on the machine skews p99)"
     echo "- libwebsockets $(pkg-config --modversion libwebsockets), $(openssl version)"
     echo "- xenithd $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "- targets (issue 2): 4 KiB p50 < 0.5 ms, 64 KiB p50 < 5 ms, 1 MiB works"

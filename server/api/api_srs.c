@@ -4,6 +4,7 @@
 #include "server/api/api.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +21,11 @@
 #include "server/core/app.h"
 #include "server/core/events.h"
 #include "server/core/sr.h"
+
+/* SR creation is serialised: the taken-check, the mkdir and the insert
+ * of one request never interleave with another's (a loser must not
+ * rmdir the directory the winner just made). */
+static pthread_mutex_t sr_create_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static json_t *sr_to_json(struct app *app, const struct db_sr *sr)
 {
@@ -145,7 +151,7 @@ int api_srs_create(struct app *app, struct req *q, struct resp *r)
     struct stat st;
     json_t *body = NULL, *o;
     char pool_id[UUID_STRLEN];
-    int rc, existed;
+    int rc, existed, locked = 0;
 
     memset(&sr, 0, sizeof(sr));
     rc = api_body(q, r, allowed, &body);
@@ -167,6 +173,8 @@ int api_srs_create(struct app *app, struct req *q, struct resp *r)
         goto out;
     }
     sr_path_clean(path, sr.path, sizeof(sr.path));
+    pthread_mutex_lock(&sr_create_mu);
+    locked = 1;
     rc = sr_check_taken(app, r, name, sr.path);
     if (rc)
         goto out;
@@ -202,6 +210,8 @@ int api_srs_create(struct app *app, struct req *q, struct resp *r)
                        json_pack("{s:s}", "default_sr", sr.id));
     rc = api_json(r, 201, o);
 out:
+    if (locked)
+        pthread_mutex_unlock(&sr_create_mu);
     json_decref(body);
     return rc;
 }

@@ -41,9 +41,10 @@ struct principal {
     enum role role;   /* effective role (a token's role, ...) */
     char user_id[37]; /* users.id */
     char username[65];
-    char session_id[65]; /* hash of the session secret, via=SESSION */
-    char token_id[37];   /* tokens.id, via=TOKEN */
-    char csrf_token[65]; /* the session's CSRF token, via=SESSION */
+    char session_id[65];      /* hash of the session secret, via=SESSION */
+    char token_id[37];        /* tokens.id, via=TOKEN */
+    char csrf_token[65];      /* the session's CSRF token, via=SESSION */
+    int must_change_password; /* only ROUTE_PWCHANGE routes until set */
 };
 
 struct req {

@@ -102,6 +102,10 @@ int router_authorize(struct app *app, struct req *q, struct resp *r)
     if (q->who.role < rt->min_role)
         return api_error(r, ERR_FORBIDDEN, NULL, "role %s may not %s %s",
                          auth_role_name(q->who.role), q->method, rt->pattern);
+    if (q->who.must_change_password && !(rt->flags & ROUTE_PWCHANGE))
+        return api_error(r, ERR_FORBIDDEN, "password",
+                         "change your password first "
+                         "(POST /api/v1/users/{id}/password)");
     if (q->who.via == AUTH_VIA_SESSION && !is_safe_method(q->method) &&
         auth_check_csrf(q))
         return api_error(r, ERR_FORBIDDEN, "X-CSRF-Token",

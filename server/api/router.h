@@ -22,6 +22,7 @@ enum route_flags {
     ROUTE_NOAUDIT = 1u << 1,     /* mutating but audited by its handler */
     ROUTE_WEBSOCKET = 1u << 2,   /* upgrade; the front-end streams after auth */
     ROUTE_PUBLIC_CSRF = 1u << 3, /* public route exempt from CSRF (login) */
+    ROUTE_PWCHANGE = 1u << 4,    /* open to users who must change password */
 };
 
 struct route {

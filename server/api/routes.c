@@ -19,9 +19,12 @@ const struct route api_routes[] = {
       "This API as OpenAPI 3" },
 
     { "POST", V1 "/session", api_session_create, PUB,
-      ROUTE_PUBLIC_CSRF | ROUTE_NOAUDIT, "Log in (sets the session cookie)" },
-    { "GET", V1 "/session", api_session_get, VIEW, 0, "The current session" },
-    { "DELETE", V1 "/session", api_session_delete, VIEW, 0, "Log out" },
+      ROUTE_PUBLIC_CSRF | ROUTE_NOAUDIT | ROUTE_PWCHANGE,
+      "Log in (sets the session cookie)" },
+    { "GET", V1 "/session", api_session_get, VIEW, ROUTE_PWCHANGE,
+      "The current session" },
+    { "DELETE", V1 "/session", api_session_delete, VIEW, ROUTE_PWCHANGE,
+      "Log out" },
 
     { "GET", V1 "/host", api_host_get, VIEW, 0, "This host" },
     { "GET", V1 "/pool", api_pool_get, VIEW, 0, "The pool of this host" },
@@ -88,7 +91,8 @@ const struct route api_routes[] = {
     { "GET", V1 "/users/{id}", api_user_get, ADM, 0, "One user" },
     { "PATCH", V1 "/users/{id}", api_user_patch, ADM, 0, "Change a user" },
     { "DELETE", V1 "/users/{id}", api_user_delete, ADM, 0, "Delete a user" },
-    { "POST", V1 "/users/{id}/password", api_user_password, VIEW, 0,
+    { "POST", V1 "/users/{id}/password", api_user_password, VIEW,
+      ROUTE_PWCHANGE,
       "Set a password (own: needs the current one; admin: any user)" },
 
     { "GET", V1 "/tokens", api_tokens_list, VIEW, 0, "List own API tokens" },

@@ -73,6 +73,7 @@ static void who_from_user(struct principal *who, const struct db_user *u,
     who->role = user_role(u);
     xstrlcpy(who->user_id, u->id, sizeof(who->user_id));
     xstrlcpy(who->username, u->username, sizeof(who->username));
+    who->must_change_password = u->must_change_password;
 }
 
 static int auth_peer(struct app *app, struct req *q)

@@ -103,6 +103,14 @@ out:
     return rc;
 }
 
+static void unlink_initial_password(struct app *app)
+{
+    char *path = xasprintf("%s/initial-admin-password", app->cfg.data_dir);
+
+    unlink(path);
+    free(path);
+}
+
 int auth_bootstrap_admin(struct app *app, const char *password_file)
 {
     char pw[AUTH_PASSWORD_MAX + 1];
@@ -137,6 +145,8 @@ int auth_bootstrap_admin(struct app *app, const char *password_file)
     rc = db_user_insert(app->db, &u);
     if (rc) {
         log_error("cannot create the first admin user: %s", err_str(rc));
+        if (!password_file)
+            unlink_initial_password(app);
         goto out;
     }
     if (!password_file)

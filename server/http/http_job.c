@@ -128,8 +128,8 @@ void http_job_seal(struct http_job *job)
     job->q.num_headers = job->num_hdrs;
 }
 
-int http_job_body_begin(struct http_job *job, const char *spool_dir,
-                        int64_t content_length)
+int http_job_body_begin(struct http_job *job, struct app *app,
+                        const char *spool_dir, int64_t content_length)
 {
     struct resp scratch;
     int rc;
@@ -140,8 +140,17 @@ int http_job_body_begin(struct http_job *job, const char *spool_dir,
                   !router_match(&job->q, &scratch) && job->q.route &&
                   (job->q.route->flags & ROUTE_UPLOAD);
     resp_release(&scratch);
+    if (job->upload && router_authorize(app, &job->q, &job->r)) {
+        /* Nobody spools gigabytes before logging in: the body is
+         * discarded and the 401/403 sent when it has arrived. */
+        router_security_headers(&job->r);
+        job->upload = 0;
+    }
     job->q.route = NULL;
     job->q.num_params = 0;
+    memset(&job->q.who, 0, sizeof(job->q.who));
+    if (job->r.status)
+        return 0;
     if (job->upload) {
         if (content_length > HTTP_MAX_UPLOAD) {
             job->too_big = 1;
@@ -163,7 +172,7 @@ int http_job_body_begin(struct http_job *job, const char *spool_dir,
 int http_job_body_add(struct http_job *job, const void *p, size_t n)
 {
     job->body_got += (int64_t)n;
-    if (job->too_big)
+    if (job->too_big || job->r.status)
         return 0;
     if (job->upload) {
         if (job->body_got > HTTP_MAX_UPLOAD) {

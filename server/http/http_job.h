@@ -16,6 +16,8 @@
 #include "common/buf.h"
 #include "server/api/req.h"
 
+struct app;
+
 #define HTTP_MAX_HEADERS 64
 #define HTTP_MAX_UPLOAD  (1024LL * 1024 * 1024 * 1024) /* 1 TiB */
 
@@ -47,6 +49,9 @@ struct http_job {
     int64_t body_expect; /* Content-Length, -1 if none */
     int64_t body_got;
 
+    int begun;   /* MHD: headers collected */
+    int bad_uri; /* MHD: the raw path has %00 or a bad escape */
+
     /* Writing back. */
     void *conn;   /* the front-end's connection (opaque) */
     int hdr_sent; /* status line and headers written */
@@ -76,9 +81,11 @@ void http_job_seal(struct http_job *job);
 
 /* Decide how the body is kept, from q's route (router_match) and the
  * declared length: capped buffer, spool file under spool_dir, or
- * discard (too_big). 0 or an error (spool file not creatable). */
-int http_job_body_begin(struct http_job *job, const char *spool_dir,
-                        int64_t content_length);
+ * discard (too_big). Upload routes are authorized here, before their
+ * body is stored: on failure job->r holds the 401/403 and the body is
+ * discarded. 0 or an error (spool file not creatable). */
+int http_job_body_begin(struct http_job *job, struct app *app,
+                        const char *spool_dir, int64_t content_length);
 /* Keep n more body bytes. 0, or ERR_IO for a spool write error. */
 int http_job_body_add(struct http_job *job, const void *p, size_t n);
 /* The body is complete: fill q.body/q.body_len or rewind q.body_fd. */
@@ -94,7 +101,6 @@ void http_job_answer_error(struct resp *r, int err, const char *field,
                            const char *msg);
 
 /* Run the router on the job (a handler thread). */
-struct app;
 void http_job_run(struct app *app, struct http_job *job);
 
 /* One LOG_DEBUG line for the finished request (never header values). */

@@ -89,13 +89,48 @@ static int parse_length(const char *s, int64_t *out)
     return 0;
 }
 
-static struct http_job *begin(struct http_local *h, struct MHD_Connection *conn,
-                              const char *url, const char *method)
+static int hexdigit(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
+}
+
+/* The raw path (before '?') decodes cleanly and without a NUL? */
+static int raw_path_ok(const char *uri)
+{
+    const char *p;
+
+    for (p = uri; *p && *p != '?'; p++) {
+        if (*p != '%')
+            continue;
+        if (!hexdigit(p[1]) || !hexdigit(p[2]) || (p[1] == '0' && p[2] == '0'))
+            return 0;
+        p += 2;
+    }
+    return 1;
+}
+
+/* MHD's first look at a request, with the URI as sent: the job is made
+ * here so the undecoded path can be checked (MHD decodes "%00" into a
+ * shorter path). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct http_job *job = http_job_new();
+
+    (void)cls;
+    (void)conn;
+    job->bad_uri = !raw_path_ok(uri);
+    return job;
+}
+
+static void begin(struct http_local *h, struct http_job *job,
+                  struct MHD_Connection *conn, const char *url,
+                  const char *method)
+{
     int64_t clen;
     int rc;
 
+    job->begun = 1;
     http_job_set_method(job, method);
     http_job_set_path(job, url);
     if (MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header, job) < 0)
@@ -103,19 +138,18 @@ static struct http_job *begin(struct http_local *h, struct MHD_Connection *conn,
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query, job);
     http_job_seal(job);
     fill_peer(conn, job);
-    if (url[0] != '/') {
+    if (url[0] != '/' || job->bad_uri) {
         http_job_answer_error(&job->r, ERR_INVALID, NULL, "bad request path");
-        return job;
+        return;
     }
     if (parse_length(req_header(&job->q, "Content-Length"), &clen)) {
         http_job_answer_error(&job->r, ERR_INVALID, "Content-Length",
                               "bad Content-Length");
-        return job;
+        return;
     }
-    rc = http_job_body_begin(job, h->spool_dir, clen < 0 ? 0 : clen);
+    rc = http_job_body_begin(job, h->app, h->spool_dir, clen < 0 ? 0 : clen);
     if (rc)
         http_job_answer_error(&job->r, rc, NULL, "cannot store the upload");
-    return job;
 }
 
 static ssize_t mixed_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -211,8 +245,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     int rc;
 
     (void)version;
-    if (!job) {
-        *con_cls = begin(h, conn, url, method);
+    if (!job) /* no URI callback (cannot happen): make one */
+        *con_cls = job = http_job_new();
+    if (!job->begun) {
+        begin(h, job, conn, url, method);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -304,8 +340,9 @@ int http_local_start(struct app *app, const char *sock_path,
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
             MHD_USE_POLL,
         0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+        MHD_OPTION_END);
     if (!h->mhd) {
         log_error("local: libmicrohttpd did not start on %s", sock_path);
         close(fd);

@@ -23,6 +23,10 @@ static const char *const custom_headers[] = {
     "x-requested-with:",
 };
 
+/* A body over the cap is read and dropped up to this size, so the
+ * client sees the 413; beyond it the answer comes at once. */
+#define PUB_MAX_DISCARD (16LL * 1024 * 1024)
+
 static const struct {
     enum lws_token_indexes tok;
     const char *method;
@@ -63,6 +67,30 @@ static char *hdr_dup(struct lws *wsi, int tok)
     return v;
 }
 
+/* Cookie headers: lws joins several without a separator; use "; ".
+ * **new**, NULL if absent. */
+static char *cookie_dup(struct lws *wsi)
+{
+    struct buf b = BUF_INIT;
+    char frag[8192];
+    int i, n;
+
+    for (i = 0;; i++) {
+        n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
+                                  WSI_TOKEN_HTTP_COOKIE, i);
+        if (n < 0)
+            break;
+        if (b.len)
+            buf_puts(&b, "; ");
+        buf_append(&b, frag, (size_t)n);
+    }
+    if (!b.len) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
+}
+
 static void collect_headers(struct lws *wsi, struct http_job *job)
 {
     char name[64], *v;
@@ -83,7 +111,7 @@ static void collect_headers(struct lws *wsi, struct http_job *job)
             len--;
         if (!len || len >= sizeof(name))
             continue;
-        v = hdr_dup(wsi, tok);
+        v = tok == WSI_TOKEN_HTTP_COOKIE ? cookie_dup(wsi) : hdr_dup(wsi, tok);
         if (!v)
             continue;
         memcpy(name, s, len);
@@ -165,6 +193,17 @@ int pub_collect_request(struct lws *wsi, struct http_job *job)
     return 0;
 }
 
+static int resp_wants_close(const struct resp *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->num_extra; i++)
+        if (!strcasecmp(r->extra[i].name, "Connection") &&
+            !strcasecmp(r->extra[i].value, "close"))
+            return 1;
+    return 0;
+}
+
 static void start_writing(struct http_job *job, struct lws *wsi)
 {
     job->state = HTTP_JOB_WRITING;
@@ -220,6 +259,15 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
         start_writing(job, wsi);
         return 0;
     }
+    if (req_header(&job->q, "Transfer-Encoding")) {
+        /* lws 4.1 cannot read chunked request bodies: refuse, and hang
+         * up so the body is never parsed as the next request. */
+        http_job_answer_error(&job->r, ERR_INVALID, "Transfer-Encoding",
+                              "send the body with a Content-Length");
+        resp_header(&job->r, "Connection", "close");
+        start_writing(job, wsi);
+        return 0;
+    }
     if (parse_length(req_header(&job->q, "Content-Length"), &clen)) {
         http_job_answer_error(&job->r, ERR_INVALID, "Content-Length",
                               "bad Content-Length");
@@ -232,7 +280,16 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
         submit(h, wsi, job);
         return 0;
     }
-    rc = http_job_body_begin(job, h->spool_dir, clen);
+    rc = http_job_body_begin(job, h->app, h->spool_dir, clen);
+    if (!rc && (job->too_big || job->r.status) && clen > PUB_MAX_DISCARD) {
+        /* Not worth reading to the end: answer now and hang up. */
+        if (!job->r.status)
+            http_job_answer_too_big(job);
+        if (!resp_wants_close(&job->r))
+            resp_header(&job->r, "Connection", "close");
+        start_writing(job, wsi);
+        return 0;
+    }
     if (rc) {
         http_job_answer_error(&job->r, rc, NULL, "cannot store the upload");
     }
@@ -302,17 +359,6 @@ void pub_http_closed(struct pub_pss *pss)
         http_job_free(job);
 }
 
-static int resp_wants_close(const struct resp *r)
-{
-    size_t i;
-
-    for (i = 0; i < r->num_extra; i++)
-        if (!strcasecmp(r->extra[i].name, "Connection") &&
-            !strcasecmp(r->extra[i].value, "close"))
-            return 1;
-    return 0;
-}
-
 /* Status line and headers into [*p, end). 0 or -1. */
 static int add_headers(struct lws *wsi, const struct resp *r, int64_t len,
                        unsigned char **p, unsigned char *end)
@@ -327,8 +373,6 @@ static int add_headers(struct lws *wsi, const struct resp *r, int64_t len,
     for (i = 0; i < r->num_extra; i++) {
         const char *v = r->extra[i].value;
 
-        if (!strcasecmp(r->extra[i].name, "Connection"))
-            continue;
         if ((size_t)snprintf(name, sizeof(name), "%s:", r->extra[i].name) >=
             sizeof(name))
             continue;
@@ -418,7 +462,8 @@ int pub_http_writable(struct http_public *h, struct lws *wsi,
             len += job->r.body_fd_len;
         if (add_headers(wsi, &job->r, len, &p, end) ||
             lws_finalize_write_http_header(wsi, start, &p, end)) {
-            log_error("http: %s %s: cannot write the headers", job->q.method,
+            /* Usually the client went away before its answer. */
+            log_debug("http: %s %s: cannot write the headers", job->q.method,
                       job->q.path);
             return -1;
         }

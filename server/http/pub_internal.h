@@ -14,7 +14,8 @@
 
 #include "server/http/http_job.h"
 
-#define PUB_CHUNK (64 * 1024) /* rx buffer, write chunk */
+#define PUB_CHUNK     (64 * 1024)   /* rx buffer, write chunk */
+#define PUB_TX_PACKET (1024 * 1024) /* most lws hands to one SSL_write */
 
 struct app;
 struct workers;

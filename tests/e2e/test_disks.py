@@ -155,7 +155,7 @@ def test_attached_disk_cannot_be_deleted(ctx):
     d = _create(ctx, "vmdisk", 8 * MIB)
     r = c.post("/api/v1/vms", {
         "name": "holder", "vcpus": 1, "memory_mib": 128,
-        "boot": {"type": "hvm"},
+        "boot": {"type": "pv", "kernel": "/boot/vmlinuz"},
         "disks": [{"disk": d["id"], "device": "xvda", "mode": "rw"}]})
     if r.status == 501:
         print("*** NOT TESTED: POST /vms answers 501, so the attached-disk "
@@ -169,5 +169,20 @@ def test_attached_disk_cannot_be_deleted(ctx):
     assert r.status == 409 and r.json["error"]["code"] == "conflict", r
     assert c.get(DISKS + "/" + d["id"]).status == 200
     assert os.path.exists(_image(ctx, d))
+
+    # While the VM runs: no import; growing works (seen after a reboot).
+    r = c.post("/api/v1/vms/%s/start" % vm["id"])
+    assert r.status == 202, r
+    assert c.wait_task(r.json["id"])["status"] == "success"
+    r = c.post(DISKS + "/" + d["id"] + "/import", raw=b"x" * 4096,
+               content_type="application/octet-stream")
+    assert r.status == 409, r
+    r = c.patch(DISKS + "/" + d["id"], {"size_bytes": 16 * MIB})
+    assert r.status == 200 and r.json["size_bytes"] == 16 * MIB, r
+    assert "note" in r.json, r
+    r = c.post("/api/v1/vms/%s/destroy" % vm["id"])
+    assert r.status == 202, r
+    assert c.wait_task(r.json["id"])["status"] == "success"
+
     assert c.delete("/api/v1/vms/" + vm["id"]).status in (200, 202, 204)
     assert c.delete(DISKS + "/" + d["id"]).status == 204

@@ -60,9 +60,9 @@ def client_ctx():
     return ctx
 
 
-def raw_request(d, data, unix=False):
-    """Send bytes, return the whole answer (until the server closes or
-    goes quiet)."""
+def raw_request(d, data, unix=False, until_eof=False):
+    """Send bytes, return the answer: the first response, or with
+    until_eof everything until the server closes or goes quiet."""
     if unix:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(os.path.join(d.data, "xenithd.sock"))
@@ -77,7 +77,7 @@ def raw_request(d, data, unix=False):
             if not chunk:
                 break
             out += chunk
-            if b"\r\n\r\n" in out:
+            if b"\r\n\r\n" in out and not until_eof:
                 head, _, body = out.partition(b"\r\n\r\n")
                 for line in head.split(b"\r\n"):
                     if line.lower().startswith(b"content-length:"):
@@ -164,12 +164,17 @@ def test_keep_alive_serves_several_requests_on_one_connection(d):
     c = http.client.HTTPSConnection("127.0.0.1", d.port, context=ctx, timeout=10)
     c.connect()
     sock = c.sock
-    for path in ("/api/v1/health", "/", "/api/v1/nope", "/js/app.js",
-                 "/api/v1/health"):
-        c.request("GET", path)
+    for method, path in (("GET", "/api/v1/health"), ("HEAD", "/"),
+                         ("GET", "/api/v1/nope"), ("GET", "/js/app.js"),
+                         ("POST", "/api/v1/session"),
+                         ("HEAD", "/api/v1/health"), ("GET", "/")):
+        body = b'{"username":"admin","password":"wrong"}' \
+            if method == "POST" else None
+        c.request(method, path, body=body,
+                  headers={"Content-Type": "application/json"})
         r = c.getresponse()
         r.read()
-        assert r.status in (200, 404), (path, r.status)
+        assert r.status in (200, 401, 404), (method, path, r.status)
         assert c.sock is sock, "the connection was not kept alive"
     c.close()
 
@@ -181,6 +186,42 @@ def test_body_over_1_mib_is_413(d):
     assert r.json["error"]["code"] == "payload_too_large"
     # The connection and the daemon are fine afterwards.
     assert d.client().get("/api/v1/health").status == 200
+
+
+def test_upload_route_is_not_capped_and_authorized_first(d):
+    # A disk import is an upload route: no 1 MiB cap, and its body is
+    # only stored once the caller is authorized.
+    path = "/api/v1/disks/00000000-0000-4000-8000-000000000000/import"
+    body = b"\0" * (3 * 1024 * 1024)
+    r = d.client().post(path, raw=body, content_type="application/octet-stream")
+    assert r.status == 401, r
+    r = d.unix_client().post(path, raw=body,
+                             content_type="application/octet-stream")
+    assert r.status != 413, r
+    assert d.client().get("/api/v1/health").status == 200
+
+
+def test_several_cookie_headers_are_joined(d):
+    c = d.admin()
+    sess = b"xenith_session=" + c.cookie.encode()
+    for cookies in ((b"a=1; b=2", sess), (sess, b"z=9")):
+        req = b"GET /api/v1/session HTTP/1.1\r\nHost: x\r\n" + b"".join(
+            b"Cookie: " + v + b"\r\n" for v in cookies) + \
+            b"Connection: close\r\n\r\n"
+        assert status_of(raw_request(d, req)) == 200, cookies
+
+
+def test_huge_declared_body_is_413_at_once(d):
+    for path in (b"/api/v1/session",
+                 b"/api/v1/disks/00000000-0000-4000-8000-000000000000/import"):
+        req = (b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n"
+               b"Content-Type: application/json\r\n"
+               b"Content-Length: 2000000000000\r\n\r\n" + b"x" * 10000)
+        ans = raw_request(d, req)
+        # An upload route authorizes first: 401 without credentials.
+        assert status_of(ans) in (413, 401), ans[:200]
+        if path.endswith(b"session"):
+            assert status_of(ans) == 413 and b"payload_too_large" in ans
 
 
 def test_text_plain_body_is_415(d):
@@ -202,9 +243,28 @@ def test_malformed_requests_are_refused(d):
     assert d.client().get("/api/v1/health").status == 200
 
 
+def test_chunked_request_body_is_refused_and_never_smuggled(d):
+    body = b'{"username":"a","password":"b"}'
+    smuggled = b"GET /api/v1/nope-smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    req = (b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
+           b"Content-Type: application/json\r\n"
+           b"Transfer-Encoding: chunked\r\n\r\n" +
+           b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n" + smuggled)
+    ans = raw_request(d, req, until_eof=True)
+    assert status_of(ans) == 400, ans[:200]
+    # Refused for its framing, not handled with an empty body.
+    assert b'"field":"Transfer-Encoding"' in ans, ans
+    assert b"nope-smuggled" not in ans
+    assert ans.count(b"HTTP/1.1 ") == 1, ans
+
+
 def test_bad_request_line_on_the_unix_socket_is_400(d):
     st = status_of(raw_request(d, b"GET /x\r\n\r\n", unix=True))
     assert st == 400, st
+    for path in (b"/a%00b", b"/api/v1/health%00x", b"/%zz", b"/%4"):
+        ans = raw_request(d, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                          unix=True)
+        assert status_of(ans) == 400, (path, ans[:100])
     # libmicrohttpd hangs up on a line that is not HTTP at all.
     st = status_of(raw_request(d, b"GARBAGE\r\n\r\n", unix=True))
     assert st == 0 or st == 400, st

@@ -2,6 +2,7 @@
 field and changes nothing; 409 for taken names and paths and for an SR
 that still holds disks."""
 import os
+import time
 
 from xenith_client import Daemon
 
@@ -139,3 +140,31 @@ def test_forget_keeps_the_directory(ctx):
     assert os.path.isdir(path)
     assert c.get(SRS + "/" + sr_id).status == 404
     assert "gone" not in _names(c)
+
+
+def test_changes_arrive_as_events(ctx):
+    c = ctx["c"]
+    ws = c.websocket("/api/v1/events")
+    assert ws.status == 101, ws.head
+    try:
+        r = c.post(SRS, {"name": "evented", "type": "file",
+                         "path": _path(ctx, "evented")})
+        assert r.status == 201, r
+        sr_id = r.json["id"]
+        r = c.post("/api/v1/disks", {"name": "ev", "sr": sr_id,
+                                     "size_bytes": 1 << 20})
+        assert r.status == 201, r
+        disk_id = r.json["id"]
+        assert c.delete("/api/v1/disks/" + disk_id).status == 204
+        assert c.delete(SRS + "/" + sr_id).status == 204
+        want = [("sr", "created", sr_id), ("disk", "created", disk_id),
+                ("disk", "deleted", disk_id), ("sr", "deleted", sr_id)]
+        got = []
+        deadline = time.time() + 10
+        while len(got) < len(want) and time.time() < deadline:
+            m = ws.recv_json(timeout=10)
+            if m.get("type") in ("sr", "disk"):
+                got.append((m["type"], m["action"], m["id"]))
+        assert got == want, got
+    finally:
+        ws.close()

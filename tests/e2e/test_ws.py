@@ -103,24 +103,107 @@ def test_cookie_websocket_needs_same_origin(d):
     ws.close()
 
 
+def test_token_websocket_needs_no_origin(d):
+    a = d.admin()
+    r = a.post("/api/v1/tokens", {"name": "ws", "role": "viewer"})
+    assert r.status == 201, r
+    t = d.client()
+    t.token = r.json["token"]
+    ws = t.websocket("/api/v1/echo", headers={"Origin": "https://elsewhere"})
+    try:
+        assert ws.status == 101, ws.head
+        ws.send("via token")
+        assert ws.recv() == (1, b"via token")
+    finally:
+        ws.close()
+    t.token = "xnt_" + "0" * 64
+    ws = t.websocket("/api/v1/echo")
+    assert ws.status == 401, ws.head
+    ws.close()
+
+
+def test_console_of_an_unknown_vm_closes_with_a_reason(d):
+    c = d.admin()
+    ws = c.websocket(WS_PATHS[2])
+    try:
+        assert ws.status == 101, ws.head
+        op, payload = ws.recv(timeout=10)
+        assert op == 8, (op, payload)
+        code = int.from_bytes(payload[:2], "big")
+        assert code in (1000, 1008, 1011), code
+        assert b"console" in payload[2:], payload
+    finally:
+        ws.close()
+
+
+def test_many_echo_clients_at_once(d):
+    c = d.admin()
+    socks = [c.websocket("/api/v1/echo") for _ in range(20)]
+    try:
+        for i, ws in enumerate(socks):
+            assert ws.status == 101, ws.head
+            ws.send(b"%d" % i * 1000)
+        for i, ws in enumerate(socks):
+            assert ws.recv() == (2, b"%d" % i * 1000)
+    finally:
+        for ws in socks:
+            ws.close()
+    assert c.get("/api/v1/health").status == 200
+
+
 def test_events_arrive(d):
     c = d.admin()
-    ws = c.websocket("/api/v1/events")
-    assert ws.status == 101, ws.head
+    subs = [c.websocket("/api/v1/events") for _ in range(3)]
     try:
-        # Any task publishes events: create a VM and start it.
-        r = c.post("/api/v1/vms", {"name": "ws-events", "vcpus": 1,
-                                   "memory_mib": 64})
-        assert r.status == 201, r
-        r = c.post("/api/v1/vms/%s/start" % r.json["id"])
-        assert r.status == 202, r
+        for ws in subs:
+            assert ws.status == 101, ws.head
+        # A change that publishes: the pool's description.
+        desc = "ws-events-" + os.urandom(4).hex()
+        r = c.patch("/api/v1/pool", {"description": desc})
+        assert r.status == 200, r
+        for ws in subs:
+            deadline = time.time() + 10
+            while True:
+                assert time.time() < deadline, "no pool event"
+                msg = ws.recv_json(timeout=10)
+                if msg.get("type") == "pool" and \
+                        msg.get("data", {}).get("description") == desc:
+                    assert msg["action"] == "updated"
+                    assert msg["id"] == r.json["id"]
+                    break
+    finally:
+        for ws in subs:
+            ws.close()
+    # The closed subscribers are gone from the bus: more events are fine.
+    for i in range(3):
+        assert c.patch("/api/v1/pool", {"description": "after %d" % i}).status == 200
+    assert c.get("/api/v1/health").status == 200
+
+
+def test_console_of_a_running_vm(d):
+    # NEEDS the VM handlers and the test driver's console (other branches).
+    c = d.admin()
+    r = c.post("/api/v1/vms", {"name": "ws-console", "vcpus": 1,
+                               "memory_mib": 64})
+    assert r.status == 201, r
+    vm = r.json["id"]
+    r = c.post("/api/v1/vms/%s/start" % vm)
+    assert r.status == 202, r
+    assert c.wait_task(r.json["id"])["status"] == "success"
+    ws = c.websocket("/api/v1/vms/%s/console" % vm)
+    try:
+        assert ws.status == 101, ws.head
+        op, data = ws.recv(timeout=10)
+        assert op == 2 and data, (op, data)
+        # The test guest echoes each input line as "# <line>".
+        ws.send(b"hello xenith\n")
+        seen = b""
         deadline = time.time() + 10
-        while time.time() < deadline:
-            msg = ws.recv_json(timeout=10)
-            if msg.get("type") == "task":
-                assert msg["id"] == r.json["id"]
-                return
-        raise AssertionError("no task event")
+        while b"# hello xenith" not in seen:
+            assert time.time() < deadline, seen[-300:]
+            op, data = ws.recv(timeout=10)
+            assert op == 2, (op, data)
+            seen += data
     finally:
         ws.close()
 

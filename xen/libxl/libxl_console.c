@@ -36,8 +36,8 @@ int lx_console_open(void *priv, const char *uuid, int *fd_out)
     }
     fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
-        rc = hv_fail(err_from_errno(errno), "vm %s console %s: %s", uuid,
-                     path, strerror(errno));
+        rc = hv_fail(err_from_errno(errno), "vm %s console %s: %s", uuid, path,
+                     strerror(errno));
         goto out;
     }
     if (!tcgetattr(fd, &tio)) {

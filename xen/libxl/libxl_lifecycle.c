@@ -28,8 +28,8 @@ static int lx_conflict(const char *uuid, enum hv_state s)
 }
 
 /* Create (paused, as libxl does) then unpause; destroy on failure. */
-static int lx_create_run(struct lx *x, libxl_domain_config *d,
-                         const char *uuid, uint32_t *domid_out)
+static int lx_create_run(struct lx *x, libxl_domain_config *d, const char *uuid,
+                         uint32_t *domid_out)
 {
     uint32_t domid = INVALID_DOMID;
     int r;
@@ -201,13 +201,16 @@ int lx_destroy(void *priv, const char *uuid)
     rc = lx_find(x, uuid, &domid, NULL);
     if (rc)
         return rc;
+    /* Busy until the event is out, so the watcher does not report the
+     * domain as "gone" first. */
     lx_busy(x, domid, 1);
     r = libxl_domain_destroy(x->ctx, domid, NULL);
-    lx_busy(x, domid, 0);
     if (r)
-        return lx_fail(r, "domain_destroy", uuid);
-    lx_emit(x, uuid, domid, HV_HALTED, "destroy");
-    return 0;
+        rc = lx_fail(r, "domain_destroy", uuid);
+    else
+        lx_emit(x, uuid, domid, HV_HALTED, "destroy");
+    lx_busy(x, domid, 0);
+    return rc;
 }
 
 static int lx_flip(struct lx *x, const char *uuid, int pause)

@@ -42,8 +42,9 @@ int lx_set_vcpus(void *priv, const char *uuid, int vcpus)
     if (rc)
         goto out;
     if (vcpus < 1 || vcpus > max) {
-        rc = hv_fail(ERR_INVALID, "vcpus %d not in 1..%d (the maximum the "
-                                  "vm was started with)",
+        rc = hv_fail(ERR_INVALID,
+                     "vcpus %d not in 1..%d (the maximum the "
+                     "vm was started with)",
                      vcpus, max);
         goto out;
     }

@@ -51,7 +51,7 @@ struct lx {
     void *cb_opaque;
     struct lx_seen *seen; /* last known states, for events */
     size_t num_seen;
-    uint64_t gen; /* bumped whenever a caller records a change */
+    uint64_t gen;      /* bumped whenever a caller records a change */
     uint32_t busy[64]; /* domids a caller is shutting down/suspending */
     size_t num_busy;
     struct lx_sample *samples;
@@ -80,8 +80,8 @@ int lx_is_busy(struct lx *x, uint32_t domid); /* lock held */
 /* Record a state change a caller made (so the watcher does not report it
  * again) and deliver its event to the subscriber. Lock not held. HALTED
  * and SUSPENDED forget the domain. */
-void lx_emit(struct lx *x, const char *uuid, uint32_t domid,
-             enum hv_state s, const char *reason);
+void lx_emit(struct lx *x, const char *uuid, uint32_t domid, enum hv_state s,
+             const char *reason);
 /* Canonical string of a libxl UUID into out[37]. */
 void lx_uuid_str(const libxl_uuid *u, char out[37]);
 

@@ -31,7 +31,8 @@ static struct lx_sample *lx_sample_get(struct lx *x, const char *uuid)
     for (i = 0; i < x->num_samples; i++)
         if (!strcmp(x->samples[i].uuid, uuid))
             return &x->samples[i];
-    x->samples = xrealloc(x->samples, (x->num_samples + 1) * sizeof(*x->samples));
+    x->samples =
+        xrealloc(x->samples, (x->num_samples + 1) * sizeof(*x->samples));
     memset(&x->samples[i], 0, sizeof(x->samples[i]));
     xstrlcpy(x->samples[i].uuid, uuid, sizeof(x->samples[i].uuid));
     x->num_samples++;
@@ -107,8 +108,8 @@ int lx_stats(void *priv, const char *uuid, struct hv_stats *out)
     prev = lx_sample_get(x, uuid);
     dt = prev->wall_ms ? cur.wall_ms - prev->wall_ms : 0;
     if (dt > 0 && cur.cpu_ns >= prev->cpu_ns) {
-        out->cpu_pct = (double)(cur.cpu_ns - prev->cpu_ns) / 1e6 /
-                       (double)dt * 100.0;
+        out->cpu_pct =
+            (double)(cur.cpu_ns - prev->cpu_ns) / 1e6 / (double)dt * 100.0;
         if (out->cpu_pct > 100.0 * vcpus)
             out->cpu_pct = 100.0 * vcpus;
     }

@@ -200,4 +200,33 @@ static inline int fake_bearer(struct fake *f, const char *token,
     return fake_call(f, -1, method, path, body, "Authorization", h, NULL);
 }
 
+/* cmocka set-up for tests that act as a logged-in admin. */
+struct fake_admin {
+    struct fake f;
+    struct fake_session admin;
+};
+
+static inline int fake_admin_setup(void **state)
+{
+    struct fake_admin *t = xmalloc(sizeof(*t));
+
+    fake_init(&t->f);
+    if (fake_login(&t->f, "admin", FAKE_ADMIN_PW, &t->admin) != 200)
+        abort();
+    *state = t;
+    return 0;
+}
+
+static inline int fake_admin_teardown(void **state)
+{
+    struct fake_admin *t = *state;
+
+    fake_release(&t->f);
+    free(t);
+    return 0;
+}
+
+#define FAKE_ADMIN_TEST(fn) \
+    cmocka_unit_test_setup_teardown(fn, fake_admin_setup, fake_admin_teardown)
+
 #endif

@@ -11,30 +11,6 @@
 #include "common/err.h"
 #include "tests/unit/auth/fake.h"
 
-struct t {
-    struct fake f;
-    struct fake_session admin;
-};
-
-static int setup(void **state)
-{
-    struct t *t = xmalloc(sizeof(*t));
-
-    fake_init(&t->f);
-    assert_int_equal(fake_login(&t->f, "admin", FAKE_ADMIN_PW, &t->admin), 200);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct t *t = *state;
-
-    fake_release(&t->f);
-    free(t);
-    return 0;
-}
-
 static const char *row_str(json_t *row, const char *key)
 {
     const char *s = json_string_value(json_object_get(row, key));
@@ -44,7 +20,7 @@ static const char *row_str(json_t *row, const char *key)
 
 static void test_login_attempts_recorded(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     struct fake_session s;
     json_t *row;
 
@@ -75,7 +51,7 @@ static void test_login_attempts_recorded(void **state)
 
 static void test_mutations_recorded(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     char id[37];
     json_t *row;
 
@@ -107,7 +83,7 @@ static void test_mutations_recorded(void **state)
 
 static void test_paging_and_filters(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     struct fake_session s;
     json_t *arr;
     json_int_t seq0, seq1;
@@ -160,7 +136,7 @@ static void test_paging_and_filters(void **state)
 
 static void test_verify(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
 
     assert_int_equal(fake_as(&t->f, &t->admin, "POST", "/api/v1/users",
                              "{\"username\":\"bob\",\"password\":"
@@ -175,7 +151,7 @@ static void test_verify(void **state)
 
 static void test_metrics(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     const char *ct, *body;
 
     assert_int_equal(fake_as(&t->f, &t->admin, "GET", "/api/v1/metrics", NULL),
@@ -197,14 +173,11 @@ static void test_metrics(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_login_attempts_recorded, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mutations_recorded, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_paging_and_filters, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+        FAKE_ADMIN_TEST(test_login_attempts_recorded),
+        FAKE_ADMIN_TEST(test_mutations_recorded),
+        FAKE_ADMIN_TEST(test_paging_and_filters),
+        FAKE_ADMIN_TEST(test_verify),
+        FAKE_ADMIN_TEST(test_metrics),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -251,12 +251,22 @@ static void test_csrf(void **state)
     assert_int_equal(fake_call(f, -1, "DELETE", "/api/v1/session", NULL,
                                "Cookie", s.cookie, "X-CSRF-Token", "", NULL),
                      403);
+    /* A POST without it is refused before the handler: no token made. */
+    assert_int_equal(fake_call(f, -1, "POST", "/api/v1/tokens",
+                               "{\"name\":\"t\",\"role\":\"viewer\"}", "Cookie",
+                               s.cookie, NULL),
+                     403);
+    assert_string_equal(fake_err_field(f), "X-CSRF-Token");
     /* Still logged in after the refusals. */
     assert_int_equal(fake_call(f, -1, "GET", "/api/v1/session", NULL, "Cookie",
                                s.cookie, NULL),
                      200);
     xstrlcpy(s.csrf, json_string_value(json_object_get(f->json, "csrf_token")),
              sizeof(s.csrf));
+    assert_int_equal(fake_call(f, -1, "GET", "/api/v1/tokens", NULL, "Cookie",
+                               s.cookie, NULL),
+                     200);
+    assert_int_equal(json_array_size(f->json), 0);
     /* Right: log out, the cookie is cleared and dead. */
     assert_int_equal(fake_as(f, &s, "DELETE", "/api/v1/session", NULL), 204);
     assert_non_null(strstr(fake_header(f, "Set-Cookie"), "Max-Age=0"));
@@ -446,6 +456,30 @@ static void test_bootstrap_short_password_refused(void **state)
     db_close(app.db);
 }
 
+static void test_bootstrap_failure_leaves_nothing(void **state)
+{
+    struct fake *f = *state;
+    struct app app;
+    struct stat st;
+    char path[160];
+    int64_t n = -1;
+
+    memset(&app, 0, sizeof(app));
+    config_defaults(&app.cfg);
+    xstrlcpy(app.cfg.data_dir, f->dir, sizeof(app.cfg.data_dir));
+    assert_int_equal(db_open(":memory:", &app.db), 0);
+    db_inject_failure(app.db, "INSERT INTO users", 1);
+    assert_int_not_equal(auth_bootstrap_admin(&app, NULL), 0);
+    assert_int_equal(db_user_count(app.db, NULL, &n), 0);
+    assert_int_equal(n, 0);
+    snprintf(path, sizeof(path), "%s/initial-admin-password", f->dir);
+    assert_int_not_equal(stat(path, &st), 0);
+    /* The next start tries again and succeeds. */
+    assert_int_equal(auth_bootstrap_admin(&app, NULL), 0);
+    assert_int_equal(stat(path, &st), 0);
+    db_close(app.db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +498,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_local_peers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bootstrap_random_password, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_bootstrap_failure_leaves_nothing,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_bootstrap_short_password_refused,
                                         setup, teardown),
     };

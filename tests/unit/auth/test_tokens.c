@@ -12,34 +12,10 @@
 #include "db/db_tokens.h"
 #include "tests/unit/auth/fake.h"
 
-struct t {
-    struct fake f;
-    struct fake_session admin;
-};
-
-static int setup(void **state)
-{
-    struct t *t = xmalloc(sizeof(*t));
-
-    fake_init(&t->f);
-    assert_int_equal(fake_login(&t->f, "admin", FAKE_ADMIN_PW, &t->admin), 200);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct t *t = *state;
-
-    fake_release(&t->f);
-    free(t);
-    return 0;
-}
-
 /* POST /tokens as s (or with bearer when s is NULL); the secret into
  * secret_out when 201. */
-static int create(struct t *t, const struct fake_session *s, const char *bearer,
-                  const char *body, char secret_out[80])
+static int create(struct fake_admin *t, const struct fake_session *s,
+                  const char *bearer, const char *body, char secret_out[80])
 {
     int st = s ? fake_as(&t->f, s, "POST", "/api/v1/tokens", body)
                : fake_bearer(&t->f, bearer, "POST", "/api/v1/tokens", body);
@@ -50,7 +26,7 @@ static int create(struct t *t, const struct fake_session *s, const char *bearer,
     return st;
 }
 
-static size_t count_tokens(struct t *t)
+static size_t count_tokens(struct fake_admin *t)
 {
     assert_int_equal(fake_as(&t->f, &t->admin, "GET", "/api/v1/tokens", NULL),
                      200);
@@ -59,7 +35,7 @@ static size_t count_tokens(struct t *t)
 
 static void test_create_use_list_delete(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     char secret[80], id[37], path[80], h[SHA256_HEXLEN];
     struct db_token row;
 
@@ -103,7 +79,7 @@ static void test_create_use_list_delete(void **state)
 
 static void test_bad_input(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     static const struct {
         const char *body;
         const char *field;
@@ -141,7 +117,7 @@ static void test_bad_input(void **state)
 
 static void test_expiry(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     char secret[80], body[160], when[21];
 
     time_rfc3339(time_now() + 3600, when);
@@ -157,7 +133,7 @@ static void test_expiry(void **state)
 
 static void test_role_caps(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     char op_secret[80], view_secret[80], secret[80];
 
     /* An operator token cannot mint an admin token, but an operator or
@@ -192,7 +168,7 @@ static void test_role_caps(void **state)
 
 static void test_own_only(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     struct fake_session bob;
     char id[37], path[80];
 
@@ -224,12 +200,11 @@ static void test_own_only(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_use_list_delete, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_role_caps, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_own_only, setup, teardown),
+        FAKE_ADMIN_TEST(test_create_use_list_delete),
+        FAKE_ADMIN_TEST(test_bad_input),
+        FAKE_ADMIN_TEST(test_expiry),
+        FAKE_ADMIN_TEST(test_role_caps),
+        FAKE_ADMIN_TEST(test_own_only),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,31 +12,7 @@
 #include "db/db_users.h"
 #include "tests/unit/auth/fake.h"
 
-struct t {
-    struct fake f;
-    struct fake_session admin;
-};
-
-static int setup(void **state)
-{
-    struct t *t = xmalloc(sizeof(*t));
-
-    fake_init(&t->f);
-    assert_int_equal(fake_login(&t->f, "admin", FAKE_ADMIN_PW, &t->admin), 200);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct t *t = *state;
-
-    fake_release(&t->f);
-    free(t);
-    return 0;
-}
-
-static int64_t count_users(struct t *t)
+static int64_t count_users(struct fake_admin *t)
 {
     int64_t n = -1;
 
@@ -45,7 +21,7 @@ static int64_t count_users(struct t *t)
 }
 
 /* Create a user through the API; its id into id_out. */
-static void create(struct t *t, const char *name, const char *role,
+static void create(struct fake_admin *t, const char *name, const char *role,
                    char id_out[37])
 {
     char body[256];
@@ -61,7 +37,7 @@ static void create(struct t *t, const char *name, const char *role,
 
 static void test_create_list_get(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     char id[37], path[80];
     json_t *arr;
     size_t i;
@@ -99,7 +75,7 @@ static void test_create_list_get(void **state)
 
 static void test_create_bad_input(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     static const struct {
         const char *body;
         int status;
@@ -154,7 +130,7 @@ static void test_create_bad_input(void **state)
 
 static void test_bad_uuid_in_path(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
 
     assert_int_equal(
         fake_as(&t->f, &t->admin, "GET", "/api/v1/users/not-a-uuid", NULL),
@@ -171,7 +147,7 @@ static void test_bad_uuid_in_path(void **state)
 
 static void test_patch(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     char id[37], path[80];
 
     create(t, "carol", "viewer", id);
@@ -201,7 +177,7 @@ static void test_patch(void **state)
 
 static void test_last_admin(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     struct db_user admin;
     char path[80], id[37], path2[80];
 
@@ -235,7 +211,7 @@ static void test_last_admin(void **state)
 
 static void test_delete_cascades(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     struct fake_session s;
     char id[37], path[80];
 
@@ -249,7 +225,7 @@ static void test_delete_cascades(void **state)
 
 static void test_password_own_and_admin(void **state)
 {
-    struct t *t = *state;
+    struct fake_admin *t = *state;
     struct fake_session s, s2;
     struct db_user u;
     char id[37], path[96], admin_path[96];
@@ -308,14 +284,13 @@ static void test_password_own_and_admin(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_list_get, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_create_bad_input, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_uuid_in_path, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_patch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_last_admin, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_cascades, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_password_own_and_admin, setup,
-                                        teardown),
+        FAKE_ADMIN_TEST(test_create_list_get),
+        FAKE_ADMIN_TEST(test_create_bad_input),
+        FAKE_ADMIN_TEST(test_bad_uuid_in_path),
+        FAKE_ADMIN_TEST(test_patch),
+        FAKE_ADMIN_TEST(test_last_admin),
+        FAKE_ADMIN_TEST(test_delete_cascades),
+        FAKE_ADMIN_TEST(test_password_own_and_admin),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,12 +43,16 @@ static void on_event(void *opaque, const char *json, size_t len)
              len < sizeof(last_event) ? len + 1 : sizeof(last_event));
 }
 
+static char dbpath[300];
+
 static int setup(void **state)
 {
     (void)state;
     if (!mkdtemp(tmpdir))
         return -1;
-    if (db_open(":memory:", &app.db) || hv_open("test:///default", &app.hv))
+    /* A file, so the sqlite3 shell can write VM rows beside us. */
+    snprintf(dbpath, sizeof(dbpath), "%s/x.db", tmpdir);
+    if (db_open(dbpath, &app.db) || hv_open("test:///default", &app.hv))
         return -1;
     app.events = events_new();
     events_subscribe(app.events, on_event, NULL);
@@ -102,6 +106,29 @@ static void call_done(struct call *c)
     json_decref(c->json);
     c->json = NULL;
     resp_release(&c->r);
+}
+
+/* POST /disks/{id}/import with the upload spooled in fd; the status. */
+static int import_call(const char *id, int fd, char *body_out, size_t cap)
+{
+    struct resp r;
+    struct req q;
+    int status;
+
+    memset(&q, 0, sizeof(q));
+    q.method = "POST";
+    q.path = "/api/v1/disks/x/import";
+    xstrlcpy(q.param_buf, id, sizeof(q.param_buf));
+    q.params[0] = q.param_buf;
+    q.num_params = 1;
+    q.body_fd = fd;
+    resp_init(&r);
+    api_disk_import(&app, &q, &r);
+    status = r.status;
+    if (body_out)
+        xstrlcpy(body_out, buf_str(&r.body), cap);
+    resp_release(&r);
+    return status;
 }
 
 static const char *str(json_t *o, const char *key)
@@ -425,7 +452,7 @@ static void test_disk_import(void **state)
     char sr[UUID_STRLEN], id[UUID_STRLEN], body[512], img[400];
     unsigned char *data, *back;
     struct call c;
-    struct req q;
+    char err[512];
     struct stat st;
     int fd, i;
 
@@ -447,17 +474,7 @@ static void test_disk_import(void **state)
     fd = memfd_create("up", 0);
     assert_int_equal(write(fd, data, 3 * MIB), 3 * MIB);
 
-    memset(&q, 0, sizeof(q));
-    q.method = "POST";
-    q.path = "/api/v1/disks/x/import";
-    xstrlcpy(q.param_buf, id, sizeof(q.param_buf));
-    q.params[0] = q.param_buf;
-    q.num_params = 1;
-    q.body_fd = fd;
-    resp_init(&c.r);
-    api_disk_import(&app, &q, &c.r);
-    assert_int_equal(c.r.status, 200);
-    resp_release(&c.r);
+    assert_int_equal(import_call(id, fd, NULL, 0), 200);
 
     assert_int_equal(stat(img, &st), 0);
     assert_int_equal(st.st_size, 4 * MIB); /* the disk's size is kept */
@@ -477,12 +494,8 @@ static void test_disk_import(void **state)
     close(fd);
     fd = memfd_create("up2", 0);
     assert_int_equal(write(fd, data, 5 * MIB), 5 * MIB);
-    q.body_fd = fd;
-    resp_init(&c.r);
-    api_disk_import(&app, &q, &c.r);
-    assert_int_equal(c.r.status, 413);
-    assert_non_null(strstr(buf_str(&c.r.body), "size_bytes"));
-    resp_release(&c.r);
+    assert_int_equal(import_call(id, fd, err, sizeof(err)), 413);
+    assert_non_null(strstr(err, "size_bytes"));
     i = open(img, O_RDONLY);
     assert_int_equal(read(i, data, 4 * MIB), 4 * MIB);
     close(i);
@@ -617,12 +630,98 @@ static void test_host_and_pool(void **state)
     call_done(&c);
 }
 
+/* Raw SQL through the sqlite3 shell: VM rows without db_vms.c. */
+static void shell_sql(const char *fmt, ...)
+{
+    char q[1024], cmd[1500];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof(q), fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof(cmd),
+             "sqlite3 -bail '%s' \".timeout 5000\" "
+             "\"PRAGMA foreign_keys = ON\" \"%s\"",
+             dbpath, q);
+    if (system(cmd) != 0)
+        fail_msg("sqlite3 failed: %s", q);
+}
+
+/* A disk attached to a VM, a network with its NIC: 409s, and no import
+ * while the VM runs. */
+static void test_attached(void **state)
+{
+    char sr[UUID_STRLEN], disk[UUID_STRLEN], net[UUID_STRLEN];
+    char vm[UUID_STRLEN], body[512], img[400];
+    struct call c;
+    int fd;
+
+    (void)state;
+    make_sr("attach", "sra", sr);
+    snprintf(body, sizeof(body),
+             "{\"name\":\"vmdisk\",\"sr\":\"%s\",\"size_bytes\":1048576}", sr);
+    call(&c, api_disks_create, "POST", NULL, NULL, body);
+    expect(&c, 201, NULL);
+    xstrlcpy(disk, str(c.json, "id"), sizeof(disk));
+    call_done(&c);
+    call(&c, api_networks_create, "POST", NULL, NULL,
+         "{\"name\":\"vmnet\",\"bridge\":\"xenbr5\"}");
+    expect(&c, 201, NULL);
+    xstrlcpy(net, str(c.json, "id"), sizeof(net));
+    call_done(&c);
+
+    uuid_generate(vm);
+    shell_sql("INSERT INTO vms (id, name, state, vcpus, memory_mib, boot, "
+              "created_at, updated_at) VALUES ('%s', 'vm', 'running', 1, "
+              "128, '{}', 1, 1); INSERT INTO vm_disks (vm_id, device, "
+              "disk_id) VALUES ('%s', 'xvdb', '%s'); INSERT INTO vm_nics "
+              "(vm_id, idx, network_id, mac) VALUES ('%s', 0, '%s', "
+              "'00:16:3e:00:00:09');",
+              vm, vm, disk, vm, net);
+
+    call(&c, api_disk_get, "GET", disk, NULL, NULL);
+    expect(&c, 200, NULL);
+    assert_string_equal(str(json_object_get(c.json, "attached"), "vm"), vm);
+    assert_string_equal(str(json_object_get(c.json, "attached"), "device"),
+                        "xvdb");
+    call_done(&c);
+    bad(api_disk_delete, "DELETE", disk, NULL, 409, NULL);
+    bad(api_network_delete, "DELETE", net, NULL, 409, NULL);
+    snprintf(img, sizeof(img), "%s/sra/%s.raw", tmpdir, disk);
+    assert_int_equal(access(img, F_OK), 0);
+
+    /* Growing is allowed; the guest sees it after a reboot. */
+    call(&c, api_disk_patch, "PATCH", disk, NULL, "{\"size_bytes\":2097152}");
+    expect(&c, 200, NULL);
+    assert_non_null(str(c.json, "note"));
+    call_done(&c);
+
+    /* No import into the disk of a running VM. */
+    fd = memfd_create("up", 0);
+    assert_int_equal(write(fd, "abc", 3), 3);
+    assert_int_equal(import_call(disk, fd, NULL, 0), 409);
+    /* Halted: allowed. */
+    shell_sql("UPDATE vms SET state = 'halted' WHERE id = '%s'", vm);
+    assert_int_equal(import_call(disk, fd, NULL, 0), 200);
+    close(fd);
+
+    /* VM gone: both can go. */
+    shell_sql("DELETE FROM vms WHERE id = '%s'", vm);
+    call(&c, api_disk_delete, "DELETE", disk, NULL, NULL);
+    expect(&c, 204, NULL);
+    call_done(&c);
+    assert_int_equal(access(img, F_OK), -1);
+    call(&c, api_network_delete, "DELETE", net, NULL, NULL);
+    expect(&c, 204, NULL);
+    call_done(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_srs),           cmocka_unit_test(test_disks),
         cmocka_unit_test(test_disk_import),   cmocka_unit_test(test_networks),
-        cmocka_unit_test(test_host_and_pool),
+        cmocka_unit_test(test_host_and_pool), cmocka_unit_test(test_attached),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
