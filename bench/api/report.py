@@ -22,15 +22,19 @@ def kv_file(path, sep="="):
 
 
 def rounds(path):
-    out = {"xenithd": [], "nginx": []}
+    """({server: [numbered rounds]}, {server: the one-connection round})"""
+    out, one = {"xenithd": [], "nginx": []}, {}
     with open(path) as f:
         for line in f:
             parts = line.split()
             if not parts or parts[0] not in out:
                 continue
             d = dict(p.split("=", 1) for p in parts[1:])
-            out[parts[0]].append({k: float(v) for k, v in d.items()})
-    return out
+            if d.pop("round") == "c1":
+                one[parts[0]] = {k: float(v) for k, v in d.items()}
+            else:
+                out[parts[0]].append({k: float(v) for k, v in d.items()})
+    return out, one
 
 
 def mb(s):
@@ -41,7 +45,7 @@ def mb(s):
 def main():
     w = sys.argv[1]
     meta = kv_file(os.path.join(w, "meta"))
-    res = rounds(os.path.join(w, "results"))
+    res, one = rounds(os.path.join(w, "results"))
     before = kv_file(os.path.join(w, "rss-before"), ":")
     after = kv_file(os.path.join(w, "rss-after"), ":")
     n = int(meta["rounds"])
@@ -80,6 +84,9 @@ def main():
     p("- xenithd: test driver, temp data dir, `Authorization: Bearer` "
       "viewer token on every request; nginx: the JSON saved from xenithd "
       "as a static file, `worker_processes auto`, access log off")
+    p("- load average (1/5/15 min) before: %s, after: %s (the machine is "
+      "shared; both servers and wrk share its CPUs)" % (
+          meta.get("load_before", "?"), meta.get("load_after", "?")))
     p("- both: TLS (same self-signed ECDSA P-256 certificate from "
       "DATA/tls/), HTTP/1.1 keep-alive, 127.0.0.1, same machine, same run; "
       "wrk -t%s -c%s -d%s, %s rounds interleaved (xenithd, nginx, ...); "
@@ -109,6 +116,17 @@ def main():
     p("| socket/status errors (all rounds) | %d | %d |" % (
         errs["xenithd"], errs["nginx"]))
     p()
+    if len(one) == 2:
+        p("One connection at a time (wrk -t1 -c1 -d5s, after the rounds):")
+        p()
+        p("| | xenithd | nginx |")
+        p("|---|---|---|")
+        for k, label, fmt in (("rps", "requests/s", "%.0f"),
+                              ("p50_ms", "p50 latency (ms)", "%.2f"),
+                              ("p99_ms", "p99 latency (ms)", "%.2f")):
+            p("| %s | %s | %s |" % (label, fmt % one["xenithd"][k],
+                                    fmt % one["nginx"][k]))
+        p()
     p("xenithd RSS with %s VMs: VmHWM %.1f MB, VmRSS %.1f MB after the "
       "runs (VmRSS %.1f MB before them)." % (
           meta["nvms"], hwm, rss, mb(before["VmRSS"])))

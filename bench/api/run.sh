@@ -142,6 +142,7 @@ cmp -s "$WORK/x.json" "$WORK/n.json" || {
     echo "duration=$DURATION"
     echo "threads=$THREADS"
     echo "conns=$CONNS"
+    echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$WORK/meta"
 
 : >"$WORK/results"
@@ -158,6 +159,22 @@ while [ $i -le "$ROUNDS" ]; do
         sed "s/^RESULT/nginx round=$i/" >>"$WORK/results"
     i=$((i + 1))
 done
+# Latency of one request at a time, for context beside the 50-connection
+# figures (queueing dominates those).
+for srv in xenithd nginx; do
+    if [ $srv = xenithd ]; then
+        port=$XPORT
+        set -- -H "Authorization: Bearer $TOKEN"
+    else
+        port=$NPORT
+        set --
+    fi
+    echo "bench/api: one connection, $srv"
+    wrk -t1 -c1 -d5s -s bench/api/latency.lua "$@" \
+        "https://127.0.0.1:$port/api/v1/vms" | grep '^RESULT' |
+        sed "s/^RESULT/$srv round=c1/" >>"$WORK/results"
+done
+echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta"
 grep -E '^Vm(HWM|RSS)' "/proc/$XPID/status" >"$WORK/rss-after"
 
 python3 bench/api/report.py "$WORK" >"$OUT.tmp"
