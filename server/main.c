@@ -42,13 +42,13 @@ static int mkdir_p(const char *path, mode_t mode)
     return 0;
 }
 
-/* web/ beside build/ when run from the source tree, else the installed
- * copy. */
+/* web/ of the source tree when run from its build/ (or build/san/), else
+ * the installed copy. */
 static void pick_web_root(struct app *app)
 {
     char exe[PATH_MAX];
     ssize_t n;
-    char *slash;
+    char *b;
 
     if (app->cfg.web_root[0]) {
         xstrlcpy(app->web_root, app->cfg.web_root, sizeof(app->web_root));
@@ -59,14 +59,12 @@ static void pick_web_root(struct app *app)
     if (n <= 0)
         return;
     exe[n] = '\0';
-    slash = strrchr(exe, '/');
-    if (!slash)
+    b = strstr(exe, "/build/");
+    if (!b)
         return;
-    *slash = '\0';
-    slash = strrchr(exe, '/');
-    if (!slash || strcmp(slash, "/build"))
-        return;
-    *slash = '\0';
+    while (strstr(b + 1, "/build/")) /* the innermost build/ */
+        b = strstr(b + 1, "/build/");
+    *b = '\0';
     if (strlen(exe) + 5 < sizeof(app->web_root))
         snprintf(app->web_root, sizeof(app->web_root), "%s/web", exe);
 }
