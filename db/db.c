@@ -83,6 +83,16 @@ int db_schema_version(struct db *db)
     return v;
 }
 
+uint64_t db_change_count(struct db *db)
+{
+    uint64_t n;
+
+    db_lock(db);
+    n = (uint64_t)sqlite3_total_changes64(db->conn);
+    db_unlock(db);
+    return n;
+}
+
 int db_latest_version(void)
 {
     return (int)db_num_migrations;
