@@ -45,8 +45,8 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:%.c=%.o)
 UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all web-gz deps run test test-unit test-e2e test-browser test-xen lint \
-        fmt fmt-check clean bench-api bench-ws
+.PHONY: all web-gz deps run test test-unit test-e2e lint fmt fmt-check clean \
+        bench-api bench-ws
 
 all: $(BUILD)/xenithd $(UNIT_BIN) web-gz
 
@@ -119,5 +119,12 @@ endif
 
 clean:
 	rm -rf build
+
+# Side-by-side benchmarks (not part of make test): results in bench/*/RESULTS.md.
+bench-api: all
+	sh bench/api/run.sh
+
+bench-ws: all
+	sh bench/ws/run.sh
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/server/main.d

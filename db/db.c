@@ -83,6 +83,16 @@ int db_schema_version(struct db *db)
     return v;
 }
 
+uint64_t db_change_count(struct db *db)
+{
+    uint64_t n;
+
+    db_lock(db);
+    n = (uint64_t)sqlite3_total_changes64(db->conn);
+    db_unlock(db);
+    return n;
+}
+
 int db_latest_version(void)
 {
     return (int)db_num_migrations;
@@ -344,27 +354,9 @@ void db_inject_failure(struct db *db, const char *needle, int count)
 int db_setting_get(struct db *db, const char *key, char *out, size_t cap)
 {
     static const char sql[] = "SELECT value FROM settings WHERE key = :key";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    db_bind_text(st, ":key", key);
-    rc = db_step(db, st, "get setting");
-    if (rc == 1) {
-        db_col_text(st, 0, out, cap);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    return rc;
+    return db_query_text(db, sql, "get setting", out, cap,
+                         DB_ARGS(DB_TEXT(":key", key)));
 }
 
 int db_setting_set(struct db *db, const char *key, const char *value)
@@ -372,16 +364,7 @@ int db_setting_set(struct db *db, const char *key, const char *value)
     static const char sql[] =
         "INSERT INTO settings (key, value) VALUES (:key, :value) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":key", key);
-        db_bind_text(st, ":value", value);
-    }
-    rc = db_exec_stmt(db, st, "set setting");
-    db_unlock(db);
-    return rc;
+    return db_exec(db, sql, "set setting",
+                   DB_ARGS(DB_TEXT(":key", key), DB_TEXT(":value", value)));
 }

@@ -32,6 +32,11 @@ int db_schema_version(struct db *db);
 /* Number of migrations compiled into this binary. */
 int db_latest_version(void);
 
+/* A number that changes whenever any row of the database has been
+ * written (or a write was rolled back) since open: a cheap, conservative
+ * cache key for data read from the database. */
+uint64_t db_change_count(struct db *db);
+
 /* Key/value settings. get: ERR_NOTFOUND when absent; out[cap]. */
 int db_setting_get(struct db *db, const char *key, char *out, size_t cap);
 int db_setting_set(struct db *db, const char *key, const char *value);

@@ -2,7 +2,6 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
@@ -47,18 +46,14 @@ static int audit_last_hash(struct db *db, char out[65])
 {
     static const char sql[] =
         "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1";
-    sqlite3_stmt *st = db_stmt(db, sql);
     int rc;
 
-    if (!st)
-        return ERR_INTERNAL;
-    rc = db_step(db, st, "last audit hash");
-    if (rc == 1)
-        db_col_text(st, 0, out, 65);
-    else if (rc == 0)
+    rc = db_query_text(db, sql, "last audit hash", out, 65, DB_NOARGS);
+    if (rc == ERR_NOTFOUND) {
         xstrlcpy(out, audit_genesis, 65);
-    sqlite3_reset(st);
-    return rc < 0 ? rc : 0;
+        rc = 0;
+    }
+    return rc;
 }
 
 int db_audit_append(struct db *db, struct db_audit *a)
@@ -67,7 +62,6 @@ int db_audit_append(struct db *db, struct db_audit *a)
         "INSERT INTO audit (ts, username, source, method, path, target, "
         "status, prev_hash, hash) VALUES (:ts, :username, :source, :method, "
         ":path, :target, :status, :prev_hash, :hash)";
-    sqlite3_stmt *st;
     int rc;
 
     rc = db_begin(db);
@@ -77,19 +71,14 @@ int db_audit_append(struct db *db, struct db_audit *a)
     if (rc)
         goto out;
     audit_hash(a, a->hash);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_int(st, ":ts", a->ts);
-        db_bind_text(st, ":username", a->username);
-        db_bind_text(st, ":source", a->source);
-        db_bind_text(st, ":method", a->method);
-        db_bind_text(st, ":path", a->path);
-        db_bind_text(st, ":target", a->target);
-        db_bind_int(st, ":status", a->status);
-        db_bind_text(st, ":prev_hash", a->prev_hash);
-        db_bind_text(st, ":hash", a->hash);
-    }
-    rc = db_exec_stmt(db, st, "append audit");
+    rc = db_exec(
+        db, sql, "append audit",
+        DB_ARGS(DB_INT(":ts", a->ts), DB_TEXT(":username", a->username),
+                DB_TEXT(":source", a->source), DB_TEXT(":method", a->method),
+                DB_TEXT(":path", a->path), DB_TEXT(":target", a->target),
+                DB_INT(":status", a->status),
+                DB_TEXT(":prev_hash", a->prev_hash),
+                DB_TEXT(":hash", a->hash)));
 out:
     if (rc) {
         db_rollback(db);
@@ -98,8 +87,10 @@ out:
     return db_commit(db);
 }
 
-static void audit_row(sqlite3_stmt *st, struct db_audit *a)
+static void audit_row(sqlite3_stmt *st, void *p)
 {
+    struct db_audit *a = p;
+
     memset(a, 0, sizeof(*a));
     a->seq = sqlite3_column_int64(st, 0);
     a->ts = sqlite3_column_int64(st, 1);
@@ -120,37 +111,17 @@ int db_audit_list(struct db *db, size_t limit, int64_t before, const char *user,
         "SELECT " AUDIT_COLS " FROM audit WHERE (:before = 0 OR seq < "
         ":before) AND (:user IS NULL OR username = :user) "
         "ORDER BY seq DESC LIMIT :limit";
-    struct db_audit *list = NULL;
-    size_t num = 0, alloc = 0;
-    sqlite3_stmt *st;
+    void *list;
     int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    db_bind_int(st, ":before", before);
-    db_bind_text(st, ":user", user);
-    db_bind_int(st, ":limit", (int64_t)limit);
-    while ((rc = db_step(db, st, "list audit")) == 1) {
-        if (num == alloc) {
-            alloc = alloc ? alloc * 2 : 32;
-            list = xrealloc(list, alloc * sizeof(*list));
-        }
-        audit_row(st, &list[num++]);
-    }
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    if (rc < 0) {
-        free(list);
-        return rc;
-    }
-    *list_out = list;
-    *num_out = num;
-    return 0;
+    rc =
+        db_query_list(db, sql, "list audit", audit_row, NULL,
+                      sizeof(**list_out), &list, num_out,
+                      DB_ARGS(DB_INT(":before", before), DB_TEXT(":user", user),
+                              DB_INT(":limit", (int64_t)limit)));
+    if (!rc)
+        *list_out = list;
+    return rc;
 }
 
 /* The highest seq ever handed out (AUTOINCREMENT keeps it even when the
@@ -159,59 +130,60 @@ static int audit_max_seq(struct db *db, int64_t *out)
 {
     static const char sql[] =
         "SELECT seq FROM sqlite_sequence WHERE name = 'audit'";
-    sqlite3_stmt *st = db_stmt(db, sql);
     int rc;
 
-    if (!st)
-        return ERR_INTERNAL;
     *out = 0;
-    rc = db_step(db, st, "audit sequence");
-    if (rc == 1)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc < 0 ? rc : 0;
+    rc = db_query_int(db, sql, "audit sequence", out, DB_NOARGS);
+    return rc == ERR_NOTFOUND ? 0 : rc;
+}
+
+/* db_audit_verify's walk along the chain, one row at a time. */
+struct audit_walk {
+    char prev[65];
+    int64_t rows;
+    int64_t last_seq;
+    int64_t bad; /* first bad seq, 0 while none */
+};
+
+static void audit_walk_row(sqlite3_stmt *st, void *ctx)
+{
+    struct audit_walk *w = ctx;
+    char want[SHA256_HEXLEN];
+    struct db_audit a;
+
+    audit_row(st, &a);
+    w->rows++;
+    if (w->bad)
+        return;
+    audit_hash(&a, want);
+    if (a.seq != w->last_seq + 1 || strcmp(a.prev_hash, w->prev) ||
+        !ct_streq(a.hash, want))
+        w->bad = a.seq;
+    w->last_seq = a.seq;
+    xstrlcpy(w->prev, a.hash, sizeof(w->prev));
 }
 
 int db_audit_verify(struct db *db, int *ok_out, int64_t *first_bad_out,
                     int64_t *rows_out)
 {
     static const char sql[] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq";
-    char prev[65], want[SHA256_HEXLEN];
-    int64_t rows = 0, last_seq = 0, bad = 0, max_seq = 0;
-    struct db_audit a;
-    sqlite3_stmt *st;
+    struct audit_walk w = { .rows = 0 };
+    int64_t max_seq = 0;
     int rc;
 
-    xstrlcpy(prev, audit_genesis, sizeof(prev));
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    while ((rc = db_step(db, st, "verify audit")) == 1) {
-        audit_row(st, &a);
-        rows++;
-        if (bad)
-            continue;
-        audit_hash(&a, want);
-        if (a.seq != last_seq + 1 || strcmp(a.prev_hash, prev) ||
-            !ct_streq(a.hash, want))
-            bad = a.seq;
-        last_seq = a.seq;
-        xstrlcpy(prev, a.hash, sizeof(prev));
-    }
-    sqlite3_reset(st);
-    if (rc < 0)
+    xstrlcpy(w.prev, audit_genesis, sizeof(w.prev));
+    db_lock(db); /* the walk and the sequence see one state */
+    rc = db_query_each(db, sql, "verify audit", audit_walk_row, &w, DB_NOARGS);
+    if (rc)
         goto out;
     rc = audit_max_seq(db, &max_seq);
     if (rc)
         goto out;
-    if (!bad && max_seq > last_seq)
-        bad = last_seq + 1; /* rows cut off at the end */
-    *ok_out = bad == 0;
-    *first_bad_out = bad;
-    *rows_out = rows;
+    if (!w.bad && max_seq > w.last_seq)
+        w.bad = w.last_seq + 1; /* rows cut off at the end */
+    *ok_out = w.bad == 0;
+    *first_bad_out = w.bad;
+    *rows_out = w.rows;
 out:
     db_unlock(db);
     return rc;
@@ -220,24 +192,6 @@ out:
 int db_audit_count(struct db *db, int64_t *count_out)
 {
     static const char sql[] = "SELECT COUNT(*) FROM audit";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    rc = db_step(db, st, "count audit");
-    if (rc == 1) {
-        *count_out = sqlite3_column_int64(st, 0);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_INTERNAL;
-    }
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    return rc;
+    return db_query_int(db, sql, "count audit", count_out, DB_NOARGS);
 }

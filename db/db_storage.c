@@ -1,8 +1,6 @@
 #include "db/db_storage.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -20,92 +18,28 @@
     "(SELECT device FROM vm_disks WHERE disk_id = d.id ORDER BY vm_id, " \
     "device LIMIT 1)"
 
-/* One row into *out (a struct of the list's type). */
-typedef void (*db_row_fn)(sqlite3_stmt *st, void *out);
-
-/* Step st to its end, appending each row (of elem_size bytes) to a
- * **new** array. The caller holds the lock; st is reset. */
-static int db_collect(struct db *db, sqlite3_stmt *st, const char *what,
-                      size_t elem_size, db_row_fn row, void **list_out,
-                      size_t *num_out)
+/* Delete row id with del unless one of the counts used[] (each a
+ * "SELECT count(*) ... :id") is above zero: ERR_CONFLICT then, and
+ * ERR_NOTFOUND when there is no such row. Under one lock, so no
+ * reference can appear between the counts and the delete. */
+static int delete_unused(struct db *db, const char *id, const char *del,
+                         const char *what, const char *const used[],
+                         size_t num_used)
 {
-    char *list = NULL;
-    size_t num = 0, alloc = 0;
-    int rc;
+    int64_t n = 0;
+    size_t i;
+    int rc = 0;
 
-    if (!st)
-        return ERR_INTERNAL;
-    while ((rc = db_step(db, st, what)) == 1) {
-        if (num == alloc) {
-            alloc = alloc ? alloc * 2 : 16;
-            list = xrealloc(list, alloc * elem_size);
-        }
-        row(st, list + num * elem_size);
-        num++;
+    db_lock(db);
+    for (i = 0; !rc && i < num_used; i++) {
+        rc = db_query_int(db, used[i], "count references", &n,
+                          DB_ARGS(DB_TEXT(":id", id)));
+        if (!rc && n > 0)
+            rc = ERR_CONFLICT;
     }
-    sqlite3_reset(st);
-    if (rc < 0) {
-        free(list);
-        return rc;
-    }
-    *list_out = list;
-    *num_out = num;
-    return 0;
-}
-
-/* Step st once: row into out, or ERR_NOTFOUND. Caller holds the lock. */
-static int db_one(struct db *db, sqlite3_stmt *st, const char *what,
-                  db_row_fn row, void *out)
-{
-    int rc;
-
-    if (!st)
-        return ERR_INTERNAL;
-    rc = db_step(db, st, what);
-    if (rc == 1) {
-        row(st, out);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    sqlite3_reset(st);
-    return rc;
-}
-
-/* Count of rows of a "SELECT count(*) ... :id" statement. */
-static int db_count(struct db *db, const char *sql, const char *id,
-                    int64_t *count_out)
-{
-    sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
-
-    if (!st)
-        return ERR_INTERNAL;
-    db_bind_text(st, ":id", id);
-    rc = db_step(db, st, "count references");
-    if (rc == 1) {
-        *count_out = sqlite3_column_int64(st, 0);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_INTERNAL;
-    }
-    sqlite3_reset(st);
-    return rc;
-}
-
-/* Run a DELETE ... WHERE id = :id: ERR_NOTFOUND when nothing went, a
- * foreign key failure is ERR_CONFLICT. Caller holds the lock. */
-static int db_delete_id(struct db *db, const char *sql, const char *id,
-                        const char *what)
-{
-    sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
-
-    if (st)
-        db_bind_text(st, ":id", id);
-    rc = db_exec_stmt(db, st, what);
-    if (!rc && db_changes(db) == 0)
-        rc = ERR_NOTFOUND;
+    if (!rc)
+        rc = db_exec_one(db, del, what, DB_ARGS(DB_TEXT(":id", id)));
+    db_unlock(db);
     return rc;
 }
 
@@ -127,36 +61,20 @@ int db_sr_insert(struct db *db, const struct db_sr *sr)
 {
     static const char sql[] = "INSERT INTO srs (" SR_COLS ") VALUES (:id, "
                               ":name, :type, :path, :created_at)";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", sr->id);
-        db_bind_text(st, ":name", sr->name);
-        db_bind_text(st, ":type", sr->type);
-        db_bind_text(st, ":path", sr->path);
-        db_bind_int(st, ":created_at", sr->created_at);
-    }
-    rc = db_unique_err(db, db_exec_stmt(db, st, "insert sr"));
-    db_unlock(db);
-    return rc;
+    return db_exec_unique(
+        db, sql, "insert sr",
+        DB_ARGS(DB_TEXT(":id", sr->id), DB_TEXT(":name", sr->name),
+                DB_TEXT(":type", sr->type), DB_TEXT(":path", sr->path),
+                DB_INT(":created_at", sr->created_at)));
 }
 
 int db_sr_get(struct db *db, const char *id, struct db_sr *out)
 {
     static const char sql[] = "SELECT " SR_COLS " FROM srs WHERE id = :id";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st)
-        db_bind_text(st, ":id", id);
-    rc = db_one(db, st, "get sr", sr_row, out);
-    db_unlock(db);
-    return rc;
+    return db_query_one(db, sql, "get sr", sr_row, out,
+                        DB_ARGS(DB_TEXT(":id", id)));
 }
 
 int db_sr_list(struct db *db, struct db_sr **list_out, size_t *num_out)
@@ -165,10 +83,8 @@ int db_sr_list(struct db *db, struct db_sr **list_out, size_t *num_out)
     void *list;
     int rc;
 
-    db_lock(db);
-    rc = db_collect(db, db_stmt(db, sql), "list srs", sizeof(struct db_sr),
-                    sr_row, &list, num_out);
-    db_unlock(db);
+    rc = db_query_list(db, sql, "list srs", sr_row, NULL, sizeof(**list_out),
+                       &list, num_out, DB_NOARGS);
     if (!rc)
         *list_out = list;
     return rc;
@@ -177,29 +93,18 @@ int db_sr_list(struct db *db, struct db_sr **list_out, size_t *num_out)
 int db_sr_disk_count(struct db *db, const char *id, int64_t *count_out)
 {
     static const char sql[] = "SELECT count(*) FROM disks WHERE sr_id = :id";
-    int rc;
 
-    db_lock(db);
-    rc = db_count(db, sql, id, count_out);
-    db_unlock(db);
-    return rc;
+    return db_query_int(db, sql, "count references", count_out,
+                        DB_ARGS(DB_TEXT(":id", id)));
 }
 
 int db_sr_delete(struct db *db, const char *id)
 {
     static const char sql[] = "DELETE FROM srs WHERE id = :id";
     static const char used[] = "SELECT count(*) FROM disks WHERE sr_id = :id";
-    int64_t n = 0;
-    int rc;
+    static const char *const counts[] = { used };
 
-    db_lock(db);
-    rc = db_count(db, used, id, &n);
-    if (!rc && n > 0)
-        rc = ERR_CONFLICT;
-    if (!rc)
-        rc = db_delete_id(db, sql, id, "delete sr");
-    db_unlock(db);
-    return rc;
+    return delete_unused(db, id, sql, "delete sr", counts, 1);
 }
 
 /* ---- disks ---- */
@@ -227,41 +132,24 @@ int db_disk_insert(struct db *db, const struct db_disk *d)
         "INSERT INTO disks (id, name, sr_id, file, size_bytes, format, "
         "snapshot_of, created_at) VALUES (:id, :name, :sr_id, :file, "
         ":size_bytes, :format, :snapshot_of, :created_at)";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", d->id);
-        db_bind_text(st, ":name", d->name);
-        db_bind_text(st, ":sr_id", d->sr_id);
-        db_bind_text(st, ":file", d->file);
-        db_bind_int(st, ":size_bytes", d->size_bytes);
-        db_bind_text(st, ":format", d->format[0] ? d->format : "raw");
-        db_bind_text(st, ":snapshot_of",
-                     d->snapshot_of[0] ? d->snapshot_of : NULL);
-        db_bind_int(st, ":created_at", d->created_at);
-    }
-    rc = db_unique_err(db, db_exec_stmt(db, st, "insert disk"));
-    db_unlock(db);
-    return rc;
+    return db_exec_unique(
+        db, sql, "insert disk",
+        DB_ARGS(DB_TEXT(":id", d->id), DB_TEXT(":name", d->name),
+                DB_TEXT(":sr_id", d->sr_id), DB_TEXT(":file", d->file),
+                DB_INT(":size_bytes", d->size_bytes),
+                DB_TEXT(":format", d->format[0] ? d->format : "raw"),
+                DB_TEXT_OR_NULL(":snapshot_of", d->snapshot_of),
+                DB_INT(":created_at", d->created_at)));
 }
 
 int db_disk_get(struct db *db, const char *id, struct db_disk *out)
 {
     static const char sql[] =
         "SELECT " DISK_COLS " FROM disks d WHERE d.id = :id";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st)
-        db_bind_text(st, ":id", id);
-    rc = db_one(db, st, "get disk", disk_row, out);
-    db_unlock(db);
-    return rc;
+    return db_query_one(db, sql, "get disk", disk_row, out,
+                        DB_ARGS(DB_TEXT(":id", id)));
 }
 
 int db_disk_list(struct db *db, const char *sr_id, struct db_disk **list_out,
@@ -271,17 +159,16 @@ int db_disk_list(struct db *db, const char *sr_id, struct db_disk **list_out,
         "SELECT " DISK_COLS " FROM disks d ORDER BY d.name, d.id";
     static const char sql_sr[] = "SELECT " DISK_COLS " FROM disks d "
                                  "WHERE d.sr_id = :sr_id ORDER BY d.name, d.id";
-    sqlite3_stmt *st;
     void *list;
     int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sr_id ? sql_sr : sql_all);
-    if (st && sr_id)
-        db_bind_text(st, ":sr_id", sr_id);
-    rc = db_collect(db, st, "list disks", sizeof(struct db_disk), disk_row,
-                    &list, num_out);
-    db_unlock(db);
+    if (sr_id)
+        rc = db_query_list(db, sql_sr, "list disks", disk_row, NULL,
+                           sizeof(**list_out), &list, num_out,
+                           DB_ARGS(DB_TEXT(":sr_id", sr_id)));
+    else
+        rc = db_query_list(db, sql_all, "list disks", disk_row, NULL,
+                           sizeof(**list_out), &list, num_out, DB_NOARGS);
     if (!rc)
         *list_out = list;
     return rc;
@@ -291,17 +178,13 @@ int db_disk_update(struct db *db, const struct db_disk *d)
 {
     static const char sql[] = "UPDATE disks SET name = :name, "
                               "size_bytes = :size_bytes WHERE id = :id";
-    sqlite3_stmt *st;
     int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", d->id);
-        db_bind_text(st, ":name", d->name);
-        db_bind_int(st, ":size_bytes", d->size_bytes);
-    }
-    rc = db_unique_err(db, db_exec_stmt(db, st, "update disk"));
+    db_lock(db); /* db_changes() must see this statement */
+    rc =
+        db_exec_unique(db, sql, "update disk",
+                       DB_ARGS(DB_TEXT(":id", d->id), DB_TEXT(":name", d->name),
+                               DB_INT(":size_bytes", d->size_bytes)));
     if (!rc && db_changes(db) == 0)
         rc = ERR_NOTFOUND;
     db_unlock(db);
@@ -315,19 +198,9 @@ int db_disk_delete(struct db *db, const char *id)
         "SELECT count(*) FROM vm_disks WHERE disk_id = :id";
     static const char in_snap[] =
         "SELECT count(*) FROM vm_snapshot_disks WHERE disk_id = :id";
-    int64_t a = 0, s = 0;
-    int rc;
+    static const char *const counts[] = { attached, in_snap };
 
-    db_lock(db);
-    rc = db_count(db, attached, id, &a);
-    if (!rc)
-        rc = db_count(db, in_snap, id, &s);
-    if (!rc && (a > 0 || s > 0))
-        rc = ERR_CONFLICT;
-    if (!rc)
-        rc = db_delete_id(db, sql, id, "delete disk");
-    db_unlock(db);
-    return rc;
+    return delete_unused(db, id, sql, "delete disk", counts, 2);
 }
 
 int db_disk_vm_state(struct db *db, const char *disk_id, char state_out[16])
@@ -335,26 +208,12 @@ int db_disk_vm_state(struct db *db, const char *disk_id, char state_out[16])
     static const char sql[] =
         "SELECT v.state FROM vm_disks vd JOIN vms v ON v.id = vd.vm_id "
         "WHERE vd.disk_id = :id ORDER BY v.state = 'halted', v.id LIMIT 1";
-    sqlite3_stmt *st;
     int rc;
 
     state_out[0] = '\0';
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    db_bind_text(st, ":id", disk_id);
-    rc = db_step(db, st, "disk vm state");
-    if (rc == 1) {
-        db_col_text(st, 0, state_out, 16);
-        rc = 0;
-    }
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    return rc;
+    rc = db_query_text(db, sql, "disk vm state", state_out, 16,
+                       DB_ARGS(DB_TEXT(":id", disk_id)));
+    return rc == ERR_NOTFOUND ? 0 : rc;
 }
 
 /* ---- networks ---- */
@@ -375,37 +234,21 @@ int db_network_insert(struct db *db, const struct db_network *n)
 {
     static const char sql[] = "INSERT INTO networks (" NET_COLS ") VALUES "
                               "(:id, :name, :bridge, :mtu, :created_at)";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", n->id);
-        db_bind_text(st, ":name", n->name);
-        db_bind_text(st, ":bridge", n->bridge);
-        db_bind_int(st, ":mtu", n->mtu);
-        db_bind_int(st, ":created_at", n->created_at);
-    }
-    rc = db_unique_err(db, db_exec_stmt(db, st, "insert network"));
-    db_unlock(db);
-    return rc;
+    return db_exec_unique(
+        db, sql, "insert network",
+        DB_ARGS(DB_TEXT(":id", n->id), DB_TEXT(":name", n->name),
+                DB_TEXT(":bridge", n->bridge), DB_INT(":mtu", n->mtu),
+                DB_INT(":created_at", n->created_at)));
 }
 
 int db_network_get(struct db *db, const char *id, struct db_network *out)
 {
     static const char sql[] =
         "SELECT " NET_COLS " FROM networks WHERE id = :id";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st)
-        db_bind_text(st, ":id", id);
-    rc = db_one(db, st, "get network", net_row, out);
-    db_unlock(db);
-    return rc;
+    return db_query_one(db, sql, "get network", net_row, out,
+                        DB_ARGS(DB_TEXT(":id", id)));
 }
 
 int db_network_list(struct db *db, struct db_network **list_out,
@@ -415,10 +258,8 @@ int db_network_list(struct db *db, struct db_network **list_out,
     void *list;
     int rc;
 
-    db_lock(db);
-    rc = db_collect(db, db_stmt(db, sql), "list networks",
-                    sizeof(struct db_network), net_row, &list, num_out);
-    db_unlock(db);
+    rc = db_query_list(db, sql, "list networks", net_row, NULL,
+                       sizeof(**list_out), &list, num_out, DB_NOARGS);
     if (!rc)
         *list_out = list;
     return rc;
@@ -429,17 +270,9 @@ int db_network_delete(struct db *db, const char *id)
     static const char sql[] = "DELETE FROM networks WHERE id = :id";
     static const char used[] =
         "SELECT count(*) FROM vm_nics WHERE network_id = :id";
-    int64_t n = 0;
-    int rc;
+    static const char *const counts[] = { used };
 
-    db_lock(db);
-    rc = db_count(db, used, id, &n);
-    if (!rc && n > 0)
-        rc = ERR_CONFLICT;
-    if (!rc)
-        rc = db_delete_id(db, sql, id, "delete network");
-    db_unlock(db);
-    return rc;
+    return delete_unused(db, id, sql, "delete network", counts, 1);
 }
 
 /* ---- pool ---- */
@@ -460,18 +293,13 @@ static int db_pool_create(struct db *db)
     static const char sql[] = "INSERT INTO pool (id, name, description) "
                               "VALUES (:id, :name, '')";
     char id[UUID_STRLEN], host[256] = "";
-    sqlite3_stmt *st;
 
     uuid_generate(id);
     if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
         xstrlcpy(host, "xenith", sizeof(host));
     host[64] = '\0';
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", id);
-        db_bind_text(st, ":name", host);
-    }
-    return db_exec_stmt(db, st, "create pool");
+    return db_exec(db, sql, "create pool",
+                   DB_ARGS(DB_TEXT(":id", id), DB_TEXT(":name", host)));
 }
 
 int db_pool_get(struct db *db, struct db_pool *out)
@@ -480,12 +308,12 @@ int db_pool_get(struct db *db, struct db_pool *out)
                               "FROM pool ORDER BY rowid LIMIT 1";
     int rc;
 
-    db_lock(db);
-    rc = db_one(db, db_stmt(db, sql), "get pool", pool_row, out);
+    db_lock(db); /* one thread creates the row */
+    rc = db_query_one(db, sql, "get pool", pool_row, out, DB_NOARGS);
     if (rc == ERR_NOTFOUND) {
         rc = db_pool_create(db);
         if (!rc)
-            rc = db_one(db, db_stmt(db, sql), "get pool", pool_row, out);
+            rc = db_query_one(db, sql, "get pool", pool_row, out, DB_NOARGS);
     }
     db_unlock(db);
     return rc;
@@ -496,21 +324,9 @@ int db_pool_update(struct db *db, const struct db_pool *p)
     static const char sql[] = "UPDATE pool SET name = :name, description = "
                               ":description, default_sr = :default_sr "
                               "WHERE id = :id";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", p->id);
-        db_bind_text(st, ":name", p->name);
-        db_bind_text(st, ":description", p->description);
-        db_bind_text(st, ":default_sr",
-                     p->default_sr[0] ? p->default_sr : NULL);
-    }
-    rc = db_exec_stmt(db, st, "update pool");
-    if (!rc && db_changes(db) == 0)
-        rc = ERR_NOTFOUND;
-    db_unlock(db);
-    return rc;
+    return db_exec_one(db, sql, "update pool",
+                       DB_ARGS(DB_TEXT(":id", p->id), DB_TEXT(":name", p->name),
+                               DB_TEXT(":description", p->description),
+                               DB_TEXT_OR_NULL(":default_sr", p->default_sr)));
 }

@@ -4,8 +4,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/err.h"
-#include "common/xalloc.h"
 #include "db/db_internal.h"
 
 #define TASK_COLS                                                    \
@@ -22,22 +20,13 @@ void db_task_release(struct db_task *t)
     t->error = NULL;
 }
 
-static void task_bind(sqlite3_stmt *st, const struct db_task *t)
-{
-    db_bind_text(st, ":id", t->id);
-    db_bind_text(st, ":status", t->status);
-    db_bind_double(st, ":progress", t->progress);
-    if (t->started_at)
-        db_bind_int(st, ":started_at", t->started_at);
-    else
-        db_bind_null(st, ":started_at");
-    if (t->finished_at)
-        db_bind_int(st, ":finished_at", t->finished_at);
-    else
-        db_bind_null(st, ":finished_at");
-    db_bind_text(st, ":result", t->result);
-    db_bind_text(st, ":error", t->error);
-}
+/* The arguments both insert and update bind (the columns that change). */
+#define TASK_STATE_ARGS(t)                                    \
+    DB_TEXT(":id", (t)->id), DB_TEXT(":status", (t)->status), \
+        DB_DOUBLE(":progress", (t)->progress),                \
+        DB_INT_OR_NULL(":started_at", (t)->started_at),       \
+        DB_INT_OR_NULL(":finished_at", (t)->finished_at),     \
+        DB_TEXT(":result", (t)->result), DB_TEXT(":error", (t)->error)
 
 int db_task_insert(struct db *db, const struct db_task *t)
 {
@@ -45,22 +34,13 @@ int db_task_insert(struct db *db, const struct db_task *t)
         "INSERT INTO tasks (" TASK_COLS ") VALUES (:id, :kind, :target_type, "
         ":target_id, :username, :status, :progress, :created_at, "
         ":started_at, :finished_at, :result, :error)";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        task_bind(st, t);
-        db_bind_text(st, ":kind", t->kind);
-        db_bind_text(st, ":target_type", t->target_type);
-        db_bind_text(st, ":target_id", t->target_id);
-        db_bind_text(st, ":username", t->username);
-        db_bind_int(st, ":created_at", t->created_at);
-    }
-    rc = db_exec_stmt(db, st, "insert task");
-    db_unlock(db);
-    return rc;
+    return db_exec(db, sql, "insert task",
+                   DB_ARGS(TASK_STATE_ARGS(t), DB_TEXT(":kind", t->kind),
+                           DB_TEXT(":target_type", t->target_type),
+                           DB_TEXT(":target_id", t->target_id),
+                           DB_TEXT(":username", t->username),
+                           DB_INT(":created_at", t->created_at)));
 }
 
 int db_task_update(struct db *db, const struct db_task *t)
@@ -69,22 +49,14 @@ int db_task_update(struct db *db, const struct db_task *t)
         "UPDATE tasks SET status = :status, progress = :progress, "
         "started_at = :started_at, finished_at = :finished_at, "
         "result = :result, error = :error WHERE id = :id";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st)
-        task_bind(st, t);
-    rc = db_exec_stmt(db, st, "update task");
-    if (!rc && db_changes(db) == 0)
-        rc = ERR_NOTFOUND;
-    db_unlock(db);
-    return rc;
+    return db_exec_one(db, sql, "update task", DB_ARGS(TASK_STATE_ARGS(t)));
 }
 
-static void task_row(sqlite3_stmt *st, struct db_task *t)
+static void task_row(sqlite3_stmt *st, void *p)
 {
+    struct db_task *t = p;
+
     memset(t, 0, sizeof(*t));
     db_col_text(st, 0, t->id, sizeof(t->id));
     db_col_text(st, 1, t->kind, sizeof(t->kind));
@@ -102,30 +74,17 @@ static void task_row(sqlite3_stmt *st, struct db_task *t)
         t->error = db_col_strdup(st, 11);
 }
 
+static void task_release_any(void *p)
+{
+    db_task_release(p);
+}
+
 int db_task_get(struct db *db, const char *id, struct db_task *out)
 {
     static const char sql[] = "SELECT " TASK_COLS " FROM tasks WHERE id = :id";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    db_bind_text(st, ":id", id);
-    rc = db_step(db, st, "get task");
-    if (rc == 1) {
-        task_row(st, out);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    return rc;
+    return db_query_one(db, sql, "get task", task_row, out,
+                        DB_ARGS(DB_TEXT(":id", id)));
 }
 
 int db_task_list(struct db *db, size_t limit, struct db_task **list_out,
@@ -134,37 +93,15 @@ int db_task_list(struct db *db, size_t limit, struct db_task **list_out,
     static const char sql[] = "SELECT " TASK_COLS " FROM tasks "
                               "ORDER BY created_at DESC, rowid DESC "
                               "LIMIT :limit";
-    struct db_task *list = NULL;
-    size_t num = 0, alloc = 0;
-    sqlite3_stmt *st;
+    void *list;
     int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    db_bind_int(st, ":limit", (int64_t)limit);
-    while ((rc = db_step(db, st, "list tasks")) == 1) {
-        if (num == alloc) {
-            alloc = alloc ? alloc * 2 : 16;
-            list = xrealloc(list, alloc * sizeof(*list));
-        }
-        task_row(st, &list[num++]);
-    }
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    if (rc < 0) {
-        while (num)
-            db_task_release(&list[--num]);
-        free(list);
-        return rc;
-    }
-    *list_out = list;
-    *num_out = num;
-    return 0;
+    rc = db_query_list(db, sql, "list tasks", task_row, task_release_any,
+                       sizeof(**list_out), &list, num_out,
+                       DB_ARGS(DB_INT(":limit", (int64_t)limit)));
+    if (!rc)
+        *list_out = list;
+    return rc;
 }
 
 int db_task_interrupt_all(struct db *db, const char *reason, int *count_out)
@@ -173,16 +110,12 @@ int db_task_interrupt_all(struct db *db, const char *reason, int *count_out)
         "UPDATE tasks SET status = 'interrupted', finished_at = :now, "
         "error = json_object('code', 'interrupted', 'message', :reason) "
         "WHERE status IN ('pending', 'running')";
-    sqlite3_stmt *st;
     int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_int(st, ":now", (int64_t)time(NULL));
-        db_bind_text(st, ":reason", reason);
-    }
-    rc = db_exec_stmt(db, st, "interrupt tasks");
+    db_lock(db); /* db_changes() must see this statement */
+    rc = db_exec(db, sql, "interrupt tasks",
+                 DB_ARGS(DB_INT(":now", (int64_t)time(NULL)),
+                         DB_TEXT(":reason", reason)));
     if (!rc && count_out)
         *count_out = db_changes(db);
     db_unlock(db);

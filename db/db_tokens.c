@@ -1,10 +1,7 @@
 #include "db/db_tokens.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-#include "common/err.h"
-#include "common/xalloc.h"
 #include "db/db_internal.h"
 
 #define TOKEN_COLS                                                   \
@@ -16,30 +13,20 @@ int db_token_insert(struct db *db, const struct db_token *t)
     static const char sql[] =
         "INSERT INTO tokens (" TOKEN_COLS ") VALUES (:id, :user_id, :name, "
         ":role, :secret_hash, :created_at, :expires_at, NULL)";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", t->id);
-        db_bind_text(st, ":user_id", t->user_id);
-        db_bind_text(st, ":name", t->name);
-        db_bind_text(st, ":role", t->role);
-        db_bind_text(st, ":secret_hash", t->secret_hash);
-        db_bind_int(st, ":created_at", t->created_at);
-        if (t->expires_at)
-            db_bind_int(st, ":expires_at", t->expires_at);
-        else
-            db_bind_null(st, ":expires_at");
-    }
-    rc = db_exec_stmt(db, st, "insert token");
-    db_unlock(db);
-    return rc;
+    return db_exec(db, sql, "insert token",
+                   DB_ARGS(DB_TEXT(":id", t->id),
+                           DB_TEXT(":user_id", t->user_id),
+                           DB_TEXT(":name", t->name), DB_TEXT(":role", t->role),
+                           DB_TEXT(":secret_hash", t->secret_hash),
+                           DB_INT(":created_at", t->created_at),
+                           DB_INT_OR_NULL(":expires_at", t->expires_at)));
 }
 
-static void token_row(sqlite3_stmt *st, struct db_token *t)
+static void token_row(sqlite3_stmt *st, void *p)
 {
+    struct db_token *t = p;
+
     memset(t, 0, sizeof(*t));
     db_col_text(st, 0, t->id, sizeof(t->id));
     db_col_text(st, 1, t->user_id, sizeof(t->user_id));
@@ -56,27 +43,9 @@ int db_token_get_by_hash(struct db *db, const char *secret_hash,
 {
     static const char sql[] =
         "SELECT " TOKEN_COLS " FROM tokens WHERE secret_hash = :h";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    db_bind_text(st, ":h", secret_hash);
-    rc = db_step(db, st, "get token");
-    if (rc == 1) {
-        token_row(st, out);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    return rc;
+    return db_query_one(db, sql, "get token", token_row, out,
+                        DB_ARGS(DB_TEXT(":h", secret_hash)));
 }
 
 int db_token_list_user(struct db *db, const char *user_id,
@@ -85,71 +54,32 @@ int db_token_list_user(struct db *db, const char *user_id,
     static const char sql[] =
         "SELECT " TOKEN_COLS " FROM tokens WHERE user_id = :user_id "
         "ORDER BY created_at DESC, rowid DESC";
-    struct db_token *list = NULL;
-    size_t num = 0, alloc = 0;
-    sqlite3_stmt *st;
+    void *list;
     int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    db_bind_text(st, ":user_id", user_id);
-    while ((rc = db_step(db, st, "list tokens")) == 1) {
-        if (num == alloc) {
-            alloc = alloc ? alloc * 2 : 8;
-            list = xrealloc(list, alloc * sizeof(*list));
-        }
-        token_row(st, &list[num++]);
-    }
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    if (rc < 0) {
-        free(list);
-        return rc;
-    }
-    *list_out = list;
-    *num_out = num;
-    return 0;
+    rc = db_query_list(db, sql, "list tokens", token_row, NULL,
+                       sizeof(**list_out), &list, num_out,
+                       DB_ARGS(DB_TEXT(":user_id", user_id)));
+    if (!rc)
+        *list_out = list;
+    return rc;
 }
 
 int db_token_delete_own(struct db *db, const char *id, const char *user_id)
 {
     static const char sql[] =
         "DELETE FROM tokens WHERE id = :id AND user_id = :user_id";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", id);
-        db_bind_text(st, ":user_id", user_id);
-    }
-    rc = db_exec_stmt(db, st, "delete token");
-    if (!rc && db_changes(db) == 0)
-        rc = ERR_NOTFOUND;
-    db_unlock(db);
-    return rc;
+    return db_exec_one(
+        db, sql, "delete token",
+        DB_ARGS(DB_TEXT(":id", id), DB_TEXT(":user_id", user_id)));
 }
 
 int db_token_touch(struct db *db, const char *id, int64_t now)
 {
     static const char sql[] =
         "UPDATE tokens SET last_used = :now WHERE id = :id";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", id);
-        db_bind_int(st, ":now", now);
-    }
-    rc = db_exec_stmt(db, st, "touch token");
-    db_unlock(db);
-    return rc;
+    return db_exec(db, sql, "touch token",
+                   DB_ARGS(DB_TEXT(":id", id), DB_INT(":now", now)));
 }

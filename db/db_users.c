@@ -1,10 +1,8 @@
 #include "db/db_users.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "common/xalloc.h"
 #include "db/db_internal.h"
 
 #define USER_COLS                                                     \
@@ -16,27 +14,22 @@ int db_user_insert(struct db *db, const struct db_user *u)
     static const char sql[] =
         "INSERT INTO users (" USER_COLS ") VALUES (:id, :username, "
         ":pw_hash, :role, :must, :created_at, :updated_at)";
-    sqlite3_stmt *st;
     int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", u->id);
-        db_bind_text(st, ":username", u->username);
-        db_bind_text(st, ":pw_hash", u->pw_hash);
-        db_bind_text(st, ":role", u->role);
-        db_bind_int(st, ":must", u->must_change_password ? 1 : 0);
-        db_bind_int(st, ":created_at", u->created_at);
-        db_bind_int(st, ":updated_at", u->updated_at);
-    }
-    rc = db_exec_stmt(db, st, "insert user");
-    db_unlock(db);
+    rc = db_exec(
+        db, sql, "insert user",
+        DB_ARGS(DB_TEXT(":id", u->id), DB_TEXT(":username", u->username),
+                DB_TEXT(":pw_hash", u->pw_hash), DB_TEXT(":role", u->role),
+                DB_INT(":must", u->must_change_password ? 1 : 0),
+                DB_INT(":created_at", u->created_at),
+                DB_INT(":updated_at", u->updated_at)));
     return rc == ERR_CONFLICT ? ERR_EXISTS : rc;
 }
 
-static void user_row(sqlite3_stmt *st, struct db_user *u)
+static void user_row(sqlite3_stmt *st, void *p)
 {
+    struct db_user *u = p;
+
     memset(u, 0, sizeof(*u));
     db_col_text(st, 0, u->id, sizeof(u->id));
     db_col_text(st, 1, u->username, sizeof(u->username));
@@ -47,38 +40,12 @@ static void user_row(sqlite3_stmt *st, struct db_user *u)
     u->updated_at = sqlite3_column_int64(st, 6);
 }
 
-/* Run a one-row SELECT of USER_COLS bound to :key. */
-static int user_get_one(struct db *db, const char *sql, const char *key,
-                        struct db_user *out)
-{
-    sqlite3_stmt *st;
-    int rc;
-
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    db_bind_text(st, ":key", key);
-    rc = db_step(db, st, "get user");
-    if (rc == 1) {
-        user_row(st, out);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    return rc;
-}
-
 int db_user_get(struct db *db, const char *id, struct db_user *out)
 {
     static const char sql[] = "SELECT " USER_COLS " FROM users WHERE id = :key";
 
-    return user_get_one(db, sql, id, out);
+    return db_query_one(db, sql, "get user", user_row, out,
+                        DB_ARGS(DB_TEXT(":key", id)));
 }
 
 int db_user_get_by_name(struct db *db, const char *username,
@@ -87,68 +54,31 @@ int db_user_get_by_name(struct db *db, const char *username,
     static const char sql[] =
         "SELECT " USER_COLS " FROM users WHERE username = :key";
 
-    return user_get_one(db, sql, username, out);
+    return db_query_one(db, sql, "get user", user_row, out,
+                        DB_ARGS(DB_TEXT(":key", username)));
 }
 
 int db_user_list(struct db *db, struct db_user **list_out, size_t *num_out)
 {
     static const char sql[] =
         "SELECT " USER_COLS " FROM users ORDER BY username";
-    struct db_user *list = NULL;
-    size_t num = 0, alloc = 0;
-    sqlite3_stmt *st;
+    void *list;
     int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    while ((rc = db_step(db, st, "list users")) == 1) {
-        if (num == alloc) {
-            alloc = alloc ? alloc * 2 : 16;
-            list = xrealloc(list, alloc * sizeof(*list));
-        }
-        user_row(st, &list[num++]);
-    }
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    if (rc < 0) {
-        free(list);
-        return rc;
-    }
-    *list_out = list;
-    *num_out = num;
-    return 0;
+    rc = db_query_list(db, sql, "list users", user_row, NULL,
+                       sizeof(**list_out), &list, num_out, DB_NOARGS);
+    if (!rc)
+        *list_out = list;
+    return rc;
 }
 
 int db_user_count(struct db *db, const char *role, int64_t *count_out)
 {
     static const char sql[] =
         "SELECT COUNT(*) FROM users WHERE :role IS NULL OR role = :role";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    db_bind_text(st, ":role", role);
-    rc = db_step(db, st, "count users");
-    if (rc == 1) {
-        *count_out = sqlite3_column_int64(st, 0);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_INTERNAL;
-    }
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    return rc;
+    return db_query_int(db, sql, "count users", count_out,
+                        DB_ARGS(DB_TEXT(":role", role)));
 }
 
 int db_user_update(struct db *db, const struct db_user *u)
@@ -156,22 +86,11 @@ int db_user_update(struct db *db, const struct db_user *u)
     static const char sql[] =
         "UPDATE users SET role = :role, must_change_password = :must, "
         "updated_at = :updated_at WHERE id = :id";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", u->id);
-        db_bind_text(st, ":role", u->role);
-        db_bind_int(st, ":must", u->must_change_password ? 1 : 0);
-        db_bind_int(st, ":updated_at", u->updated_at);
-    }
-    rc = db_exec_stmt(db, st, "update user");
-    if (!rc && db_changes(db) == 0)
-        rc = ERR_NOTFOUND;
-    db_unlock(db);
-    return rc;
+    return db_exec_one(db, sql, "update user",
+                       DB_ARGS(DB_TEXT(":id", u->id), DB_TEXT(":role", u->role),
+                               DB_INT(":must", u->must_change_password ? 1 : 0),
+                               DB_INT(":updated_at", u->updated_at)));
 }
 
 int db_user_set_password(struct db *db, const char *id, const char *pw_hash,
@@ -180,37 +99,16 @@ int db_user_set_password(struct db *db, const char *id, const char *pw_hash,
     static const char sql[] =
         "UPDATE users SET pw_hash = :pw_hash, must_change_password = :must, "
         "updated_at = :now WHERE id = :id";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", id);
-        db_bind_text(st, ":pw_hash", pw_hash);
-        db_bind_int(st, ":must", must_change ? 1 : 0);
-        db_bind_int(st, ":now", now);
-    }
-    rc = db_exec_stmt(db, st, "set user password");
-    if (!rc && db_changes(db) == 0)
-        rc = ERR_NOTFOUND;
-    db_unlock(db);
-    return rc;
+    return db_exec_one(db, sql, "set user password",
+                       DB_ARGS(DB_TEXT(":id", id), DB_TEXT(":pw_hash", pw_hash),
+                               DB_INT(":must", must_change ? 1 : 0),
+                               DB_INT(":now", now)));
 }
 
 int db_user_delete(struct db *db, const char *id)
 {
     static const char sql[] = "DELETE FROM users WHERE id = :id";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st)
-        db_bind_text(st, ":id", id);
-    rc = db_exec_stmt(db, st, "delete user");
-    if (!rc && db_changes(db) == 0)
-        rc = ERR_NOTFOUND;
-    db_unlock(db);
-    return rc;
+    return db_exec_one(db, sql, "delete user", DB_ARGS(DB_TEXT(":id", id)));
 }

@@ -21,7 +21,7 @@ static int vm_tx_begin(struct db *db)
     int rc;
 
     db_lock(db);
-    rc = db_exec_stmt(db, db_stmt(db, sql), "savepoint");
+    rc = db_exec(db, sql, "savepoint", DB_NOARGS);
     if (rc)
         db_unlock(db);
     return rc;
@@ -34,10 +34,10 @@ static int vm_tx_end(struct db *db, int rc)
     static const char undo[] = "ROLLBACK TO db_vms";
 
     if (rc == 0)
-        rc = db_exec_stmt(db, db_stmt(db, rel), "release savepoint");
+        rc = db_exec(db, rel, "release savepoint", DB_NOARGS);
     if (rc) {
-        db_exec_stmt(db, db_stmt(db, undo), "rollback to savepoint");
-        db_exec_stmt(db, db_stmt(db, rel), "release savepoint");
+        db_exec(db, undo, "rollback to savepoint", DB_NOARGS);
+        db_exec(db, rel, "release savepoint", DB_NOARGS);
     }
     db_unlock(db);
     return rc;
@@ -56,20 +56,19 @@ void db_vm_release(struct db_vm *vm)
 }
 
 /* Everything but the power state (db_vm_set_state's alone). */
-static void vm_bind_config(sqlite3_stmt *st, const struct db_vm *vm)
-{
-    db_bind_text(st, ":id", vm->id);
-    db_bind_text(st, ":name", vm->name);
-    db_bind_text(st, ":description", vm->description);
-    db_bind_int(st, ":vcpus", vm->vcpus);
-    db_bind_int(st, ":memory_mib", vm->memory_mib);
-    db_bind_text(st, ":boot", vm->boot ? vm->boot : "{}");
-    db_bind_text(st, ":tags", vm->tags ? vm->tags : "[]");
-    db_bind_int(st, ":updated_at", vm->updated_at);
-}
+#define VM_CONFIG_ARGS(vm)                                  \
+    DB_TEXT(":id", (vm)->id), DB_TEXT(":name", (vm)->name), \
+        DB_TEXT(":description", (vm)->description),         \
+        DB_INT(":vcpus", (vm)->vcpus),                      \
+        DB_INT(":memory_mib", (vm)->memory_mib),            \
+        DB_TEXT(":boot", (vm)->boot ? (vm)->boot : "{}"),   \
+        DB_TEXT(":tags", (vm)->tags ? (vm)->tags : "[]"),   \
+        DB_INT(":updated_at", (vm)->updated_at)
 
-static void vm_row(sqlite3_stmt *st, struct db_vm *vm)
+static void vm_row(sqlite3_stmt *st, void *p)
 {
+    struct db_vm *vm = p;
+
     memset(vm, 0, sizeof(*vm));
     db_col_text(st, 0, vm->id, sizeof(vm->id));
     db_col_text(st, 1, vm->name, sizeof(vm->name));
@@ -98,58 +97,41 @@ static int vm_links_write(struct db *db, const struct db_vm *vm)
     /* The schema lets a disk sit in two VMs; we do not. */
     static const char other[] = "SELECT 1 FROM vm_disks WHERE disk_id = "
                                 ":disk AND vm_id <> :vm";
-    sqlite3_stmt *st;
+    int64_t one;
     size_t i;
     int rc;
 
     if (vm->num_disks > DB_VM_MAX_DISKS || vm->num_nics > DB_VM_MAX_NICS)
         return ERR_INVALID;
-    st = db_stmt(db, del_d);
-    if (st)
-        db_bind_text(st, ":vm", vm->id);
-    rc = db_exec_stmt(db, st, "delete vm disks");
+    rc = db_exec(db, del_d, "delete vm disks", DB_ARGS(DB_TEXT(":vm", vm->id)));
     if (rc)
         return rc;
-    st = db_stmt(db, del_n);
-    if (st)
-        db_bind_text(st, ":vm", vm->id);
-    rc = db_exec_stmt(db, st, "delete vm nics");
+    rc = db_exec(db, del_n, "delete vm nics", DB_ARGS(DB_TEXT(":vm", vm->id)));
     if (rc)
         return rc;
     for (i = 0; i < vm->num_disks; i++) {
         const struct db_vm_disk *d = &vm->disks[i];
 
-        st = db_stmt(db, other);
-        if (!st)
-            return ERR_INTERNAL;
-        db_bind_text(st, ":disk", d->disk_id);
-        db_bind_text(st, ":vm", vm->id);
-        rc = db_step(db, st, "check disk owner");
-        sqlite3_reset(st);
-        if (rc < 0)
-            return rc;
-        if (rc == 1)
+        rc = db_query_int(
+            db, other, "check disk owner", &one,
+            DB_ARGS(DB_TEXT(":disk", d->disk_id), DB_TEXT(":vm", vm->id)));
+        if (rc == 0)
             return ERR_CONFLICT;
-        st = db_stmt(db, ins_d);
-        if (st) {
-            db_bind_text(st, ":vm", vm->id);
-            db_bind_text(st, ":device", d->device);
-            db_bind_text(st, ":disk", d->disk_id);
-            db_bind_text(st, ":mode", d->mode[0] ? d->mode : "rw");
-        }
-        rc = db_exec_stmt(db, st, "insert vm disk");
+        if (rc != ERR_NOTFOUND)
+            return rc;
+        rc = db_exec(db, ins_d, "insert vm disk",
+                     DB_ARGS(DB_TEXT(":vm", vm->id),
+                             DB_TEXT(":device", d->device),
+                             DB_TEXT(":disk", d->disk_id),
+                             DB_TEXT(":mode", d->mode[0] ? d->mode : "rw")));
         if (rc)
             return rc;
     }
     for (i = 0; i < vm->num_nics; i++) {
-        st = db_stmt(db, ins_n);
-        if (st) {
-            db_bind_text(st, ":vm", vm->id);
-            db_bind_int(st, ":idx", (int64_t)i);
-            db_bind_text(st, ":network", vm->nics[i].network_id);
-            db_bind_text(st, ":mac", vm->nics[i].mac);
-        }
-        rc = db_exec_stmt(db, st, "insert vm nic");
+        rc = db_exec(db, ins_n, "insert vm nic",
+                     DB_ARGS(DB_TEXT(":vm", vm->id), DB_INT(":idx", (int64_t)i),
+                             DB_TEXT(":network", vm->nics[i].network_id),
+                             DB_TEXT(":mac", vm->nics[i].mac)));
         if (rc)
             return rc;
     }
@@ -162,21 +144,16 @@ int db_vm_insert(struct db *db, const struct db_vm *vm)
         "INSERT INTO vms (" VM_COLS ") VALUES (:id, :name, :description, "
         ":state, :vcpus, :memory_mib, :boot, :tags, :suspend_file, "
         ":created_at, :updated_at)";
-    sqlite3_stmt *st;
     int rc;
 
     rc = vm_tx_begin(db);
     if (rc)
         return rc;
-    st = db_stmt(db, sql);
-    if (st) {
-        vm_bind_config(st, vm);
-        db_bind_text(st, ":state", vm->state[0] ? vm->state : "halted");
-        db_bind_text(st, ":suspend_file",
-                     vm->suspend_file[0] ? vm->suspend_file : NULL);
-        db_bind_int(st, ":created_at", vm->created_at);
-    }
-    rc = db_exec_stmt(db, st, "insert vm");
+    rc = db_exec(db, sql, "insert vm",
+                 DB_ARGS(VM_CONFIG_ARGS(vm),
+                         DB_TEXT(":state", vm->state[0] ? vm->state : "halted"),
+                         DB_TEXT_OR_NULL(":suspend_file", vm->suspend_file),
+                         DB_INT(":created_at", vm->created_at)));
     if (!rc)
         rc = vm_links_write(db, vm);
     return vm_tx_end(db, rc);
@@ -188,18 +165,12 @@ int db_vm_update(struct db *db, const struct db_vm *vm)
         "UPDATE vms SET name = :name, description = :description, "
         "vcpus = :vcpus, memory_mib = :memory_mib, boot = :boot, "
         "tags = :tags, updated_at = :updated_at WHERE id = :id";
-    sqlite3_stmt *st;
     int rc;
 
     rc = vm_tx_begin(db);
     if (rc)
         return rc;
-    st = db_stmt(db, sql);
-    if (st)
-        vm_bind_config(st, vm);
-    rc = db_exec_stmt(db, st, "update vm");
-    if (!rc && db_changes(db) == 0)
-        rc = ERR_NOTFOUND;
+    rc = db_exec_one(db, sql, "update vm", DB_ARGS(VM_CONFIG_ARGS(vm)));
     if (!rc)
         rc = vm_links_write(db, vm);
     return vm_tx_end(db, rc);
@@ -231,43 +202,43 @@ static struct db_vm *vm_find(struct db_vm **by_id, size_t num, const char *id)
     return NULL;
 }
 
-/* Attach the rows of sd (vm_id, device, disk_id, mode) and sn (vm_id,
- * network_id, mac) to the VMs in by_id (sorted by id). Lock held. */
-static int vm_links_fill(struct db *db, sqlite3_stmt *sd, sqlite3_stmt *sn,
-                         struct db_vm **by_id, size_t num)
+/* The VMs the link rows (vm_id first) are attached to. */
+struct vm_links {
+    struct db_vm **by_id; /* sorted by id */
+    size_t num;
+};
+
+static void vm_disk_link_row(sqlite3_stmt *st, void *ctx)
 {
+    struct vm_links *l = ctx;
     char vm_id[37];
     struct db_vm *vm;
-    int rc;
 
-    if (!sd || !sn)
-        return ERR_INTERNAL;
-    while ((rc = db_step(db, sd, "read vm disks")) == 1) {
-        db_col_text(sd, 0, vm_id, sizeof(vm_id));
-        vm = vm_find(by_id, num, vm_id);
-        if (vm && vm->num_disks < DB_VM_MAX_DISKS) {
-            struct db_vm_disk *d = &vm->disks[vm->num_disks++];
+    db_col_text(st, 0, vm_id, sizeof(vm_id));
+    vm = vm_find(l->by_id, l->num, vm_id);
+    if (vm && vm->num_disks < DB_VM_MAX_DISKS) {
+        struct db_vm_disk *d = &vm->disks[vm->num_disks++];
 
-            db_col_text(sd, 1, d->device, sizeof(d->device));
-            db_col_text(sd, 2, d->disk_id, sizeof(d->disk_id));
-            db_col_text(sd, 3, d->mode, sizeof(d->mode));
-        }
+        db_col_text(st, 1, d->device, sizeof(d->device));
+        db_col_text(st, 2, d->disk_id, sizeof(d->disk_id));
+        db_col_text(st, 3, d->mode, sizeof(d->mode));
     }
-    sqlite3_reset(sd);
-    if (rc < 0)
-        return rc;
-    while ((rc = db_step(db, sn, "read vm nics")) == 1) {
-        db_col_text(sn, 0, vm_id, sizeof(vm_id));
-        vm = vm_find(by_id, num, vm_id);
-        if (vm && vm->num_nics < DB_VM_MAX_NICS) {
-            struct db_vm_nic *n = &vm->nics[vm->num_nics++];
+}
 
-            db_col_text(sn, 1, n->network_id, sizeof(n->network_id));
-            db_col_text(sn, 2, n->mac, sizeof(n->mac));
-        }
+static void vm_nic_link_row(sqlite3_stmt *st, void *ctx)
+{
+    struct vm_links *l = ctx;
+    char vm_id[37];
+    struct db_vm *vm;
+
+    db_col_text(st, 0, vm_id, sizeof(vm_id));
+    vm = vm_find(l->by_id, l->num, vm_id);
+    if (vm && vm->num_nics < DB_VM_MAX_NICS) {
+        struct db_vm_nic *n = &vm->nics[vm->num_nics++];
+
+        db_col_text(st, 1, n->network_id, sizeof(n->network_id));
+        db_col_text(st, 2, n->mac, sizeof(n->mac));
     }
-    sqlite3_reset(sn);
-    return rc < 0 ? rc : 0;
 }
 
 /* Disk and NIC links of one VM (lock held). */
@@ -278,13 +249,15 @@ static int vm_links_read(struct db *db, struct db_vm *vm)
                                 "ORDER BY device";
     static const char sql_n[] = "SELECT vm_id, network_id, mac FROM vm_nics "
                                 "WHERE vm_id = :vm ORDER BY idx";
-    sqlite3_stmt *sd = db_stmt(db, sql_d), *sn = db_stmt(db, sql_n);
+    struct vm_links l = { &vm, 1 };
+    int rc;
 
-    if (sd)
-        db_bind_text(sd, ":vm", vm->id);
-    if (sn)
-        db_bind_text(sn, ":vm", vm->id);
-    return vm_links_fill(db, sd, sn, &vm, 1);
+    rc = db_query_each(db, sql_d, "read vm disks", vm_disk_link_row, &l,
+                       DB_ARGS(DB_TEXT(":vm", vm->id)));
+    if (!rc)
+        rc = db_query_each(db, sql_n, "read vm nics", vm_nic_link_row, &l,
+                           DB_ARGS(DB_TEXT(":vm", vm->id)));
+    return rc;
 }
 
 /* All disk and NIC links in two queries, attached through by_id. */
@@ -294,37 +267,20 @@ static int vm_links_read_all(struct db *db, struct db_vm **by_id, size_t num)
                                 "FROM vm_disks ORDER BY vm_id, device";
     static const char sql_n[] = "SELECT vm_id, network_id, mac FROM vm_nics "
                                 "ORDER BY vm_id, idx";
-
-    return vm_links_fill(db, db_stmt(db, sql_d), db_stmt(db, sql_n), by_id,
-                         num);
-}
-
-/* One row by id through row_fn into out (lock held): 0, ERR_NOTFOUND
- * or an error. */
-static int row_by_id(struct db *db, const char *sql, const char *id,
-                     const char *what, void (*row_fn)(sqlite3_stmt *, void *),
-                     void *out)
-{
-    sqlite3_stmt *st = db_stmt(db, sql);
+    struct vm_links l = { by_id, num };
     int rc;
 
-    if (!st)
-        return ERR_INTERNAL;
-    db_bind_text(st, ":id", id);
-    rc = db_step(db, st, what);
-    if (rc == 1) {
-        row_fn(st, out);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    sqlite3_reset(st);
+    rc = db_query_each(db, sql_d, "read vm disks", vm_disk_link_row, &l,
+                       DB_NOARGS);
+    if (!rc)
+        rc = db_query_each(db, sql_n, "read vm nics", vm_nic_link_row, &l,
+                           DB_NOARGS);
     return rc;
 }
 
-static void vm_row_any(sqlite3_stmt *st, void *out)
+static void vm_release_any(void *p)
 {
-    vm_row(st, out);
+    db_vm_release(p);
 }
 
 int db_vm_get(struct db *db, const char *id, struct db_vm *out)
@@ -333,8 +289,9 @@ int db_vm_get(struct db *db, const char *id, struct db_vm *out)
     int rc;
 
     memset(out, 0, sizeof(*out));
-    db_lock(db);
-    rc = row_by_id(db, sql, id, "get vm", vm_row_any, out);
+    db_lock(db); /* the row and its links see one state */
+    rc = db_query_one(db, sql, "get vm", vm_row, out,
+                      DB_ARGS(DB_TEXT(":id", id)));
     if (!rc)
         rc = vm_links_read(db, out);
     if (rc)
@@ -348,25 +305,17 @@ int db_vm_list(struct db *db, struct db_vm **list_out, size_t *num_out)
     static const char sql[] = "SELECT " VM_COLS " FROM vms ORDER BY name, id";
     struct db_vm *list = NULL;
     struct db_vm **by_id = NULL;
-    size_t num = 0, alloc = 0, i;
-    sqlite3_stmt *st;
+    size_t num = 0, i;
+    void *rows;
     int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
+    db_lock(db); /* the rows and their links see one state */
+    rc = db_query_list(db, sql, "list vms", vm_row, vm_release_any,
+                       sizeof(*list), &rows, &num, DB_NOARGS);
+    if (rc)
         goto out;
-    }
-    while ((rc = db_step(db, st, "list vms")) == 1) {
-        if (num == alloc) {
-            alloc = alloc ? alloc * 2 : 16;
-            list = xrealloc(list, alloc * sizeof(*list));
-        }
-        vm_row(st, &list[num++]);
-    }
-    sqlite3_reset(st);
-    if (rc < 0 || num == 0)
+    list = rows;
+    if (num == 0)
         goto out;
     by_id = xmalloc(num * sizeof(*by_id));
     for (i = 0; i < num; i++)
@@ -393,67 +342,27 @@ int db_vm_set_state(struct db *db, const char *id, const char *state,
     static const char sql[] =
         "UPDATE vms SET state = :state, suspend_file = :suspend_file, "
         "updated_at = CAST(strftime('%s', 'now') AS INTEGER) WHERE id = :id";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", id);
-        db_bind_text(st, ":state", state);
-        db_bind_text(st, ":suspend_file",
-                     suspend_file && *suspend_file ? suspend_file : NULL);
-    }
-    rc = db_exec_stmt(db, st, "set vm state");
-    if (!rc && db_changes(db) == 0)
-        rc = ERR_NOTFOUND;
-    db_unlock(db);
-    return rc;
+    return db_exec_one(db, sql, "set vm state",
+                       DB_ARGS(DB_TEXT(":id", id), DB_TEXT(":state", state),
+                               DB_TEXT_OR_NULL(":suspend_file", suspend_file)));
 }
 
 int db_vm_delete(struct db *db, const char *id)
 {
     static const char sql[] = "DELETE FROM vms WHERE id = :id";
-    sqlite3_stmt *st;
-    int rc;
 
     /* vm_disks, vm_nics, vm_snapshots and vm_snapshot_disks go with it
      * (ON DELETE CASCADE); one statement, so atomic. */
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (st)
-        db_bind_text(st, ":id", id);
-    rc = db_exec_stmt(db, st, "delete vm");
-    if (!rc && db_changes(db) == 0)
-        rc = ERR_NOTFOUND;
-    db_unlock(db);
-    return rc;
+    return db_exec_one(db, sql, "delete vm", DB_ARGS(DB_TEXT(":id", id)));
 }
 
 int db_vm_mac_owner(struct db *db, const char *mac, char vm_id_out[37])
 {
     static const char sql[] = "SELECT vm_id FROM vm_nics WHERE mac = :mac";
-    sqlite3_stmt *st;
-    int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    db_bind_text(st, ":mac", mac);
-    rc = db_step(db, st, "find mac");
-    if (rc == 1) {
-        db_col_text(st, 0, vm_id_out, 37);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    sqlite3_reset(st);
-out:
-    db_unlock(db);
-    return rc;
+    return db_query_text(db, sql, "find mac", vm_id_out, 37,
+                         DB_ARGS(DB_TEXT(":mac", mac)));
 }
 
 /* ---- snapshots ---- */
@@ -476,7 +385,6 @@ int db_vm_snapshot_insert(struct db *db, const struct db_vm_snapshot *s)
     static const char sql_d[] =
         "INSERT INTO vm_snapshot_disks (snapshot_id, device, disk_id) "
         "VALUES (:snap, :device, :disk)";
-    sqlite3_stmt *st;
     size_t i;
     int rc;
 
@@ -485,29 +393,23 @@ int db_vm_snapshot_insert(struct db *db, const struct db_vm_snapshot *s)
     rc = vm_tx_begin(db);
     if (rc)
         return rc;
-    st = db_stmt(db, sql);
-    if (st) {
-        db_bind_text(st, ":id", s->id);
-        db_bind_text(st, ":vm_id", s->vm_id);
-        db_bind_text(st, ":name", s->name);
-        db_bind_text(st, ":config", s->config ? s->config : "{}");
-        db_bind_int(st, ":created_at", s->created_at);
-    }
-    rc = db_exec_stmt(db, st, "insert snapshot");
-    for (i = 0; !rc && i < s->num_disks; i++) {
-        st = db_stmt(db, sql_d);
-        if (st) {
-            db_bind_text(st, ":snap", s->id);
-            db_bind_text(st, ":device", s->disks[i].device);
-            db_bind_text(st, ":disk", s->disks[i].disk_id);
-        }
-        rc = db_exec_stmt(db, st, "insert snapshot disk");
-    }
+    rc = db_exec(db, sql, "insert snapshot",
+                 DB_ARGS(DB_TEXT(":id", s->id), DB_TEXT(":vm_id", s->vm_id),
+                         DB_TEXT(":name", s->name),
+                         DB_TEXT(":config", s->config ? s->config : "{}"),
+                         DB_INT(":created_at", s->created_at)));
+    for (i = 0; !rc && i < s->num_disks; i++)
+        rc = db_exec(db, sql_d, "insert snapshot disk",
+                     DB_ARGS(DB_TEXT(":snap", s->id),
+                             DB_TEXT(":device", s->disks[i].device),
+                             DB_TEXT(":disk", s->disks[i].disk_id)));
     return vm_tx_end(db, rc);
 }
 
-static void snap_row(sqlite3_stmt *st, struct db_vm_snapshot *s)
+static void snap_row(sqlite3_stmt *st, void *p)
 {
+    struct db_vm_snapshot *s = p;
+
     memset(s, 0, sizeof(*s));
     db_col_text(st, 0, s->id, sizeof(s->id));
     db_col_text(st, 1, s->vm_id, sizeof(s->vm_id));
@@ -516,30 +418,30 @@ static void snap_row(sqlite3_stmt *st, struct db_vm_snapshot *s)
     s->created_at = sqlite3_column_int64(st, 4);
 }
 
+static void snap_disk_row(sqlite3_stmt *st, void *ctx)
+{
+    struct db_vm_snapshot *s = ctx;
+    struct db_vm_snapshot_disk *d;
+
+    if (s->num_disks >= DB_SNAP_MAX_DISKS)
+        return;
+    d = &s->disks[s->num_disks++];
+    db_col_text(st, 0, d->device, sizeof(d->device));
+    db_col_text(st, 1, d->disk_id, sizeof(d->disk_id));
+}
+
 static int snap_disks_read(struct db *db, struct db_vm_snapshot *s)
 {
     static const char sql[] = "SELECT device, disk_id FROM vm_snapshot_disks "
                               "WHERE snapshot_id = :snap ORDER BY device";
-    sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
 
-    if (!st)
-        return ERR_INTERNAL;
-    db_bind_text(st, ":snap", s->id);
-    while ((rc = db_step(db, st, "get snapshot disks")) == 1 &&
-           s->num_disks < DB_SNAP_MAX_DISKS) {
-        struct db_vm_snapshot_disk *d = &s->disks[s->num_disks++];
-
-        db_col_text(st, 0, d->device, sizeof(d->device));
-        db_col_text(st, 1, d->disk_id, sizeof(d->disk_id));
-    }
-    sqlite3_reset(st);
-    return rc < 0 ? rc : 0;
+    return db_query_each(db, sql, "get snapshot disks", snap_disk_row, s,
+                         DB_ARGS(DB_TEXT(":snap", s->id)));
 }
 
-static void snap_row_any(sqlite3_stmt *st, void *out)
+static void snap_release_any(void *p)
 {
-    snap_row(st, out);
+    db_vm_snapshot_release(p);
 }
 
 int db_vm_snapshot_get(struct db *db, const char *id,
@@ -550,8 +452,9 @@ int db_vm_snapshot_get(struct db *db, const char *id,
     int rc;
 
     memset(out, 0, sizeof(*out));
-    db_lock(db);
-    rc = row_by_id(db, sql, id, "get snapshot", snap_row_any, out);
+    db_lock(db); /* the row and its disks see one state */
+    rc = db_query_one(db, sql, "get snapshot", snap_row, out,
+                      DB_ARGS(DB_TEXT(":id", id)));
     if (!rc)
         rc = snap_disks_read(db, out);
     if (rc)
@@ -566,28 +469,18 @@ int db_vm_snapshot_list(struct db *db, const char *vm_id,
     static const char sql[] = "SELECT " SNAP_COLS " FROM vm_snapshots "
                               "WHERE vm_id = :vm ORDER BY created_at, rowid";
     struct db_vm_snapshot *list = NULL;
-    size_t num = 0, alloc = 0, i;
-    sqlite3_stmt *st;
+    size_t num = 0, i;
+    void *rows;
     int rc;
 
-    db_lock(db);
-    st = db_stmt(db, sql);
-    if (!st) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    db_bind_text(st, ":vm", vm_id);
-    while ((rc = db_step(db, st, "list snapshots")) == 1) {
-        if (num == alloc) {
-            alloc = alloc ? alloc * 2 : 8;
-            list = xrealloc(list, alloc * sizeof(*list));
-        }
-        snap_row(st, &list[num++]);
-    }
-    sqlite3_reset(st);
-    for (i = 0; rc >= 0 && i < num; i++)
+    db_lock(db); /* the rows and their disks see one state */
+    rc = db_query_list(db, sql, "list snapshots", snap_row, snap_release_any,
+                       sizeof(*list), &rows, &num,
+                       DB_ARGS(DB_TEXT(":vm", vm_id)));
+    if (!rc)
+        list = rows;
+    for (i = 0; !rc && i < num; i++)
         rc = snap_disks_read(db, &list[i]);
-out:
     db_unlock(db);
     if (rc < 0) {
         while (num)
@@ -603,18 +496,12 @@ out:
 int db_vm_snapshot_delete(struct db *db, const char *id)
 {
     static const char sql[] = "DELETE FROM vm_snapshots WHERE id = :id";
-    sqlite3_stmt *st;
     int rc;
 
     /* vm_snapshot_disks rows go with it (ON DELETE CASCADE). */
     rc = vm_tx_begin(db);
     if (rc)
         return rc;
-    st = db_stmt(db, sql);
-    if (st)
-        db_bind_text(st, ":id", id);
-    rc = db_exec_stmt(db, st, "delete snapshot");
-    if (!rc && db_changes(db) == 0)
-        rc = ERR_NOTFOUND;
+    rc = db_exec_one(db, sql, "delete snapshot", DB_ARGS(DB_TEXT(":id", id)));
     return vm_tx_end(db, rc);
 }

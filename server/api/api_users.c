@@ -299,9 +299,20 @@ int api_user_password(struct app *app, struct req *q, struct resp *r)
     rc = get_password(r, body, "password", &password);
     if (rc < 0)
         goto out;
-    if (q->who.role < ROLE_ADMIN) {
+    /* Your own password needs the current one, admin or not (a stolen
+     * session must not lock the owner out); an admin setting someone
+     * else's does not, but a current_password sent anyway must still be
+     * well-formed. */
+    if (own) {
         rc = check_current_password(q, r, body, &u);
         if (rc)
+            goto out;
+    } else {
+        const char *cur;
+
+        rc = api_get_str(r, body, "current_password", 0, 1, AUTH_PASSWORD_MAX,
+                         &cur);
+        if (rc < 0)
             goto out;
     }
     rc = password_hash(password, hash, sizeof(hash));

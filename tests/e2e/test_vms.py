@@ -270,3 +270,28 @@ def test_demo_content_on_first_start_only(env):
         assert d.admin().get(V1 + "/vms").json == []
     finally:
         d.cleanup()
+
+
+def test_list_follows_every_change_at_once(env):
+    """GET /vms is served from a cache: each change must show at once."""
+    def names():
+        return sorted(v["name"] for v in env.c.get(V1 + "/vms").json)
+
+    r = env.c.post(V1 + "/vms", env.vm_body(name="cache-a"))
+    assert r.status == 201, r
+    vid = r.json["id"]
+    assert "cache-a" in names()
+    assert names() == names()  # a second read, from the cache, agrees
+    r = env.c.patch(V1 + "/vms/" + vid, {"name": "cache-b"})
+    assert r.status == 200, r
+    now = names()
+    assert "cache-b" in now and "cache-a" not in now
+    r = env.c.post(V1 + "/vms/" + vid + "/start")
+    assert r.status == 202, r
+    env.c.wait_task(r.json["id"])
+    listed = [v for v in env.c.get(V1 + "/vms").json if v["id"] == vid]
+    assert listed[0]["state"] == "running", listed
+    r = env.c.post(V1 + "/vms/" + vid + "/destroy")
+    env.c.wait_task(r.json["id"])
+    assert env.c.delete(V1 + "/vms/" + vid).status == 204
+    assert "cache-b" not in names()

@@ -1,0 +1,182 @@
+#!/bin/sh
+# bench/api/run.sh: GET /api/v1/vms with 1000 VMs defined, xenithd beside
+# nginx serving the same JSON as a static file, both over TLS with the
+# same certificate on 127.0.0.1, measured by wrk in the same run,
+# interleaved. Writes bench/api/RESULTS.md.
+#
+#   sh bench/api/run.sh            (env: NVMS ROUNDS DURATION THREADS CONNS
+#                                   XENITHD OUT)
+set -eu
+cd "$(dirname "$0")/../.."
+
+NVMS=${NVMS:-1000}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-50}
+XENITHD=${XENITHD:-build/xenithd}
+OUT=${OUT:-bench/api/RESULTS.md}
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+
+for t in wrk python3 curl "$NGINX"; do
+    command -v "$t" >/dev/null 2>&1 || {
+        echo "bench/api: $t is missing (make deps)" >&2
+        exit 1
+    }
+done
+# Build only the daemon, and only when it is out of date.
+if [ "$XENITHD" = build/xenithd ]; then
+    make -j2 build/xenithd >/dev/null
+fi
+
+WORK=$(mktemp -d /tmp/xenith-bench-api.XXXXXX)
+XPID=""
+NPID=""
+cleanup() {
+    if [ -n "$NPID" ]; then
+        kill "$NPID" 2>/dev/null || true
+        wait "$NPID" 2>/dev/null || true
+    fi
+    if [ -n "$XPID" ]; then
+        kill "$XPID" 2>/dev/null || true
+        wait "$XPID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+wait_https() {
+    i=0
+    until curl -ks -o /dev/null "https://127.0.0.1:$1/api/v1/health" ||
+        curl -ks -o /dev/null "https://127.0.0.1:$1/api/v1/vms"; do
+        i=$((i + 1))
+        if [ $i -gt 200 ]; then
+            echo "bench/api: nothing answers on port $1" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+XPORT=$(free_port)
+NPORT=$(free_port)
+DATA=$WORK/data
+PW=bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+mkdir -p "$DATA" "$WORK/www/api/v1" "$WORK/nginx"
+printf '%s\n' "$PW" >"$WORK/pw"
+chmod 600 "$WORK/pw"
+
+echo "bench/api: xenithd on 127.0.0.1:$XPORT, $NVMS VMs"
+"$XENITHD" --listen "127.0.0.1:$XPORT" --data "$DATA" --hv test:///default \
+    --admin-password-file "$WORK/pw" 2>"$WORK/xenithd.log" &
+XPID=$!
+wait_https "$XPORT" || {
+    tail -20 "$WORK/xenithd.log" >&2
+    exit 1
+}
+TOKEN=$(python3 bench/api/populate.py "$XPORT" "$PW" "$NVMS" \
+    "$DATA/srs/bench" "$WORK/www/api/v1/vms")
+grep -E '^Vm(HWM|RSS)' "/proc/$XPID/status" >"$WORK/rss-before"
+
+# nginx: a private instance (own pid, logs, temp paths) on the same cert.
+chmod 755 "$WORK" "$WORK/www" "$WORK/www/api" "$WORK/www/api/v1"
+chmod 644 "$WORK/www/api/v1/vms"
+cat >"$WORK/nginx/nginx.conf" <<CONF
+worker_processes auto;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    sendfile on;
+    keepalive_timeout 65;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$NPORT ssl;
+        ssl_certificate $DATA/tls/cert.pem;
+        ssl_certificate_key $DATA/tls/key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        root $WORK/www;
+        location = /api/v1/vms { default_type application/json; }
+    }
+}
+CONF
+echo "bench/api: nginx on 127.0.0.1:$NPORT"
+"$NGINX" -e "$WORK/nginx/error.log" -p "$WORK/nginx" \
+    -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
+NPID=$!
+wait_https "$NPORT"
+
+# Both must serve the same bytes, and xenithd only with the token.
+curl -ks -H "Authorization: Bearer $TOKEN" \
+    "https://127.0.0.1:$XPORT/api/v1/vms" >"$WORK/x.json"
+curl -ks "https://127.0.0.1:$NPORT/api/v1/vms" >"$WORK/n.json"
+cmp -s "$WORK/x.json" "$WORK/n.json" || {
+    echo "bench/api: xenithd and nginx serve different bodies" >&2
+    exit 1
+}
+
+{
+    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "nproc=$(nproc)"
+    echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "mem=$(grep -m1 MemTotal /proc/meminfo | awk '{print $2}')"
+    echo "kernel=$(uname -r)"
+    echo "xenithd=$(curl -ks "https://127.0.0.1:$XPORT/api/v1/health")"
+    echo "nginx=$("$NGINX" -v 2>&1)"
+    echo "wrk=$(wrk -v 2>&1 | head -1)"
+    echo "openssl=$(openssl version)"
+    echo "lws=$(dpkg-query -W -f='${Version}' libwebsockets-dev 2>/dev/null || echo '?')"
+    echo "nvms=$NVMS"
+    echo "bytes=$(wc -c <"$WORK/x.json")"
+    echo "rounds=$ROUNDS"
+    echo "duration=$DURATION"
+    echo "threads=$THREADS"
+    echo "conns=$CONNS"
+    echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$WORK/meta"
+
+: >"$WORK/results"
+i=1
+while [ $i -le "$ROUNDS" ]; do
+    echo "bench/api: round $i/$ROUNDS xenithd"
+    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/api/latency.lua \
+        -H "Authorization: Bearer $TOKEN" \
+        "https://127.0.0.1:$XPORT/api/v1/vms" | grep '^RESULT' |
+        sed "s/^RESULT/xenithd round=$i/" >>"$WORK/results"
+    echo "bench/api: round $i/$ROUNDS nginx"
+    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/api/latency.lua \
+        "https://127.0.0.1:$NPORT/api/v1/vms" | grep '^RESULT' |
+        sed "s/^RESULT/nginx round=$i/" >>"$WORK/results"
+    i=$((i + 1))
+done
+# Latency of one request at a time, for context beside the 50-connection
+# figures (queueing dominates those).
+for srv in xenithd nginx; do
+    if [ $srv = xenithd ]; then
+        port=$XPORT
+        set -- -H "Authorization: Bearer $TOKEN"
+    else
+        port=$NPORT
+        set --
+    fi
+    echo "bench/api: one connection, $srv"
+    wrk -t1 -c1 -d5s -s bench/api/latency.lua "$@" \
+        "https://127.0.0.1:$port/api/v1/vms" | grep '^RESULT' |
+        sed "s/^RESULT/$srv round=c1/" >>"$WORK/results"
+done
+echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta"
+grep -E '^Vm(HWM|RSS)' "/proc/$XPID/status" >"$WORK/rss-after"
+
+python3 bench/api/report.py "$WORK" >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+cat "$OUT"
