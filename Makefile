@@ -122,9 +122,11 @@ clean:
 
 # Side-by-side benchmarks (not part of make test): results in bench/*/RESULTS.md.
 bench-api: all
+	@sh installer/deps.sh bench
 	sh bench/api/run.sh
 
 bench-ws: all
+	@sh installer/deps.sh bench
 	sh bench/ws/run.sh
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/server/main.d

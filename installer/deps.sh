@@ -11,7 +11,13 @@ PKGS="build-essential pkg-config git ca-certificates curl openssl
 python3 clang-format
 libmicrohttpd-dev libwebsockets-dev libjansson-dev libsqlite3-dev
 libzstd-dev libssl-dev libxen-dev libcmocka-dev
-sqlite3 wrk nginx-light xfsprogs mount"
+sqlite3 xfsprogs mount"
+
+# `deps.sh bench`: also the peers the benchmarks measure against. Not for
+# make run/test: installing nginx starts a system nginx on port 80.
+if [ "${1:-}" = bench ]; then
+    PKGS="$PKGS wrk nginx-light"
+fi
 
 missing=""
 for p in $PKGS; do

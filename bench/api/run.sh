@@ -20,7 +20,7 @@ NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 
 for t in wrk python3 curl "$NGINX"; do
     command -v "$t" >/dev/null 2>&1 || {
-        echo "bench/api: $t is missing (make deps)" >&2
+        echo "bench/api: $t is missing (sh installer/deps.sh bench)" >&2
         exit 1
     }
 done
