@@ -35,6 +35,8 @@ function Terminal({ vm, full }) {
             const dark = matchMedia('(prefers-color-scheme: dark)').matches;
             term = new X.Terminal({
                 cursorBlink: true, screenReaderMode: true, fontSize: 14,
+                // Some guests (and the test driver) end lines with a bare LF.
+                convertEol: true,
                 fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, monospace',
                 theme: dark ? { background: '#0d1117', foreground: '#d6dde6' } :
                     { background: '#101418', foreground: '#e6e9ee' },

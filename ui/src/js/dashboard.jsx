@@ -4,7 +4,7 @@ import { host, srs, tasks, vms } from './data.js';
 import { bytes, duration, ago } from './format.js';
 import { useStore } from './store.js';
 import { Link, Meter, PageHead, Progress, Empty } from './ui.jsx';
-import { taskLabel } from './tasks.jsx';
+import { newestFirst, taskLabel } from './tasks.jsx';
 
 const STATES = ['running', 'paused', 'suspended', 'halted', 'crashed'];
 
@@ -15,8 +15,7 @@ export function Dashboard() {
     const t = useStore(tasks);
     const counts = {};
     for (const vm of v.values()) counts[vm.state] = (counts[vm.state] || 0) + 1;
-    const all = [...t.values()].sort((a, b) =>
-        (b.created_at || '').localeCompare(a.created_at || ''));
+    const all = [...t.values()].sort(newestFirst);
     const running = all.filter((x) => x.status === 'running' || x.status === 'pending');
     const failed = all.filter((x) => x.status === 'failure').slice(0, 6);
     const memUsed = h ? h.memory_total_bytes - h.memory_free_bytes : 0;

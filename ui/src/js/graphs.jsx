@@ -22,11 +22,13 @@ function Chart({ def, data, uplot }) {
         const w = box.current.clientWidth || 300;
         plot.current = new uplot({
             width: w, height: 160,
-            legend: { show: true },
+            legend: { show: false },
             cursor: { drag: { x: false, y: false } },
             scales: { x: { time: true } },
             axes: [
-                { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,.15)' } },
+                { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,.15)' },
+                    values: (u, vals) => vals.map((v) => new Date(v * 1000)
+                        .toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })) },
                 { stroke: 'currentColor', size: 70, grid: { stroke: 'rgba(128,128,128,.15)' },
                     values: (u, vals) => vals.map((v) => def.fmt(v)) },
             ],
@@ -47,10 +49,17 @@ function Chart({ def, data, uplot }) {
     useEffect(() => {
         if (plot.current) plot.current.setData(data);
     }, [data]);
-    const lastV = data[1] && data[1].length ? data[1][data[1].length - 1] : null;
-    return <figure class="chart" aria-label={`${def.title}: ${lastV == null ?
-        'no data' : def.fmt(lastV)}`}>
-        <figcaption>{def.title}</figcaption>
+    const now = def.series.map(([, label], i) => {
+        const d = data[i + 1];
+        const v = d && d.length ? d[d.length - 1] : null;
+        return [label, v == null ? '—' : def.fmt(v)];
+    });
+    return <figure class="chart">
+        <figcaption>
+            <span class="chart-title">{def.title}</span>
+            {now.map(([l, v], i) => <span key={l} class="chart-now">
+                <span class={'swatch s' + i} aria-hidden="true" />{l} <b>{v}</b></span>)}
+        </figcaption>
         <div ref={box} class="chart-box" />
     </figure>;
 }

@@ -27,6 +27,9 @@ export function taskLabel(t) {
     return n ? `${k} · ${n}` : k;
 }
 
+const when = (t) => (t.created_at || '') + (t.finished_at || t.started_at || '');
+export const newestFirst = (a, b) => when(b).localeCompare(when(a));
+
 export const isActive = (t) => t.status === 'running' || t.status === 'pending';
 
 function eta(t) {
@@ -37,6 +40,7 @@ function eta(t) {
 
 export function TaskRow({ t }) {
     const a = useAction();
+    const [asked, setAsked] = useState(false);
     const active = isActive(t);
     const e = eta(t);
     return <li class={'task ' + t.status}>
@@ -49,10 +53,13 @@ export function TaskRow({ t }) {
             <span class={'status status-' + t.status}>{t.status}</span>
             <span class="muted">{t.user} · {ago(t.created_at)}</span>
             {active && can('operator') &&
-                <button type="button" class="small" disabled={a.busy}
+                <button type="button" class="small" disabled={a.busy || asked}
                     aria-label={'Cancel ' + taskLabel(t)}
-                    onClick={() => a.run(() => post(`/tasks/${t.id}/cancel`))}>
-                    Cancel</button>}
+                    onClick={() => a.run(async () => {
+                        await post(`/tasks/${t.id}/cancel`);
+                        setAsked(true);
+                    })}>
+                    {asked ? 'Cancel requested' : 'Cancel'}</button>}
         </div>
         {active && <div class="task-progress">
             <Progress value={t.progress} label={'Progress of ' + taskLabel(t)} />
@@ -72,8 +79,7 @@ export function TaskRow({ t }) {
 export function Tasks() {
     const t = useStore(tasks);
     const [show, setShow] = useState('all');
-    const list = [...t.values()].sort((a, b) =>
-        (b.created_at || '').localeCompare(a.created_at || ''));
+    const list = [...t.values()].sort(newestFirst);
     const act = list.filter(isActive);
     const done = list.filter((x) => !isActive(x) &&
         (show === 'all' || x.status === show));
