@@ -222,6 +222,11 @@ export async function test_create_viewer({ page }) {
     await page.getByRole('cell', { name: 'ci', exact: true }).waitFor();
     await nav(page, 'Audit log');
     await page.getByText(/Hash chain verified/).waitFor();
+    await page.getByRole('cell', { name: 'POST /api/v1/tokens' }).first().waitFor();
+    await page.getByLabel('Filter by user').fill('nobody');
+    await page.getByText('No entry.').waitFor();
+    await page.getByLabel('Filter by user').fill('');
+    await page.getByRole('cell', { name: 'POST /api/v1/users' }).first().waitFor();
     await shot(page, '13-audit');
     noProblems(page);
 }

@@ -22,7 +22,7 @@ export function Audit() {
     const [user, setUser] = useState('');
     const [text, setText] = useState('');
     const [failed, setFailed] = useState(false);
-    const [rows, setRows] = useState([]);
+    const [rows, setRows] = useState(null);
     const [more, setMore] = useState(false);
     const [verify, setVerify] = useState(null);
     const [err, setErr] = useState(null);
@@ -32,7 +32,7 @@ export function Audit() {
         if (before) q += '&before=' + before;
         return get(q).then((l) => {
             setErr(null);
-            setRows((r) => before ? [...r, ...l] : l);
+            setRows((r) => before && r ? [...r, ...l] : l);
             setMore(l.length === 200);
         }, setErr);
     };
@@ -44,7 +44,7 @@ export function Audit() {
         return () => clearTimeout(t);
     }, [user]);
     const needle = text.trim().toLowerCase();
-    const shown = rows.filter((x) => (!failed || x.status >= 400) &&
+    const shown = (rows || []).filter((x) => (!failed || x.status >= 400) &&
         (!needle || (x.method + ' ' + x.path + ' ' + x.target).toLowerCase().includes(needle)));
     return <div>
         <PageHead title="Audit log" sub="Every change, who made it, from where." />
@@ -60,7 +60,8 @@ export function Audit() {
                 onChange={(e) => setFailed(e.target.checked)} /> Refused or failed only</label>
         </div>
         <ErrorText error={err} />
-        <section class="card"><AuditTable rows={shown} />
+        <section class="card">{rows ? <AuditTable rows={shown} /> :
+            <p class="loading">Loading…</p>}
             {more && <button type="button" onClick={() => load(rows[rows.length - 1].seq)}>Older entries</button>}
         </section>
     </div>;

@@ -26,9 +26,10 @@ function Chart({ def, data, uplot }) {
             cursor: { drag: { x: false, y: false } },
             scales: { x: { time: true } },
             axes: [
-                { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,.15)' },
+                { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,.15)' }, space: 90,
                     values: (u, vals) => vals.map((v) => new Date(v * 1000)
-                        .toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })) },
+                        .toLocaleTimeString([], { hour: '2-digit', minute: '2-digit',
+                            second: '2-digit', hour12: false })) },
                 { stroke: 'currentColor', size: 70, grid: { stroke: 'rgba(128,128,128,.15)' },
                     values: (u, vals) => vals.map((v) => def.fmt(v)) },
             ],

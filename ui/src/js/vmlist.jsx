@@ -38,7 +38,9 @@ export function VmList() {
     const [err, setErr] = useState(null);
     const [busy, setBusy] = useState(false);
     const scroller = useRef();
-    const [top, setTop] = useState(0);
+    // The first visible row and how many fit: re-render only when a row
+    // enters or leaves, not on every scrolled pixel.
+    const [topRow, setTopRow] = useState(0);
     const [height, setHeight] = useState(600);
 
     const tags = useMemo(() => {
@@ -78,8 +80,8 @@ export function VmList() {
         if (n.size !== sel.size) setSel(n);
     }, [all]);
 
-    const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
-    const last = Math.min(list.length, Math.ceil((top + height) / ROW) + OVERSCAN);
+    const first = Math.max(0, topRow - OVERSCAN);
+    const last = Math.min(list.length, topRow + Math.ceil(height / ROW) + 1 + OVERSCAN);
     const rows = list.slice(first, last);
     const selected = list.filter((v) => sel.has(v.id));
     const operator = can('operator');
@@ -127,10 +129,13 @@ export function VmList() {
             if (j * ROW < el.scrollTop) el.scrollTop = j * ROW;
             if ((j + 1) * ROW > el.scrollTop + el.clientHeight)
                 el.scrollTop = (j + 1) * ROW - el.clientHeight;
-            requestAnimationFrame(() => {
+            const focus = () => {
                 const r = el.querySelector(`[data-index="${j}"] a`);
                 if (r) r.focus();
-            });
+                return !!r;
+            };
+            // The row is there unless it is beyond the overscan.
+            if (!focus()) requestAnimationFrame(focus);
         } else if (e.key === ' ' && operator && e.target.tagName === 'A') {
             e.preventDefault();
             toggle(v.id);
@@ -182,14 +187,14 @@ export function VmList() {
                 {COLS.map(([k, l]) => header(k, l))}
             </div>
             <div class="vbody" ref={scroller}
-                onScroll={(e) => setTop(e.currentTarget.scrollTop)}>
+                onScroll={(e) => setTopRow(Math.floor(e.currentTarget.scrollTop / ROW))}>
                 {!list.length && <Empty>{all.size ? 'No VM matches.' :
                     'No VM yet.'}</Empty>}
                 <div class="vspacer" style={{ height: list.length * ROW + 'px' }}>
+                    <div class="vwindow" style={{ transform: `translateY(${first * ROW}px)` }}>
                     {rows.map((v, i) => <div key={v.id} role="row"
                         class={'vrow' + (sel.has(v.id) ? ' selected' : '')}
                         data-index={first + i} aria-rowindex={first + i + 2}
-                        style={{ transform: `translateY(${(first + i) * ROW}px)` }}
                         onKeyDown={(e) => onRowKey(e, v, i)}
                         onDblClick={() => navigate('/vms/' + v.id)}>
                         {operator && <div role="cell" class="c-sel">
@@ -208,6 +213,7 @@ export function VmList() {
                                 onClick={() => setTag(t)}
                                 aria-label={'Filter by tag ' + t}>{t}</button>)}</div>
                     </div>)}
+                    </div>
                 </div>
             </div>
         </div>
