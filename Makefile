@@ -57,8 +57,12 @@ web-gz: web
 # The browser UI: ui/ (Preact, xterm.js, uPlot from the pinned lock file)
 # built by Vite into web/, the static root xenithd serves.
 UI_SRC := $(shell find ui/src -type f 2>/dev/null) ui/vite.config.js
+# npm ci, or, where a registry mirror lacks some other platform's optional
+# package (npm ci then calls the lock file out of sync), npm install
+# --no-save: the same pinned versions, the lock file untouched.
 ui/node_modules/.stamp: ui/package.json ui/package-lock.json
-	cd ui && npm ci --no-audit --no-fund --loglevel=error
+	cd ui && { npm ci --no-audit --no-fund --loglevel=error || \
+	    npm install --no-save --no-audit --no-fund --loglevel=error; }
 	@touch $@
 
 web/index.html: ui/node_modules/.stamp $(UI_SRC)
