@@ -184,6 +184,29 @@ export async function test_vm_follows_events({ page, api }) {
     noProblems(page);
 }
 
+export async function test_force_off_revert_delete_snapshot({ page }) {
+    // Force off asks first; revert needs the VM halted and brings back the
+    // snapshot's 512 MiB; then the snapshot is deleted.
+    await page.getByRole('button', { name: 'Force off' }).click();
+    const dlg = page.getByRole('dialog');
+    await dlg.getByText('like pulling the plug').waitFor();
+    await dlg.getByRole('button', { name: 'Force off' }).click();
+    await page.locator('h1 .badge', { hasText: 'Halted' }).waitFor();
+    await page.getByRole('tab', { name: 'Snapshots' }).click();
+    await page.getByRole('button', { name: 'Revert' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revert' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    await page.locator('dd', { hasText: '512 MiB' }).waitFor();
+    await page.getByRole('tab', { name: 'Snapshots' }).click();
+    await page.getByRole('button', { name: 'Delete' }).last().click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No snapshot yet.').waitFor();
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.locator('h1 .badge', { hasText: 'Running' }).waitFor();
+    noProblems(page);
+}
+
 export async function test_vm_list({ page, api, sr }) {
     const net = (await api.ok('GET', '/networks'))[0].id;
     for (let i = 0; i < 30; i++)
