@@ -61,7 +61,7 @@ UI_SRC := $(shell find ui/src -type f 2>/dev/null) ui/vite.config.js
 # package (npm ci then calls the lock file out of sync), npm install
 # --no-save: the same pinned versions, the lock file untouched.
 ui/node_modules/.stamp: ui/package.json ui/package-lock.json
-	cd ui && { npm ci --no-audit --no-fund --loglevel=error || \
+	cd ui && { npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || \
 	    npm install --no-save --no-audit --no-fund --loglevel=error; }
 	@touch $@
 

@@ -64,7 +64,7 @@ export function Dashboard() {
                 {running.length ? <ul class="task-mini">
                     {running.map((x) => <li key={x.id}>
                         <span>{taskLabel(x)}</span>
-                        <Progress value={x.progress} label={taskLabel(x)} />
+                        <Progress value={x.progress} busy label={taskLabel(x)} />
                     </li>)}
                 </ul> : <Empty>Nothing is running.</Empty>}
             </section>

@@ -1,6 +1,6 @@
 // tasks.jsx: every task, live from /api/v1/events: progress, ETA, cancel,
 // and what finished tasks returned or why they failed.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { can, post } from './api.js';
 import { tasks, vms, disks } from './data.js';
 import { ago, duration, time } from './format.js';
@@ -38,10 +38,22 @@ function eta(t) {
     return el / t.progress * (1 - t.progress);
 }
 
+/* The time now, re-rendering every second while on. */
+function useNow(on) {
+    const [now, setNow] = useState(Date.now());
+    useEffect(() => {
+        if (!on) return undefined;
+        const iv = setInterval(() => setNow(Date.now()), 1000);
+        return () => clearInterval(iv);
+    }, [on]);
+    return now;
+}
+
 export function TaskRow({ t }) {
     const a = useAction();
     const [asked, setAsked] = useState(false);
     const active = isActive(t);
+    const now = useNow(active);
     const e = eta(t);
     return <li class={'task ' + t.status}>
         <div class="task-main">
@@ -62,8 +74,9 @@ export function TaskRow({ t }) {
                     {asked ? 'Cancel requested' : 'Cancel'}</button>}
         </div>
         {active && <div class="task-progress">
-            <Progress value={t.progress} label={'Progress of ' + taskLabel(t)} />
-            <span class="muted">{Math.round((t.progress || 0) * 100)}%
+            <Progress value={t.progress} busy label={'Progress of ' + taskLabel(t)} />
+            <span class="muted">{t.progress ? `${Math.round(t.progress * 100)}%` : 'working'}
+                {t.started_at ? ` · ${duration((now - Date.parse(t.started_at)) / 1000)} so far` : ''}
                 {e != null ? ` · about ${duration(e)} left` : ''}</span>
         </div>}
         {t.status === 'failure' && t.error &&

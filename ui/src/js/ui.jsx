@@ -52,11 +52,13 @@ export function StateBadge({ state }) {
     </span>;
 }
 
-export function Progress({ value, label, status }) {
+/* A progress bar; with busy and no progress yet, an indeterminate one. */
+export function Progress({ value, label, status, busy }) {
     const v = Math.max(0, Math.min(1, value || 0));
-    return <div class={'progress ' + (status || '')} role="progressbar"
-        aria-label={label} aria-valuemin="0" aria-valuemax="100"
-        aria-valuenow={Math.round(v * 100)}>
+    const unknown = busy && !v;
+    return <div class={'progress ' + (status || '') + (unknown ? ' indeterminate' : '')}
+        role="progressbar" aria-label={label} aria-valuemin="0" aria-valuemax="100"
+        aria-valuenow={unknown ? undefined : Math.round(v * 100)}>
         <div class="bar" style={{ width: (v * 100).toFixed(1) + '%' }} />
     </div>;
 }

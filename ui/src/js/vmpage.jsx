@@ -47,7 +47,7 @@ function Actions({ vm }) {
         <ErrorText error={a.error} />
         {task && <div class={'action-task ' + task.status} aria-live="polite">
             <span>{taskLabel(task)}: {task.status}</span>
-            {isActive(task) && <Progress value={task.progress}
+            {isActive(task) && <Progress value={task.progress} busy
                 label={'Progress of ' + taskLabel(task)} />}
             {task.status === 'failure' && task.error &&
                 <span class="error">{task.error.message}</span>}
