@@ -74,3 +74,19 @@ export async function test_keyboard({ daemon, browser }) {
     await page.getByRole('heading', { name: /db-2/ }).waitFor();
     await page.context().close();
 }
+
+export async function test_pool_settings({ daemon, browser }) {
+    const page = await newPage(browser);
+    await login(page, daemon.url, 'admin', daemon.password);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pool' }).click();
+    await page.getByLabel('Name').fill('lab pool');
+    await page.getByLabel('Default storage repository').selectOption({ label: 'local' });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    await page.getByLabel('Name').fill('bad/name');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('alert').filter({ hasText: 'letters, digits' }).waitFor();
+    await shot(page, 'look-pool');
+    assert(!page.problems.filter((p) => !/400/.test(p)).length, page.problems.join('\n'));
+    await page.context().close();
+}

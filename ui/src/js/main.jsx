@@ -18,6 +18,7 @@ import { Tasks } from './tasks.jsx';
 import { Users } from './users.jsx';
 import { Tokens } from './tokens.jsx';
 import { Audit } from './audit.jsx';
+import { Pool } from './pool.jsx';
 import { ConsoleFull } from './console.jsx';
 
 const NAV = [
@@ -26,6 +27,7 @@ const NAV = [
     ['/storage', 'Storage', 'viewer'],
     ['/networks', 'Networks', 'viewer'],
     ['/tasks', 'Tasks', 'viewer'],
+    ['/pool', 'Pool', 'viewer'],
     ['/users', 'Users', 'admin'],
     ['/tokens', 'API tokens', 'viewer'],
     ['/audit', 'Audit log', 'admin'],
@@ -34,7 +36,7 @@ const NAV = [
 const ROUTES = [
     ['/', Dashboard], ['/vms', VmList], ['/vms/new', Wizard],
     ['/vms/:id', VmPage], ['/vms/:id/:tab', VmPage], ['/storage', Storage],
-    ['/networks', Networks], ['/tasks', Tasks], ['/users', Users],
+    ['/networks', Networks], ['/tasks', Tasks], ['/pool', Pool], ['/users', Users],
     ['/tokens', Tokens], ['/audit', Audit],
 ];
 

@@ -51,7 +51,11 @@ function UserRow({ u, reload, setModal }) {
                 reload();
             })}>{ROLES.map((r) => <option key={r}>{r}</option>)}</select>
             <ErrorText error={a.error} /></td>
-        <td>{u.must_change_password ? 'must change password' : 'active'}</td>
+        <td><label class="check"><input type="checkbox" checked={u.must_change_password}
+            disabled={a.busy} onChange={(e) => a.run(async () => {
+                await patch('/users/' + u.id, { must_change_password: e.target.checked });
+                reload();
+            })} /> must choose a new password</label></td>
         <td>{time(u.created_at)}</td>
         <td class="row-actions">
             <button type="button" class="small" onClick={() => setModal(['pw', u])}
@@ -70,7 +74,7 @@ export function Users() {
         </PageHead>
         <ErrorText error={err} />
         <section class="card"><table class="table">
-            <thead><tr><th>User</th><th>Role</th><th>Status</th><th>Created</th>
+            <thead><tr><th>User</th><th>Role</th><th>Next log-in</th><th>Created</th>
                 <th><span class="sr-only">Actions</span></th></tr></thead>
             <tbody>{(list || []).map((u) => <UserRow key={u.id} u={u} reload={reload} setModal={setModal} />)}</tbody>
         </table></section>
