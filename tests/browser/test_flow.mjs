@@ -3,7 +3,7 @@
 // with the wizard, start it, read its console, snapshot it, create a
 // viewer who must change their password and cannot act, session expiry,
 // log out. Every step leaves a screenshot.
-import { Daemon, assert, close, launch, login, newPage, shot } from './lib.mjs';
+import { Daemon, SHOTS, assert, close, launch, login, newPage, shot } from './lib.mjs';
 
 export const stopOnFailure = true;
 
@@ -139,6 +139,14 @@ export async function test_console_shows_boot_log({ page }) {
     await page.keyboard.type('root\n');
     await page.waitForTimeout(800);
     await shot(page, '06-vm-console');
+    // "Open in a tab": the console alone on a page of its own.
+    const [tab] = await Promise.all([page.context().waitForEvent('page'),
+        page.getByRole('link', { name: 'Open in a tab' }).click()]);
+    await tab.locator('.conn.connected').waitFor();
+    await tab.waitForFunction(() => /login:/.test(
+        document.querySelector('.xterm-accessibility').textContent));
+    await tab.screenshot({ path: SHOTS + '/06b-console-tab.png' });
+    await tab.close();
     noProblems(page);
 }
 
@@ -193,13 +201,14 @@ export async function test_force_off_revert_delete_snapshot({ page }) {
     await dlg.getByRole('button', { name: 'Force off' }).click();
     await page.locator('h1 .badge', { hasText: 'Halted' }).waitFor();
     await page.getByRole('tab', { name: 'Snapshots' }).click();
-    await page.getByRole('button', { name: 'Revert' }).click();
+    const snap = page.getByRole('row', { name: /before-upgrade/ });
+    await snap.getByRole('button', { name: 'Revert' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revert' }).click();
     await page.getByRole('dialog').waitFor({ state: 'detached' });
     await page.getByRole('tab', { name: 'Overview' }).click();
     await page.locator('dd', { hasText: '512 MiB' }).waitFor();
     await page.getByRole('tab', { name: 'Snapshots' }).click();
-    await page.getByRole('button', { name: 'Delete' }).last().click();
+    await snap.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await page.getByText('No snapshot yet.').waitFor();
     await page.getByRole('button', { name: 'Start' }).click();
