@@ -118,6 +118,9 @@ export function connectEvents() {
             ws = null;
             if (stopped) return;
             live.set('down');
+            // Refused because the session ended? GET /session answers 401
+            // and api.js returns to the log-in page.
+            get('/session').catch(() => {});
             setTimeout(open, backoff);
             backoff = Math.min(backoff * 2, 10000);
         };
