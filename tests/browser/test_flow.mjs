@@ -234,6 +234,14 @@ export async function test_vm_list({ page, api, sr }) {
     await page.getByLabel('Filter by tag', { exact: true }).selectOption('prod');
     await page.getByText('16 of 31').waitFor();
     await page.getByLabel('Filter by tag', { exact: true }).selectOption('');
+    // Sort by vCPUs, largest first: the first row has 4.
+    await page.getByRole('button', { name: 'vCPUs' }).click();
+    await page.getByRole('button', { name: /vCPUs/ }).click();
+    await page.getByRole('columnheader', { name: /vCPUs/ }).and(
+        page.locator('[aria-sort="descending"]')).waitFor();
+    const top = await page.locator('.vrow[data-index="0"] .c-vcpus').textContent();
+    assert(top === '4', 'first row after sorting by vCPUs desc has ' + top);
+    await page.getByRole('button', { name: /Name/ }).click();
     await page.getByLabel('Select app-01').check();
     await page.getByLabel('Select app-03').check();
     await page.getByRole('button', { name: 'Start (2)' }).click();
@@ -341,6 +349,16 @@ export async function test_viewer_changes_password_and_cannot_act({ daemon, page
     await nav(page, 'Virtual machines');
     assert(await page.getByRole('link', { name: 'New VM' }).count() === 0, 'viewer sees New VM');
     assert(await page.getByLabel('Select web1').count() === 0, 'viewer can select');
+    await nav(page, 'Storage');
+    await page.getByRole('heading', { name: /Disks/ }).waitFor();
+    for (const b of ['Create disk', 'Add SR', 'Import into web1-root', 'Delete web1-root'])
+        assert(await page.getByRole('button', { name: b }).count() === 0, 'viewer sees ' + b);
+    await nav(page, 'Networks');
+    await page.getByRole('cell', { name: 'lan', exact: true }).waitFor();
+    assert(await page.getByRole('button', { name: 'Add network' }).count() === 0, 'viewer sees Add network');
+    await nav(page, 'Tasks');
+    await page.getByRole('heading', { name: 'Finished' }).waitFor();
+    assert(await page.getByRole('button', { name: /^Cancel/ }).count() === 0, 'viewer sees Cancel');
     noProblems(page);
 }
 
