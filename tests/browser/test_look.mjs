@@ -90,3 +90,15 @@ export async function test_pool_settings({ daemon, browser }) {
     assert(!page.problems.filter((p) => !/400/.test(p)).length, page.problems.join('\n'));
     await page.context().close();
 }
+
+export async function test_password_change_asked_midway({ daemon, api, browser }) {
+    const u = await api.ok('POST', '/users', { username: 'op1', password: 'Operator-pass-1',
+        role: 'operator', must_change_password: false });
+    const page = await newPage(browser);
+    await login(page, daemon.url, 'op1', 'Operator-pass-1');
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await api.ok('PATCH', '/users/' + u.id, { must_change_password: true });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API tokens' }).click();
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    await page.context().close();
+}

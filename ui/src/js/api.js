@@ -53,6 +53,10 @@ export async function api(method, path, body, opts = {}) {
     if (!r.ok) {
         const e = (j && j.error) || {};
         if (r.status === 401 && !opts.noRedirect) onUnauth();
+        // An admin asked for a new password meanwhile: the API now answers
+        // 403 on field "password"; show the change-password screen.
+        if (r.status === 403 && e.field === 'password' && s)
+            session.set({ ...s, user: { ...s.user, must_change_password: true } });
         throw new ApiError(r.status, e.code || 'http',
             e.message || `${r.status} ${r.statusText}`, e.field);
     }
