@@ -90,6 +90,10 @@ export class Daemon {
         this.password = password;
     }
 
+    /* Every daemon started and not yet stopped, for the runner to stop if
+     * a set-up fails half-way. */
+    static running = new Set();
+
     async start() {
         this.port = await freePort();
         this.data = fs.mkdtempSync(path.join(os.tmpdir(), 'xenith-browser-'));
@@ -102,6 +106,7 @@ export class Daemon {
             this.data, '--hv', 'test:///default', '--admin-password-file', pw,
             '--web-root', path.join(ROOT, 'web')],
         { stdio: ['ignore', log, log] });
+        Daemon.running.add(this);
         this.url = `https://127.0.0.1:${this.port}`;
         const api = new Api(this.port);
         const deadline = Date.now() + 20000;
@@ -132,6 +137,7 @@ export class Daemon {
     }
 
     async stop() {
+        Daemon.running.delete(this);
         if (this.proc && this.proc.exitCode == null) {
             const done = new Promise((r) => this.proc.once('exit', r));
             this.proc.kill('SIGTERM');

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Daemon } from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
@@ -49,5 +50,6 @@ for (const f of files) {
         console.log(`teardown of ${f}: ${e.message}`);
     }
 }
+for (const d of [...Daemon.running]) await d.stop();
 console.log(`browser tests: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
