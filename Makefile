@@ -45,14 +45,30 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:%.c=%.o)
 UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all web-gz deps run test test-unit test-e2e lint fmt fmt-check clean \
-        bench-api bench-ws
+.PHONY: all web web-gz deps run test test-unit test-e2e test-browser lint \
+        fmt fmt-check clean bench-api bench-ws
 
 all: $(BUILD)/xenithd $(UNIT_BIN) web-gz
 
 # Precompressed twins of the UI's files, served to gzip-capable clients.
-web-gz:
+web-gz: web
 	@sh installer/gzip-web.sh web
+
+# The browser UI: ui/ (Preact, xterm.js, uPlot from the pinned lock file)
+# built by Vite into web/, the static root xenithd serves.
+UI_SRC := $(shell find ui/src -type f 2>/dev/null) ui/vite.config.js
+# npm ci, or, where a registry mirror lacks some other platform's optional
+# package (npm ci then calls the lock file out of sync), npm install
+# --no-save: the same pinned versions, the lock file untouched.
+ui/node_modules/.stamp: ui/package.json ui/package-lock.json
+	cd ui && { npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || \
+	    npm install --no-save --no-audit --no-fund --loglevel=error; }
+	@touch $@
+
+web/index.html: ui/node_modules/.stamp $(UI_SRC)
+	cd ui && npx vite build --logLevel warn
+
+web: web/index.html
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -106,6 +122,9 @@ test-unit: all
 test-e2e: all
 	@XENITHD=$(BUILD)/xenithd python3 tests/e2e/run.py
 
+test-browser: all
+	@XENITHD=$(BUILD)/xenithd node tests/browser/run.mjs
+
 ifeq ($(SAN),1)
 test: deps
 	$(MAKE) SAN=1 all
@@ -114,7 +133,7 @@ else
 test: deps
 	$(MAKE) all
 	$(MAKE) lint fmt-check
-	$(MAKE) test-unit test-e2e
+	$(MAKE) test-unit test-e2e test-browser
 endif
 
 clean:

@@ -11,7 +11,8 @@ PKGS="build-essential pkg-config git ca-certificates curl openssl
 python3 clang-format
 libmicrohttpd-dev libwebsockets-dev libjansson-dev libsqlite3-dev
 libzstd-dev libssl-dev libxen-dev libcmocka-dev
-sqlite3 xfsprogs mount"
+sqlite3 xfsprogs mount
+chromium fonts-dejavu-core"
 
 # `deps.sh bench`: also the peers the benchmarks measure against. Not for
 # make run/test: installing nginx starts a system nginx on port 80.
@@ -25,10 +26,41 @@ for p in $PKGS; do
         missing="$missing $p"
     fi
 done
-[ -n "$missing" ] || exit 0
+# The UI is built with Vite 7, which needs Node.js >= 20 (Debian 12's own
+# nodejs is 18). Machines of our kind carry Node 20 and npm; where node is
+# missing or older, take Debian's nodejs + npm, then Node 20 from the npm
+# registry (the `node` package), and check again.
+node_major() {
+    node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
+}
+want_node=0
+if [ "$(node_major)" -lt 20 ] || ! command -v npm >/dev/null 2>&1; then
+    want_node=1
+    command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+    command -v npm >/dev/null 2>&1 || missing="$missing npm"
+fi
+
+ensure_node() {
+    [ $want_node -eq 1 ] || return 0
+    if [ "$(node_major)" -lt 20 ]; then
+        echo "deps: Node.js $(node --version 2>/dev/null) is too old; installing Node 20 from the npm registry"
+        $SUDO npm install -g --no-audit --no-fund node@20
+        hash -r
+    fi
+    if [ "$(node_major)" -lt 20 ]; then
+        echo "deps: Node.js >= 20 is needed to build the UI (found $(node --version 2>/dev/null))" >&2
+        exit 1
+    fi
+}
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+if [ -z "$missing" ]; then
+    ensure_node
+    exit 0
+fi
 
 echo "deps: installing:$missing"
-SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 # A freshly booted machine often runs apt-daily/unattended-upgrades: wait
 # for dpkg's lock instead of failing, and retry flaky downloads.
@@ -44,3 +76,4 @@ until $APT update; do
 done
 # shellcheck disable=SC2086
 $APT install -y --no-install-recommends $missing
+ensure_node

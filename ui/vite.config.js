@@ -1,0 +1,18 @@
+// Builds ui/src into ../web, the static root xenithd serves. The output is
+// plain files: an index.html that loads one module script and one
+// stylesheet (the CSP forbids inline script and style).
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+    root: 'src',
+    base: '/',
+    esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
+    build: {
+        outDir: '../../web',
+        emptyOutDir: true,
+        target: 'es2020',
+        modulePreload: { polyfill: false },
+        reportCompressedSize: false,
+        chunkSizeWarningLimit: 600,
+    },
+});
