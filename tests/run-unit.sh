@@ -5,7 +5,8 @@ dir=$1
 pass=0
 failn=0
 for t in $(find "$dir" -type f -perm -u+x -name 'test_*' | sort); do
-    if out=$(cd "$(dirname "$0")/.." && "$t" 2>&1); then
+    # A hung test is a failure with its output, never a hung CI.
+    if out=$(cd "$(dirname "$0")/.." && timeout -k 10 300 "$t" 2>&1); then
         pass=$((pass + 1))
         echo "PASS $t"
     else
