@@ -14,11 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
 #include "common/log.h"
-#include "common/timeutil.h"
 #include "common/uuid.h"
 #include "common/xalloc.h"
 
@@ -376,7 +376,13 @@ int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
         return rc;
     locked = 1;
     xstrlcpy(m.info.name, opts->name, sizeof(m.info.name));
-    m.info.time = time_now();
+    {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        m.info.time = ts.tv_sec;
+        m.info.time_ms = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
     m.info.protected_ = opts->protect;
     if (opts->job)
         xstrlcpy(m.job, opts->job, sizeof(m.job));

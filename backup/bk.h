@@ -99,7 +99,8 @@ struct bk_snapshot_info {
     char id[BK_SNAPID_LEN];
     char name[128];
     char parent[BK_SNAPID_LEN]; /* "" when none */
-    int64_t time;
+    int64_t time;               /* epoch seconds */
+    int64_t time_ms;            /* epoch milliseconds, orders snapshots */
     int protected_;
     uint64_t size; /* sum of disk sizes */
     size_t num_disks;

@@ -269,7 +269,8 @@ int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
         return corrupt(hex, err_str(rc));
     h = (unsigned char *)f;
     rc = ERR_IO;
-    if (flen < BK_CHDR_LEN || memcmp(h, BK_CHUNK_MAGIC, 4) || h[4] != 1) {
+    if (flen < BK_CHDR_LEN || memcmp(h, BK_CHUNK_MAGIC, 4) || h[4] != 1 ||
+        h[6] || h[7]) {
         corrupt(hex, "bad header");
         goto out;
     }

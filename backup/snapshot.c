@@ -42,6 +42,7 @@ int bk_manifest_write(const struct bk_repo *repo, const struct bk_manifest *m)
     json_object_set_new(o, "name", json_string(m->info.name));
     json_object_set_new(o, "time", json_string(t));
     json_object_set_new(o, "time_unix", json_integer(m->info.time));
+    json_object_set_new(o, "time_ms", json_integer(m->info.time_ms));
     json_object_set_new(o, "job",
                         m->job[0] ? json_string(m->job) : json_null());
     json_object_set_new(o, "parent",
@@ -110,6 +111,9 @@ int bk_manifest_read(const struct bk_repo *repo, const char *id,
     copy_str(o, "parent", m->info.parent, sizeof(m->info.parent));
     copy_str(o, "job", m->job, sizeof(m->job));
     m->info.time = json_integer_value(json_object_get(o, "time_unix"));
+    m->info.time_ms = json_integer_value(json_object_get(o, "time_ms"));
+    if (!m->info.time_ms)
+        m->info.time_ms = m->info.time * 1000;
     m->info.protected_ = json_is_true(json_object_get(o, "protected"));
     cfg = json_object_get(o, "vm_config");
     if (json_is_object(cfg))
@@ -212,6 +216,8 @@ int bk_manifest_remove(const struct bk_repo *repo, const char *id)
 
 void bk_strv_free(char **v, size_t n)
 {
+    if (!v)
+        return;
     for (size_t i = 0; i < n; i++)
         free(v[i]);
     free(v);
@@ -221,8 +227,8 @@ static int cmp_time(const void *a, const void *b)
 {
     const struct bk_snapshot_info *x = a, *y = b;
 
-    if (x->time != y->time)
-        return x->time < y->time ? -1 : 1;
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms ? -1 : 1;
     return strcmp(x->id, y->id);
 }
 
