@@ -75,7 +75,7 @@ static void *vworker(void *arg)
     return NULL;
 }
 
-/* Load every index; refs gets (id, snapshot) for each non-zero chunk. */
+/* Load every index into refs: one (id, snapshot) per non-zero chunk. */
 static void collect(struct bk_repo *repo, char **ids, size_t nids,
                     struct ref **refs_out, size_t *nrefs_out,
                     struct bk_verify_report *rep)
