@@ -14,7 +14,8 @@
 #define BK_KEY_LEN     32
 #define BK_NONCE_LEN   12
 #define BK_TAG_LEN     16
-#define BK_CHDR_LEN    16
+#define BK_CHDR_LEN    24 /* header incl. the payload checksum */
+#define BK_CHDR_AAD    16 /* header bytes sealed as GCM additional data */
 #define BK_CHUNK_MAGIC "XBKC"
 #define BK_FLAG_ZSTD   1
 #define BK_FLAG_ENC    2
@@ -67,6 +68,11 @@ int bk_is_zero(const void *data, size_t len);
 
 void bk_id_hex(const unsigned char id[BK_ID_LEN], char out[BK_ID_HEXLEN]);
 int bk_id_parse(const char *hex, unsigned char id_out[BK_ID_LEN]);
+
+/* Checksum of the stored bytes after a chunk header: h = (h + w) * P
+ * over little-endian 64-bit words (the tail zero-padded), P odd, so any
+ * single-bit flip changes it. Not a MAC: GCM guards encrypted chunks. */
+uint64_t bk_payload_sum(const void *p, size_t n);
 
 /* ---- compress.c: zstd. Thread safe (per-thread contexts). ---- */
 

@@ -24,6 +24,21 @@ static void put32(unsigned char *p, uint32_t v)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
 static uint32_t get32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
@@ -44,7 +59,7 @@ void bk_chunk_encode(const struct bk_repo *repo,
 {
     size_t cap =
         bk_compress_bound(len) + BK_CHDR_LEN + BK_NONCE_LEN + BK_TAG_LEN;
-    unsigned char *f = xmalloc(cap), *payload, aad[BK_CHDR_LEN + BK_ID_LEN];
+    unsigned char *f = xmalloc(cap), *payload, aad[BK_CHDR_AAD + BK_ID_LEN];
     size_t plen = 0, off = BK_CHDR_LEN;
     unsigned char flags = 0;
     unsigned char *zbuf = NULL;
@@ -78,8 +93,8 @@ void bk_chunk_encode(const struct bk_repo *repo,
     put32(f + 12, (uint32_t)plen);
     if (repo->encrypted) {
         rand_bytes(f + BK_CHDR_LEN, BK_NONCE_LEN);
-        memcpy(aad, f, BK_CHDR_LEN);
-        memcpy(aad + BK_CHDR_LEN, id, BK_ID_LEN);
+        memcpy(aad, f, BK_CHDR_AAD);
+        memcpy(aad + BK_CHDR_AAD, id, BK_ID_LEN);
         if (bk_gcm_seal(repo->k_enc, f + BK_CHDR_LEN, aad, sizeof(aad), src,
                         plen, payload)) {
             fprintf(stderr, "xenith-backup: encryption failed\n");
@@ -88,6 +103,8 @@ void bk_chunk_encode(const struct bk_repo *repo,
         plen += BK_TAG_LEN;
     }
     free(zbuf);
+    put64(f + BK_CHDR_AAD,
+          bk_payload_sum(f + BK_CHDR_LEN, off + plen - BK_CHDR_LEN));
     *file_out = f;
     *file_len_out = off + plen;
 }
@@ -253,7 +270,7 @@ int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
     char rel[80], hex[BK_ID_HEXLEN];
     char *f = NULL;
     size_t flen, off = BK_CHDR_LEN;
-    unsigned char *h, aad[BK_CHDR_LEN + BK_ID_LEN], got[BK_ID_LEN];
+    unsigned char *h, aad[BK_CHDR_AAD + BK_ID_LEN], got[BK_ID_LEN];
     unsigned char *plain = NULL;
     uint32_t ulen, plen;
     int rc;
@@ -287,10 +304,15 @@ int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
         corrupt(hex, "bad size");
         goto out;
     }
+    if (get64(h + BK_CHDR_AAD) !=
+        bk_payload_sum(h + BK_CHDR_LEN, flen - BK_CHDR_LEN)) {
+        corrupt(hex, "checksum mismatch");
+        goto out;
+    }
     if (repo->encrypted) {
         plain = xmalloc(plen ? plen : 1);
-        memcpy(aad, h, BK_CHDR_LEN);
-        memcpy(aad + BK_CHDR_LEN, id, BK_ID_LEN);
+        memcpy(aad, h, BK_CHDR_AAD);
+        memcpy(aad + BK_CHDR_AAD, id, BK_ID_LEN);
         if (bk_gcm_open(repo->k_enc, h + BK_CHDR_LEN, aad, sizeof(aad), h + off,
                         plen + BK_TAG_LEN, plain)) {
             corrupt(hex, "authentication failed");

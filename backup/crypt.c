@@ -4,6 +4,7 @@
  */
 #include "backup/bk_internal.h"
 
+#include <endian.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -148,4 +149,20 @@ int bk_id_parse(const char *hex, unsigned char id_out[BK_ID_LEN])
         id_out[i] = (unsigned char)(hi << 4 | lo);
     }
     return hex[2 * BK_ID_LEN] ? ERR_INVALID : 0;
+}
+
+uint64_t bk_payload_sum(const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    uint64_t h = n, w;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, c + i, 8);
+        h = (h + le64toh(w)) * 0x9e3779b97f4a7c15ull;
+    }
+    w = 0;
+    for (size_t k = 0; i + k < n; k++)
+        w |= (uint64_t)c[i + k] << (8 * k);
+    return (h + w) * 0x9e3779b97f4a7c15ull;
 }
