@@ -41,6 +41,8 @@ struct bk_progress {
 struct bk_init_opts {
     int compression_level;  /* zstd level 1..19; 0 = stored uncompressed */
     const char *passphrase; /* NULL = plain repository */
+    uint32_t chunk_size;    /* 0 = BK_CHUNK_SIZE; a power of two,
+                             * 64 KiB..64 MiB (for benchmarks) */
 };
 
 /* Create a new repository in dir (created if missing, must be empty).
@@ -116,8 +118,8 @@ int bk_snapshot_resolve(struct bk_repo *repo, const char *prefix,
 
 /* Restore disk number disk of snapshot snap_id into path (a file is
  * created or truncated and written sparse; a block device gets zeroes
- * where the image is zero). Every chunk is verified; on a mismatch the
- * call fails with ERR_IO and logs the chunk id and snapshot. */
+ * where the image is zero; not fsynced). Every chunk is verified; on a mismatch
+ * the call fails with ERR_IO and logs the chunk id and snapshot. */
 int bk_restore(struct bk_repo *repo, const char *snap_id, size_t disk,
                const char *path, const struct bk_progress *prog);
 

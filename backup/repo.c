@@ -102,6 +102,10 @@ int bk_repo_init(const char *dir, const struct bk_init_opts *opts)
         return ERR_INVALID;
     if (opts->passphrase && !opts->passphrase[0])
         return ERR_INVALID;
+    if (opts->chunk_size &&
+        (opts->chunk_size < BK_MIN_CHUNK || opts->chunk_size > BK_MAX_CHUNK ||
+         (opts->chunk_size & (opts->chunk_size - 1))))
+        return ERR_INVALID;
     if (mkdir(dir, 0700) && errno != EEXIST)
         return err_from_errno(errno);
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -130,7 +134,8 @@ int bk_repo_init(const char *dir, const struct bk_init_opts *opts)
     time_rfc3339(time_now(), t);
     o = json_pack("{s:s,s:i,s:s,s:i,s:s,s:i,s:s,s:o,s:s}", "format",
                   "xenith-backup", "version", BK_FORMAT, "id", id, "chunk_size",
-                  BK_CHUNK_SIZE, "compression", "zstd", "compression_level",
+                  opts->chunk_size ? (int)opts->chunk_size : BK_CHUNK_SIZE,
+                  "compression", "zstd", "compression_level",
                   opts->compression_level, "encryption",
                   opts->passphrase ? "aes-256-gcm" : "none", "key_fingerprint",
                   fp[0] ? json_string(fp) : json_null(), "created", t);

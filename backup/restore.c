@@ -20,6 +20,8 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 
+#define SPARSE_BLOCK (64 * 1024)
+
 struct rjob {
     struct bk_repo *repo;
     const char *snap;
@@ -45,6 +47,39 @@ static int write_full(int fd, const unsigned char *p, size_t n, uint64_t off)
         p += w;
         n -= (size_t)w;
         off += (uint64_t)w;
+    }
+    return 0;
+}
+
+/* Write a chunk; into a fresh regular file all-zero blocks are skipped
+ * (they are holes already), so the restored image stays sparse. */
+static int write_data(struct rjob *j, const unsigned char *buf, size_t len,
+                      uint64_t off)
+{
+    size_t i = 0;
+
+    if (!j->regular)
+        return write_full(j->fd, buf, len, off);
+    while (i < len) {
+        size_t n = len - i < SPARSE_BLOCK ? len - i : SPARSE_BLOCK, k = n;
+        int rc;
+
+        if (bk_is_zero(buf + i, n)) {
+            i += n;
+            continue;
+        }
+        /* Coalesce the following non-zero blocks into one write. */
+        while (i + k < len) {
+            size_t m = len - i - k < SPARSE_BLOCK ? len - i - k : SPARSE_BLOCK;
+
+            if (bk_is_zero(buf + i + k, m))
+                break;
+            k += m;
+        }
+        rc = write_full(j->fd, buf + i, k, off + i);
+        if (rc)
+            return rc;
+        i += k;
     }
     return 0;
 }
@@ -102,7 +137,7 @@ static void *rworker(void *arg)
                           rc == ERR_NOTFOUND ? "missing" : "corrupt");
                 rc = ERR_IO;
             } else {
-                rc = write_full(j->fd, buf, len, off);
+                rc = write_data(j, buf, len, off);
             }
         }
         pthread_mutex_lock(&j->mu);
@@ -165,9 +200,9 @@ int bk_restore(struct bk_repo *repo, const char *snap_id, size_t disk,
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     pthread_mutex_destroy(&j.mu);
+    /* No fsync: like cp, the caller syncs when it needs durability
+     * (the daemon does before it starts a restored VM). */
     rc = started ? j.err : ERR_INTERNAL;
-    if (!rc && fsync(j.fd))
-        rc = err_from_errno(errno);
 out:
     if (j.fd > 0)
         close(j.fd);

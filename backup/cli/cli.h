@@ -31,6 +31,7 @@ struct cli {
     int threads;
     int encrypt;
     int compression;
+    int chunk_kib;
     int sample;
     int disk;
     int protect;

@@ -9,7 +9,8 @@
 
 int cmd_init(const struct cli *c)
 {
-    struct bk_init_opts o = { .compression_level = c->compression };
+    struct bk_init_opts o = { .compression_level = c->compression,
+                              .chunk_size = (uint32_t)c->chunk_kib * 1024 };
     char *pass = NULL;
     int rc;
 

@@ -12,7 +12,7 @@
 
 static const char usage_text[] =
     "usage: xenith-backup COMMAND --repo DIR [options]\n"
-    "  init [--encrypt] [--compression LEVEL]\n"
+    "  init [--encrypt] [--compression LEVEL] [--chunk-size-kib N]\n"
     "  backup-file --name NAME [--parent SNAP | --no-parent]\n"
     "              [--changed-since OLD_CLONE] [--disk-name NAME] "
     "[--protect] FILE\n"
@@ -66,6 +66,7 @@ enum opt {
     O_YEARLY,
     O_DRYRUN,
     O_HELP,
+    O_CHUNK,
 };
 
 static const struct option longopts[] = {
@@ -92,6 +93,7 @@ static const struct option longopts[] = {
     { "keep-yearly", required_argument, NULL, O_YEARLY },
     { "dry-run", no_argument, NULL, O_DRYRUN },
     { "help", no_argument, NULL, O_HELP },
+    { "chunk-size-kib", required_argument, NULL, O_CHUNK },
     { NULL, 0, NULL, 0 },
 };
 
@@ -113,6 +115,8 @@ static int *int_slot(struct cli *c, int opt)
         return &c->threads;
     case O_COMPRESSION:
         return &c->compression;
+    case O_CHUNK:
+        return &c->chunk_kib;
     case O_DISK:
         return &c->disk;
     case O_SAMPLE:
