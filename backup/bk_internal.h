@@ -6,6 +6,7 @@
 #ifndef XENITH_BACKUP_BK_INTERNAL_H
 #define XENITH_BACKUP_BK_INTERNAL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,30 @@
 #define BK_FLAG_ENC    2
 #define BK_MAX_CHUNK   (64u * 1024 * 1024)
 #define BK_MIN_CHUNK   (64u * 1024)
+
+/* Little-endian integers in headers. */
+static inline void bk_put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline void bk_put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline uint32_t bk_get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t bk_get64(const unsigned char *p)
+{
+    return (uint64_t)bk_get32(p) | (uint64_t)bk_get32(p + 4) << 32;
+}
 
 struct bk_repo {
     char *dir;
@@ -122,6 +147,9 @@ int bk_repo_sync(const struct bk_repo *repo);
 /* Write data[len] to relpath (temp + fsync + rename + fsync dir). */
 int bk_write_file_atomic(const struct bk_repo *repo, const char *relpath,
                          const void *data, size_t len);
+
+/* opendir() of relpath below dirfd, or NULL. **new** (closedir()). */
+DIR *bk_opendir_at(int dirfd, const char *relpath);
 
 /* Read a whole file below the repository (at most cap bytes): **new**. */
 int bk_read_file(const struct bk_repo *repo, const char *relpath, size_t cap,

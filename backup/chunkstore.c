@@ -18,33 +18,6 @@
 #include "common/uuid.h"
 #include "common/xalloc.h"
 
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
 void bk_chunk_relpath(const unsigned char id[BK_ID_LEN], char out[80])
 {
     char hex[BK_ID_HEXLEN];
@@ -89,8 +62,8 @@ void bk_chunk_encode(const struct bk_repo *repo,
     f[4] = 1;
     f[5] = flags;
     f[6] = f[7] = 0;
-    put32(f + 8, (uint32_t)len);
-    put32(f + 12, (uint32_t)plen);
+    bk_put32(f + 8, (uint32_t)len);
+    bk_put32(f + 12, (uint32_t)plen);
     if (repo->encrypted) {
         rand_bytes(f + BK_CHDR_LEN, BK_NONCE_LEN);
         memcpy(aad, f, BK_CHDR_AAD);
@@ -103,8 +76,8 @@ void bk_chunk_encode(const struct bk_repo *repo,
         plen += BK_TAG_LEN;
     }
     free(zbuf);
-    put64(f + BK_CHDR_AAD,
-          bk_payload_sum(f + BK_CHDR_LEN, off + plen - BK_CHDR_LEN));
+    bk_put64(f + BK_CHDR_AAD,
+             bk_payload_sum(f + BK_CHDR_LEN, off + plen - BK_CHDR_LEN));
     *file_out = f;
     *file_len_out = off + plen;
 }
@@ -294,8 +267,8 @@ int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
         corrupt(hex, "bad header");
         goto out;
     }
-    ulen = get32(h + 8);
-    plen = get32(h + 12);
+    ulen = bk_get32(h + 8);
+    plen = bk_get32(h + 12);
     if ((h[5] & BK_FLAG_ENC) != (repo->encrypted ? BK_FLAG_ENC : 0) ||
         (h[5] & ~(BK_FLAG_ENC | BK_FLAG_ZSTD)) || ulen > cap || ulen == 0) {
         corrupt(hex, "bad flags or length");
@@ -307,7 +280,7 @@ int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
         corrupt(hex, "bad size");
         goto out;
     }
-    if (get64(h + BK_CHDR_AAD) !=
+    if (bk_get64(h + BK_CHDR_AAD) !=
         bk_payload_sum(h + BK_CHDR_LEN, flen - BK_CHDR_LEN)) {
         corrupt(hex, "checksum mismatch");
         goto out;
@@ -348,6 +321,19 @@ out:
     free(plain);
     free(f);
     return rc;
+}
+
+DIR *bk_opendir_at(int dirfd, const char *relpath)
+{
+    int fd = openat(dirfd, relpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d;
+
+    if (fd < 0)
+        return NULL;
+    d = fdopendir(fd);
+    if (!d)
+        close(fd);
+    return d;
 }
 
 int bk_repo_sync(const struct bk_repo *repo)

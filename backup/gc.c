@@ -127,14 +127,10 @@ static void sweep_chunks(struct bk_repo *repo, const struct mark *mk,
         struct dirent *e;
 
         snprintf(sub, sizeof(sub), "chunks/%02x", fan);
-        sfd = openat(repo->dirfd, sub, O_RDONLY | O_DIRECTORY);
-        if (sfd < 0)
+        d = bk_opendir_at(repo->dirfd, sub);
+        if (!d)
             continue;
-        d = fdopendir(sfd);
-        if (!d) {
-            close(sfd);
-            continue;
-        }
+        sfd = dirfd(d);
         while ((e = readdir(d))) {
             unsigned char id[BK_ID_LEN];
             off_t sz = 0;
@@ -166,15 +162,13 @@ static void sweep_meta(struct bk_repo *repo, const char *dir,
                        const struct mark *mk, int64_t cutoff,
                        struct bk_gc_result *res)
 {
-    int fd = openat(repo->dirfd, dir, O_RDONLY | O_DIRECTORY);
-    DIR *d;
+    DIR *d = bk_opendir_at(repo->dirfd, dir);
     struct dirent *e;
+    int fd;
 
-    if (fd < 0 || !(d = fdopendir(fd))) {
-        if (fd >= 0)
-            close(fd);
+    if (!d)
         return;
-    }
+    fd = dirfd(d);
     while ((e = readdir(d))) {
         int known = 0;
 

@@ -18,21 +18,6 @@
 #define IDX_HDR   32
 #define IDX_MAX   (1ull << 24) /* chunks per disk: 16 TiB at 1 MiB */
 
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
 void bk_index_init(struct bk_index *ix, uint32_t chunk_size, uint64_t disk_size)
 {
     ix->chunk_size = chunk_size;
@@ -67,12 +52,9 @@ int bk_index_write(const struct bk_repo *repo, const struct bk_index *ix,
     int rc;
 
     memcpy(f, IDX_MAGIC, 8);
-    f[8] = (unsigned char)ix->chunk_size;
-    f[9] = (unsigned char)(ix->chunk_size >> 8);
-    f[10] = (unsigned char)(ix->chunk_size >> 16);
-    f[11] = (unsigned char)(ix->chunk_size >> 24);
-    put64(f + 16, ix->disk_size);
-    put64(f + 24, ix->num);
+    bk_put32(f + 8, ix->chunk_size);
+    bk_put64(f + 16, ix->disk_size);
+    bk_put64(f + 24, ix->num);
     memcpy(f + IDX_HDR, ix->ids, ix->num * BK_ID_LEN);
     sha256(f, body, f + body);
     sha256(f, len, md);
@@ -103,10 +85,9 @@ int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
     rc = ERR_IO;
     if (len < IDX_HDR + 32 || memcmp(u, IDX_MAGIC, 8))
         goto bad;
-    cs = (uint32_t)u[8] | (uint32_t)u[9] << 8 | (uint32_t)u[10] << 16 |
-         (uint32_t)u[11] << 24;
-    size = get64(u + 16);
-    num = get64(u + 24);
+    cs = bk_get32(u + 8);
+    size = bk_get64(u + 16);
+    num = bk_get64(u + 24);
     if (cs < BK_MIN_CHUNK || cs > BK_MAX_CHUNK || num > IDX_MAX ||
         len != IDX_HDR + num * BK_ID_LEN + 32 || num != (size + cs - 1) / cs)
         goto bad;

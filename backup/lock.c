@@ -128,19 +128,13 @@ void bk_lock_drop(const struct bk_repo *repo, const char *name)
 
 int64_t bk_lock_oldest_backup(const struct bk_repo *repo)
 {
-    int fd = openat(repo->dirfd, "locks", O_RDONLY | O_DIRECTORY);
+    DIR *d = bk_opendir_at(repo->dirfd, "locks");
     int64_t oldest = INT64_MAX, start;
     struct dirent *e;
     char rel[300];
-    DIR *d;
 
-    if (fd < 0)
+    if (!d)
         return oldest;
-    d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return oldest;
-    }
     while ((e = readdir(d))) {
         if (strncmp(e->d_name, "backup-", 7))
             continue;

@@ -320,29 +320,19 @@ void bk_progress_report(const struct bk_progress *prog, uint64_t done,
 
 static void count_chunks(const struct bk_repo *repo, struct bk_stats *st)
 {
-    int fd = openat(repo->dirfd, "chunks", O_RDONLY | O_DIRECTORY);
-    DIR *d;
+    DIR *d = bk_opendir_at(repo->dirfd, "chunks");
     struct dirent *e;
 
-    if (fd < 0 || !(d = fdopendir(fd))) {
-        if (fd >= 0)
-            close(fd);
+    if (!d)
         return;
-    }
     while ((e = readdir(d))) {
-        int sfd;
         DIR *sd;
         struct dirent *f;
         struct stat s;
 
-        if (strlen(e->d_name) != 2)
+        if (strlen(e->d_name) != 2 ||
+            !(sd = bk_opendir_at(dirfd(d), e->d_name)))
             continue;
-        sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY);
-        if (sfd < 0 || !(sd = fdopendir(sfd))) {
-            if (sfd >= 0)
-                close(sfd);
-            continue;
-        }
         while ((f = readdir(sd))) {
             if (strlen(f->d_name) != 64 || fstatat(dirfd(sd), f->d_name, &s, 0))
                 continue;

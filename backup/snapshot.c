@@ -158,19 +158,13 @@ static int cmp_str(const void *a, const void *b)
 int bk_manifest_ids(const struct bk_repo *repo, char ***ids_out,
                     size_t *num_out)
 {
-    int fd = openat(repo->dirfd, "snapshots", O_RDONLY | O_DIRECTORY);
-    DIR *d;
+    DIR *d = bk_opendir_at(repo->dirfd, "snapshots");
     struct dirent *e;
     char **v = NULL;
     size_t n = 0, cap = 0;
 
-    if (fd < 0)
+    if (!d)
         return err_from_errno(errno);
-    d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return ERR_IO;
-    }
     while ((e = readdir(d))) {
         size_t l = strlen(e->d_name);
 
