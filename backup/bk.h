@@ -1,0 +1,187 @@
+/* bk.h: the public API of the backup engine (docs/backup-format.md).
+ *
+ * A repository is a directory of content-addressed chunks, per-disk
+ * indexes and snapshot manifests. struct bk_repo is an opened repository;
+ * every call on it is safe from one thread at a time (the long calls run
+ * their own worker threads). Several processes may use one repository:
+ * backups run side by side, prune and gc take locks/exclusive, gc is safe
+ * while backups run.
+ *
+ * Long calls take a struct bk_progress (may be NULL): its callback is
+ * called from the calling thread or a worker (never two at once), and its
+ * cancel flag, when set, makes the call stop and answer ERR_CANCELLED
+ * with the repository left valid.
+ *
+ * Errors are enum err (common/err.h); messages go to the log with the
+ * chunk and snapshot concerned.
+ */
+#ifndef XENITH_BACKUP_BK_H
+#define XENITH_BACKUP_BK_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BK_ID_LEN       32 /* chunk ids are 32 bytes */
+#define BK_ID_HEXLEN    65
+#define BK_SNAPID_LEN   37 /* snapshot ids are UUIDs */
+#define BK_FORMAT       1
+#define BK_CHUNK_SIZE   (1024 * 1024)
+#define BK_DEFAULT_ZSTD 1
+
+struct bk_repo;
+
+struct bk_progress {
+    /* Called with bytes done and total for the current call; may be NULL. */
+    void (*cb)(void *opaque, uint64_t done, uint64_t total);
+    void *opaque;
+    atomic_int *cancel; /* may be NULL; non-zero cancels */
+};
+
+struct bk_init_opts {
+    int compression_level;  /* zstd level 1..19; 0 = stored uncompressed */
+    const char *passphrase; /* NULL = plain repository */
+    uint32_t chunk_size;    /* 0 = BK_CHUNK_SIZE; a power of two,
+                             * 64 KiB..64 MiB (for benchmarks) */
+};
+
+/* Create a new repository in dir (created if missing, must be empty).
+ * 0, ERR_EXISTS when dir holds a repository, ERR_INVALID on bad options,
+ * ERR_IO. */
+int bk_repo_init(const char *dir, const struct bk_init_opts *opts);
+
+/* Open the repository in dir. passphrase is needed for encrypted ones
+ * (ERR_UNAUTH when missing or wrong). *repo_out is **new** on success;
+ * ERR_NOTFOUND when dir is not a repository, ERR_UNSUPPORTED for a format
+ * version this code does not know. */
+int bk_repo_open(const char *dir, const char *passphrase,
+                 struct bk_repo **repo_out);
+void bk_repo_free(struct bk_repo *repo);
+
+/* Worker threads used by long calls (default: online CPUs). */
+void bk_repo_set_threads(struct bk_repo *repo, int n);
+
+int bk_repo_encrypted(const struct bk_repo *repo);
+
+struct bk_disk_src {
+    const char *name;          /* e.g. "xvda" */
+    const char *path;          /* image file or block device to read */
+    const char *changed_since; /* the parent's reflink clone, or NULL */
+};
+
+struct bk_backup_opts {
+    const char *name;      /* snapshot name (VM name); required */
+    const char *parent;    /* parent snapshot id, "" = none, NULL = the
+                            * newest snapshot of the same name */
+    const char *job;       /* job id or NULL */
+    const char *vm_config; /* JSON object text or NULL */
+    int protect;           /* never pruned */
+};
+
+struct bk_backup_result {
+    char snapshot_id[BK_SNAPID_LEN];
+    uint64_t logical_bytes; /* sum of disk sizes */
+    uint64_t bytes_read;    /* bytes actually read from the sources */
+    uint64_t chunks_total;
+    uint64_t chunks_zero;
+    uint64_t chunks_new;   /* written by this backup */
+    uint64_t stored_bytes; /* bytes of new chunk files */
+    int used_changemap;    /* 1 when a FIEMAP change map was used */
+};
+
+/* Back up disks[num_disks] into a new snapshot. Chunks go first, then the
+ * indexes, then the manifest: a crash leaves no partial snapshot, and the
+ * next run reuses what was written. result_out may be NULL. */
+int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
+              const struct bk_disk_src *disks, size_t num_disks,
+              const struct bk_progress *prog,
+              struct bk_backup_result *result_out);
+
+struct bk_snapshot_info {
+    char id[BK_SNAPID_LEN];
+    char name[128];
+    char parent[BK_SNAPID_LEN]; /* "" when none */
+    int64_t time;               /* epoch seconds */
+    int64_t time_ms;            /* epoch milliseconds, orders snapshots */
+    int protected_;
+    uint64_t size; /* sum of disk sizes */
+    size_t num_disks;
+};
+
+/* All snapshots, oldest first. *snaps_out is **new** (free()). */
+int bk_snapshot_list(struct bk_repo *repo, struct bk_snapshot_info **snaps_out,
+                     size_t *num_out);
+
+/* Resolve a full id or a unique prefix of at least 4 characters. */
+int bk_snapshot_resolve(struct bk_repo *repo, const char *prefix,
+                        char id_out[BK_SNAPID_LEN]);
+
+/* Restore disk number disk of snapshot snap_id into path (a file is
+ * created or truncated and written sparse; a block device gets zeroes
+ * where the image is zero; not fsynced). Every chunk is verified; on a mismatch
+ * the call fails with ERR_IO and logs the chunk id and snapshot. */
+int bk_restore(struct bk_repo *repo, const char *snap_id, size_t disk,
+               const char *path, const struct bk_progress *prog);
+
+struct bk_bad_chunk {
+    char id[BK_ID_HEXLEN];
+    int missing;      /* 1 = missing, 0 = corrupt */
+    char **snapshots; /* the snapshots it breaks (**new** strings) */
+    size_t num_snapshots;
+};
+
+struct bk_verify_report {
+    uint64_t chunks_checked;
+    uint64_t chunks_total;
+    uint64_t bytes_checked;
+    struct bk_bad_chunk *bad;
+    size_t num_bad;
+    char **bad_indexes; /* snapshots whose manifest or index is damaged */
+    size_t num_bad_indexes;
+};
+
+/* Re-read and re-hash every chunk named by a snapshot (sample_pct 100) or
+ * a random sample_pct percent of them, in parallel. Returns 0 when the
+ * check ran (look at num_bad), or an error. */
+int bk_verify(struct bk_repo *repo, int sample_pct,
+              const struct bk_progress *prog, struct bk_verify_report *rep);
+void bk_verify_report_release(struct bk_verify_report *rep);
+
+struct bk_retention {
+    int last, hourly, daily, weekly, monthly, yearly;
+};
+
+/* Remove the snapshots the retention does not keep (per name; protected
+ * snapshots are always kept). dry_run lists without removing. *removed_out
+ * gets the removed ids (**new**, may be NULL). */
+int bk_prune(struct bk_repo *repo, const struct bk_retention *keep, int dry_run,
+             char ***removed_out, size_t *num_removed_out);
+
+struct bk_gc_result {
+    uint64_t chunks_removed;
+    uint64_t bytes_removed;
+    uint64_t chunks_kept;
+    uint64_t tmp_removed;
+};
+
+/* Mark and sweep unreferenced chunks (safe while backups run). */
+int bk_gc(struct bk_repo *repo, const struct bk_progress *prog,
+          struct bk_gc_result *res_out);
+
+struct bk_stats {
+    uint64_t snapshots;
+    uint64_t logical_bytes; /* sum over snapshots of their disk sizes */
+    uint64_t chunks;
+    uint64_t stored_bytes; /* sum of chunk file sizes */
+    int encrypted;
+    int compression_level;
+    uint32_t chunk_size;
+    char key_fingerprint[33];
+};
+
+int bk_stats(struct bk_repo *repo, struct bk_stats *st_out);
+
+/* Free an array of **new** strings. */
+void bk_strv_free(char **v, size_t n);
+
+#endif

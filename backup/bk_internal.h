@@ -1,0 +1,244 @@
+/* bk_internal.h: what the backup engine's files share and nobody else
+ * sees: the opened repository, and one section per module (crypt,
+ * compress, chunk store, index, snapshot manifests, locks, change map).
+ * Thread safety is stated per section.
+ */
+#ifndef XENITH_BACKUP_BK_INTERNAL_H
+#define XENITH_BACKUP_BK_INTERNAL_H
+
+#include <dirent.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backup/bk.h"
+
+#define BK_KEY_LEN     32
+#define BK_NONCE_LEN   12
+#define BK_TAG_LEN     16
+#define BK_CHDR_LEN    24 /* header incl. the payload checksum */
+#define BK_CHDR_AAD    16 /* header bytes sealed as GCM additional data */
+#define BK_CHUNK_MAGIC "XBKC"
+#define BK_FLAG_ZSTD   1
+#define BK_FLAG_ENC    2
+#define BK_MAX_CHUNK   (64u * 1024 * 1024)
+#define BK_MIN_CHUNK   (64u * 1024)
+
+/* Little-endian integers in headers. */
+static inline void bk_put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline void bk_put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline uint32_t bk_get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t bk_get64(const unsigned char *p)
+{
+    return (uint64_t)bk_get32(p) | (uint64_t)bk_get32(p + 4) << 32;
+}
+
+struct bk_repo {
+    char *dir;
+    int dirfd;
+    uint32_t chunk_size;
+    int level;
+    int encrypted;
+    int threads;
+    unsigned char k_enc[BK_KEY_LEN];
+    unsigned char k_id[BK_KEY_LEN];
+    char fingerprint[33];
+};
+
+/* ---- crypt.c: ids, AES-256-GCM, key wrapping. Thread safe. ---- */
+
+/* Chunk id of data[len]: SHA-256, or HMAC-SHA256 under k_id when the
+ * repository is encrypted. */
+void bk_chunk_id(const struct bk_repo *repo, const void *data, size_t len,
+                 unsigned char id_out[BK_ID_LEN]);
+
+/* Seal in[len] into out (len + BK_TAG_LEN bytes: ciphertext then tag)
+ * with key, nonce and aad. 0 or ERR_INTERNAL. */
+int bk_gcm_seal(const unsigned char *key, const unsigned char *nonce,
+                const void *aad, size_t aad_len, const void *in, size_t len,
+                unsigned char *out);
+
+/* Open in[len] (ciphertext then tag) into out[len - BK_TAG_LEN].
+ * 0, or ERR_UNAUTH when the tag does not match. */
+int bk_gcm_open(const unsigned char *key, const unsigned char *nonce,
+                const void *aad, size_t aad_len, const void *in, size_t len,
+                unsigned char *out);
+
+/* Derive the 32-byte key-encryption key from a passphrase with scrypt. */
+int bk_kdf(const char *passphrase, const unsigned char *salt, size_t salt_len,
+           uint64_t n, uint32_t r, uint32_t p, unsigned char key_out[32]);
+
+/* Fingerprint (32 hex + NUL) of the 64-byte master secret. */
+void bk_key_fingerprint(const unsigned char master[64], char out[33]);
+
+/* 1 when id is the zero id (an all-zero chunk). */
+int bk_id_is_zero(const unsigned char id[BK_ID_LEN]);
+
+/* 1 when data[len] is all zero bytes. */
+int bk_is_zero(const void *data, size_t len);
+
+void bk_id_hex(const unsigned char id[BK_ID_LEN], char out[BK_ID_HEXLEN]);
+int bk_id_parse(const char *hex, unsigned char id_out[BK_ID_LEN]);
+
+/* Checksum of the stored bytes after a chunk header: h = (h + w) * P
+ * over little-endian 64-bit words (the tail zero-padded), P odd, so any
+ * single-bit flip changes it. Not a MAC: GCM guards encrypted chunks. */
+uint64_t bk_payload_sum(const void *p, size_t n);
+
+/* ---- compress.c: zstd. Thread safe (per-thread contexts). ---- */
+
+/* Compress in[len] at level into out[cap]; *out_len is the size. Returns
+ * 1 when compressed, 0 when the data should be stored raw (zstd did not
+ * save 1/32, or level is 0). */
+int bk_compress(int level, const void *in, size_t len, void *out, size_t cap,
+                size_t *out_len);
+size_t bk_compress_bound(size_t len);
+
+/* Decompress in[len] into out[exp_len]; 0 or ERR_IO when the frame is bad
+ * or does not give exactly exp_len bytes. */
+int bk_decompress(const void *in, size_t len, void *out, size_t exp_len);
+
+/* ---- chunkstore.c: chunk files. Thread safe. ---- */
+
+/* "chunks/ab/<hex>" relative to the repository dir into out[80]. */
+void bk_chunk_relpath(const unsigned char id[BK_ID_LEN], char out[80]);
+
+/* Encode plaintext data[len] with id into a chunk file image. *file_out is
+ * **new** (free()), *file_len_out its size. */
+void bk_chunk_encode(const struct bk_repo *repo,
+                     const unsigned char id[BK_ID_LEN], const void *data,
+                     size_t len, unsigned char **file_out,
+                     size_t *file_len_out);
+
+/* 1 when the chunk exists; touch sets its mtime to now (for gc). */
+int bk_chunk_exists(const struct bk_repo *repo,
+                    const unsigned char id[BK_ID_LEN], int touch);
+
+/* Write an encoded chunk file (temp + rename; no fsync: callers flush
+ * with bk_repo_sync before naming the chunk in an index). An existing
+ * chunk is left alone. 0 or an error. */
+int bk_chunk_write(const struct bk_repo *repo,
+                   const unsigned char id[BK_ID_LEN], const unsigned char *file,
+                   size_t file_len);
+
+/* Read, decrypt, decompress and verify a chunk into out[cap]; *len_out is
+ * the plaintext length. 0, ERR_NOTFOUND (missing) or ERR_IO (corrupt:
+ * the reason is logged with the id). */
+int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
+                  unsigned char *out, size_t cap, size_t *len_out);
+
+/* syncfs() the repository's file system. */
+int bk_repo_sync(const struct bk_repo *repo);
+
+/* Write data[len] to relpath (temp + fsync + rename + fsync dir). */
+int bk_write_file_atomic(const struct bk_repo *repo, const char *relpath,
+                         const void *data, size_t len);
+
+/* opendir() of relpath below dirfd, or NULL. **new** (closedir()). */
+DIR *bk_opendir_at(int dirfd, const char *relpath);
+
+/* Read a whole file below the repository (at most cap bytes): **new**. */
+int bk_read_file(const struct bk_repo *repo, const char *relpath, size_t cap,
+                 char **data_out, size_t *len_out);
+
+/* ---- index.c: per-disk chunk lists. Not thread safe per object. ---- */
+
+struct bk_index {
+    uint32_t chunk_size;
+    uint64_t disk_size;
+    uint64_t num;
+    unsigned char *ids; /* num * BK_ID_LEN */
+};
+
+void bk_index_init(struct bk_index *ix, uint32_t chunk_size,
+                   uint64_t disk_size);
+void bk_index_release(struct bk_index *ix);
+
+/* Serialise and write to indexes/<name>; the SHA-256 of the file (hex)
+ * goes to sha_out. */
+int bk_index_write(const struct bk_repo *repo, const struct bk_index *ix,
+                   const char *name, char sha_out[65]);
+
+/* Read indexes/<name>, checking the trailer and, when sha is not NULL,
+ * the file's hash. ERR_NOTFOUND or ERR_IO. */
+int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
+                  struct bk_index *ix);
+
+/* ---- snapshot.c: manifests. ---- */
+
+struct bk_disk_meta {
+    char name[64];
+    uint64_t size;
+    char index[96];
+    char index_sha[65];
+    uint64_t bytes_read;
+    int changemap;
+};
+
+struct bk_manifest {
+    struct bk_snapshot_info info;
+    char job[64];
+    char *vm_config; /* JSON text or NULL */
+    struct bk_disk_meta *disks;
+    size_t num_disks;
+};
+
+void bk_manifest_release(struct bk_manifest *m);
+
+/* Write snapshots/<id>.json atomically (the snapshot appears). */
+int bk_manifest_write(const struct bk_repo *repo, const struct bk_manifest *m);
+int bk_manifest_read(const struct bk_repo *repo, const char *id,
+                     struct bk_manifest *m);
+
+/* Ids of every snapshot (**new**). */
+int bk_manifest_ids(const struct bk_repo *repo, char ***ids_out,
+                    size_t *num_out);
+
+/* Remove a snapshot: manifest first, then its indexes. */
+int bk_manifest_remove(const struct bk_repo *repo, const char *id);
+
+/* ---- lock.c: lock files with stale detection. ---- */
+
+/* Create locks/<name> for op; ERR_BUSY when a live holder has it (a stale
+ * one is removed first). */
+int bk_lock_take(const struct bk_repo *repo, const char *name, const char *op);
+void bk_lock_drop(const struct bk_repo *repo, const char *name);
+
+/* Start time of the oldest live backup lock, or INT64_MAX when none;
+ * stale backup locks are removed. */
+int64_t bk_lock_oldest_backup(const struct bk_repo *repo);
+
+/* ---- changemap.c: FIEMAP comparison of two reflink clones. ---- */
+
+/* Mark in changed[num_chunks] (1 = read it) the chunks of cur that may
+ * differ from old: everything but extents shared at the same offset and
+ * holes in both. ERR_UNSUPPORTED when FIEMAP is not available. */
+int bk_changemap(const char *old_path, const char *cur_path,
+                 uint32_t chunk_size, uint64_t num_chunks,
+                 unsigned char *changed);
+
+/* ---- repo.c helpers ---- */
+
+/* Number of worker threads for a call. */
+int bk_repo_threads(const struct bk_repo *repo);
+
+/* 1 when the progress' cancel flag is set. */
+int bk_cancelled(const struct bk_progress *prog);
+void bk_progress_report(const struct bk_progress *prog, uint64_t done,
+                        uint64_t total);
+
+#endif

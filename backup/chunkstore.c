@@ -1,0 +1,346 @@
+/* chunkstore.c: the chunk files of a repository (chunks/ab/<id>) and the
+ * small-file helpers every module uses: atomic writes (temp + fsync +
+ * rename + fsync dir) and capped reads. Thread safe: no shared state;
+ * concurrent writers of one chunk both rename identical content.
+ */
+#include "backup/bk_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/uuid.h"
+#include "common/xalloc.h"
+
+void bk_chunk_relpath(const unsigned char id[BK_ID_LEN], char out[80])
+{
+    char hex[BK_ID_HEXLEN];
+
+    bk_id_hex(id, hex);
+    snprintf(out, 80, "chunks/%.2s/%s", hex, hex);
+}
+
+void bk_chunk_encode(const struct bk_repo *repo,
+                     const unsigned char id[BK_ID_LEN], const void *data,
+                     size_t len, unsigned char **file_out, size_t *file_len_out)
+{
+    size_t cap =
+        bk_compress_bound(len) + BK_CHDR_LEN + BK_NONCE_LEN + BK_TAG_LEN;
+    unsigned char *f = xmalloc(cap), *payload, aad[BK_CHDR_AAD + BK_ID_LEN];
+    size_t plen = 0, off = BK_CHDR_LEN;
+    unsigned char flags = 0;
+    unsigned char *zbuf = NULL;
+    const void *src = data;
+
+    if (repo->encrypted)
+        off += BK_NONCE_LEN;
+    payload = f + off;
+    if (repo->encrypted) {
+        /* Compress aside, then seal into place. */
+        zbuf = xmalloc(bk_compress_bound(len));
+        if (bk_compress(repo->level, data, len, zbuf, bk_compress_bound(len),
+                        &plen)) {
+            flags |= BK_FLAG_ZSTD;
+            src = zbuf;
+        } else {
+            plen = len;
+        }
+        flags |= BK_FLAG_ENC;
+    } else if (bk_compress(repo->level, data, len, payload, cap - off, &plen)) {
+        flags |= BK_FLAG_ZSTD;
+    } else {
+        memcpy(payload, data, len);
+        plen = len;
+    }
+    memcpy(f, BK_CHUNK_MAGIC, 4);
+    f[4] = 1;
+    f[5] = flags;
+    f[6] = f[7] = 0;
+    bk_put32(f + 8, (uint32_t)len);
+    bk_put32(f + 12, (uint32_t)plen);
+    if (repo->encrypted) {
+        rand_bytes(f + BK_CHDR_LEN, BK_NONCE_LEN);
+        memcpy(aad, f, BK_CHDR_AAD);
+        memcpy(aad + BK_CHDR_AAD, id, BK_ID_LEN);
+        if (bk_gcm_seal(repo->k_enc, f + BK_CHDR_LEN, aad, sizeof(aad), src,
+                        plen, payload)) {
+            fprintf(stderr, "xenith-backup: encryption failed\n");
+            abort();
+        }
+        plen += BK_TAG_LEN;
+    }
+    free(zbuf);
+    bk_put64(f + BK_CHDR_AAD,
+             bk_payload_sum(f + BK_CHDR_LEN, off + plen - BK_CHDR_LEN));
+    *file_out = f;
+    *file_len_out = off + plen;
+}
+
+int bk_chunk_exists(const struct bk_repo *repo,
+                    const unsigned char id[BK_ID_LEN], int touch)
+{
+    char rel[80];
+    struct stat st;
+
+    bk_chunk_relpath(id, rel);
+    if (touch)
+        return utimensat(repo->dirfd, rel, NULL, 0) == 0;
+    return fstatat(repo->dirfd, rel, &st, 0) == 0;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+
+    while (n) {
+        ssize_t w = write(fd, c, n);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return err_from_errno(errno);
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Write data to a temp file beside relpath and rename it into place. */
+static int write_renamed(const struct bk_repo *repo, const char *relpath,
+                         const void *data, size_t len, int do_fsync)
+{
+    char tmp[256], dir[200];
+    const char *slash = strrchr(relpath, '/');
+    char rnd[17];
+    int fd = -1, rc;
+
+    rand_hex(rnd, 8);
+    if (slash) {
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - relpath), relpath);
+        snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", dir, rnd);
+    } else {
+        xstrlcpy(dir, ".", sizeof(dir));
+        snprintf(tmp, sizeof(tmp), ".tmp-%s", rnd);
+    }
+    fd =
+        openat(repo->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ENOENT) {
+        if (mkdirat(repo->dirfd, dir, 0755) && errno != EEXIST) {
+            rc = err_from_errno(errno);
+            goto out;
+        }
+        fd = openat(repo->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                    0644);
+    }
+    if (fd < 0) {
+        rc = err_from_errno(errno);
+        log_error("backup: create %s/%s: %s", repo->dir, tmp, strerror(errno));
+        goto out;
+    }
+    rc = write_all(fd, data, len);
+    if (!rc && do_fsync && fsync(fd))
+        rc = err_from_errno(errno);
+    /* Start writeback now so the caller's syncfs finds little to do. */
+    if (!rc && !do_fsync)
+        sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    if (close(fd) && !rc)
+        rc = err_from_errno(errno);
+    fd = -1;
+    if (!rc && renameat(repo->dirfd, tmp, repo->dirfd, relpath))
+        rc = err_from_errno(errno);
+    if (rc) {
+        log_error("backup: write %s/%s: %s", repo->dir, relpath, err_str(rc));
+        unlinkat(repo->dirfd, tmp, 0);
+        goto out;
+    }
+    if (do_fsync) {
+        int dfd = openat(repo->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (dfd < 0 || fsync(dfd))
+            rc = ERR_IO;
+        if (dfd >= 0)
+            close(dfd);
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int bk_chunk_write(const struct bk_repo *repo,
+                   const unsigned char id[BK_ID_LEN], const unsigned char *file,
+                   size_t file_len)
+{
+    char rel[80];
+
+    if (bk_chunk_exists(repo, id, 0))
+        return 0;
+    bk_chunk_relpath(id, rel);
+    return write_renamed(repo, rel, file, file_len, 0);
+}
+
+int bk_write_file_atomic(const struct bk_repo *repo, const char *relpath,
+                         const void *data, size_t len)
+{
+    return write_renamed(repo, relpath, data, len, 1);
+}
+
+int bk_read_file(const struct bk_repo *repo, const char *relpath, size_t cap,
+                 char **data_out, size_t *len_out)
+{
+    int fd = openat(repo->dirfd, relpath, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    char *d = NULL;
+    size_t got = 0;
+    int rc;
+
+    if (fd < 0)
+        return errno == ENOENT ? ERR_NOTFOUND : err_from_errno(errno);
+    if (fstat(fd, &st)) {
+        rc = err_from_errno(errno);
+        goto out;
+    }
+    if ((uint64_t)st.st_size > cap) {
+        rc = ERR_TOOBIG;
+        goto out;
+    }
+    d = xmalloc((size_t)st.st_size + 1);
+    while (got < (size_t)st.st_size) {
+        ssize_t r = read(fd, d + got, (size_t)st.st_size - got);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            rc = ERR_IO;
+            goto out;
+        }
+        got += (size_t)r;
+    }
+    d[got] = 0;
+    *data_out = d;
+    *len_out = got;
+    d = NULL;
+    rc = 0;
+out:
+    free(d);
+    close(fd);
+    return rc;
+}
+
+static int corrupt(const char *hex, const char *why)
+{
+    log_error("backup: chunk %s is corrupt: %s", hex, why);
+    return ERR_IO;
+}
+
+int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
+                  unsigned char *out, size_t cap, size_t *len_out)
+{
+    char rel[80], hex[BK_ID_HEXLEN];
+    char *f = NULL;
+    size_t flen, off = BK_CHDR_LEN;
+    unsigned char *h, aad[BK_CHDR_AAD + BK_ID_LEN], got[BK_ID_LEN];
+    unsigned char *plain = NULL;
+    uint32_t ulen, plen;
+    int rc;
+
+    bk_chunk_relpath(id, rel);
+    bk_id_hex(id, hex);
+    rc = bk_read_file(repo, rel, BK_MAX_CHUNK + 4096, &f, &flen);
+    if (rc == ERR_NOTFOUND) {
+        log_error("backup: chunk %s is missing", hex);
+        return rc;
+    }
+    if (rc)
+        return corrupt(hex, err_str(rc));
+    h = (unsigned char *)f;
+    rc = ERR_IO;
+    if (flen < BK_CHDR_LEN || memcmp(h, BK_CHUNK_MAGIC, 4) || h[4] != 1 ||
+        h[6] || h[7]) {
+        corrupt(hex, "bad header");
+        goto out;
+    }
+    ulen = bk_get32(h + 8);
+    plen = bk_get32(h + 12);
+    if ((h[5] & BK_FLAG_ENC) != (repo->encrypted ? BK_FLAG_ENC : 0) ||
+        (h[5] & ~(BK_FLAG_ENC | BK_FLAG_ZSTD)) || ulen > cap || ulen == 0) {
+        corrupt(hex, "bad flags or length");
+        goto out;
+    }
+    if (repo->encrypted)
+        off += BK_NONCE_LEN;
+    if (flen != off + plen + (repo->encrypted ? BK_TAG_LEN : 0)) {
+        corrupt(hex, "bad size");
+        goto out;
+    }
+    if (bk_get64(h + BK_CHDR_AAD) !=
+        bk_payload_sum(h + BK_CHDR_LEN, flen - BK_CHDR_LEN)) {
+        corrupt(hex, "checksum mismatch");
+        goto out;
+    }
+    if (repo->encrypted) {
+        plain = xmalloc(plen ? plen : 1);
+        memcpy(aad, h, BK_CHDR_AAD);
+        memcpy(aad + BK_CHDR_AAD, id, BK_ID_LEN);
+        if (bk_gcm_open(repo->k_enc, h + BK_CHDR_LEN, aad, sizeof(aad), h + off,
+                        plen + BK_TAG_LEN, plain)) {
+            corrupt(hex, "authentication failed");
+            goto out;
+        }
+    }
+    {
+        const unsigned char *src = plain ? plain : h + off;
+
+        if (h[5] & BK_FLAG_ZSTD) {
+            if (bk_decompress(src, plen, out, ulen)) {
+                corrupt(hex, "bad zstd frame");
+                goto out;
+            }
+        } else if (plen != ulen) {
+            corrupt(hex, "bad raw length");
+            goto out;
+        } else {
+            memcpy(out, src, ulen);
+        }
+    }
+    bk_chunk_id(repo, out, ulen, got);
+    if (memcmp(got, id, BK_ID_LEN)) {
+        corrupt(hex, "content does not match its id");
+        goto out;
+    }
+    *len_out = ulen;
+    rc = 0;
+out:
+    free(plain);
+    free(f);
+    return rc;
+}
+
+DIR *bk_opendir_at(int dirfd, const char *relpath)
+{
+    int fd = openat(dirfd, relpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d;
+
+    if (fd < 0)
+        return NULL;
+    d = fdopendir(fd);
+    if (!d)
+        close(fd);
+    return d;
+}
+
+int bk_repo_sync(const struct bk_repo *repo)
+{
+    if (syncfs(repo->dirfd)) {
+        log_error("backup: syncfs %s: %s", repo->dir, strerror(errno));
+        return err_from_errno(errno);
+    }
+    return 0;
+}

@@ -1,0 +1,102 @@
+/* cmd_data.c: the commands that move disk data: backup-file and
+ * restore. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backup/cli/cli.h"
+#include "common/err.h"
+#include "common/timeutil.h"
+
+int cmd_backup_file(const struct cli *c)
+{
+    struct bk_repo *repo = NULL;
+    struct bk_backup_opts o = { 0 };
+    struct bk_disk_src d = { 0 };
+    struct bk_backup_result r;
+    struct bk_progress prog;
+    struct cli_progress cp;
+    long long t0;
+    double secs;
+    int rc;
+
+    if (c->num_args != 1 || !c->name) {
+        fprintf(stderr, "xenith-backup: backup-file needs --name NAME and "
+                        "one FILE\n");
+        return EXIT_USAGE;
+    }
+    rc = cli_open(c, &repo);
+    if (rc)
+        return rc;
+    o.name = c->name;
+    o.parent = c->no_parent ? "" : c->parent;
+    o.protect = c->protect;
+    d.name = c->disk_name ? c->disk_name : "disk0";
+    d.path = c->args[0];
+    d.changed_since = c->changed_since;
+    cli_progress_start(&cp, &prog, c, "backup", 1);
+    t0 = time_mono_ms();
+    rc = bk_backup(repo, &o, &d, 1, &prog, &r);
+    cli_progress_end(&cp);
+    secs = (double)(time_mono_ms() - t0) / 1000.0;
+    bk_repo_free(repo);
+    if (rc)
+        return cli_fail(c, "backup failed", rc);
+    if (c->json) {
+        cli_print_json(json_pack(
+            "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:f}", "snapshot", r.snapshot_id,
+            "logical_bytes", (json_int_t)r.logical_bytes, "bytes_read",
+            (json_int_t)r.bytes_read, "chunks", (json_int_t)r.chunks_total,
+            "chunks_zero", (json_int_t)r.chunks_zero, "chunks_new",
+            (json_int_t)r.chunks_new, "stored_bytes",
+            (json_int_t)r.stored_bytes, "changemap", r.used_changemap,
+            "seconds", secs));
+        return EXIT_OK;
+    }
+    if (!c->quiet)
+        fprintf(stderr,
+                "read %llu of %llu bytes%s, %llu new chunks (%llu bytes) "
+                "in %.2fs\n",
+                (unsigned long long)r.bytes_read,
+                (unsigned long long)r.logical_bytes,
+                r.used_changemap ? " (change map)" : "",
+                (unsigned long long)r.chunks_new,
+                (unsigned long long)r.stored_bytes, secs);
+    puts(r.snapshot_id);
+    return EXIT_OK;
+}
+
+int cmd_restore(const struct cli *c)
+{
+    struct bk_repo *repo = NULL;
+    struct bk_progress prog;
+    struct cli_progress cp;
+    char id[BK_SNAPID_LEN];
+    long long t0;
+    int rc;
+
+    if (c->num_args != 2) {
+        fprintf(stderr, "xenith-backup: restore needs SNAPSHOT OUTFILE\n");
+        return EXIT_USAGE;
+    }
+    rc = cli_open(c, &repo);
+    if (rc)
+        return rc;
+    rc = bk_snapshot_resolve(repo, c->args[0], id);
+    if (rc) {
+        bk_repo_free(repo);
+        return cli_fail(c, "no such snapshot", rc);
+    }
+    cli_progress_start(&cp, &prog, c, "restore", 1);
+    t0 = time_mono_ms();
+    rc = bk_restore(repo, id, (size_t)c->disk, c->args[1], &prog);
+    cli_progress_end(&cp);
+    bk_repo_free(repo);
+    if (rc)
+        return cli_fail(c, "restore failed", rc);
+    if (c->json)
+        cli_print_json(json_pack("{s:s,s:s,s:f}", "snapshot", id, "file",
+                                 c->args[1], "seconds",
+                                 (double)(time_mono_ms() - t0) / 1000.0));
+    return EXIT_OK;
+}

@@ -1,0 +1,152 @@
+/* lock.c: lock files in locks/ (docs/backup-format.md, "Locks"). A lock
+ * is written whole under a temp name and hard-linked into place, so it
+ * is never seen half-written and two takers cannot both win. A lock is
+ * stale when it names this host and either another boot id or a pid
+ * that no longer exists. Thread safe: no shared state.
+ */
+#include "backup/bk_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/uuid.h"
+#include "common/xalloc.h"
+
+static void boot_id(char out[64])
+{
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+    out[0] = 0;
+    if (f) {
+        if (fgets(out, 64, f))
+            out[strcspn(out, "\n")] = 0;
+        fclose(f);
+    }
+}
+
+static void host_name(char out[256])
+{
+    if (gethostname(out, 256))
+        xstrlcpy(out, "unknown", 256);
+    out[255] = 0;
+}
+
+/* 1 when the lock at relpath is stale (or unreadable and old); sets
+ * *start_out to its start time. */
+static int lock_stale(const struct bk_repo *repo, const char *relpath,
+                      int64_t *start_out)
+{
+    char *txt = NULL, host[256], boot[64];
+    size_t len;
+    json_t *o;
+    const char *lh, *lb;
+    long long pid;
+    int stale = 0;
+
+    *start_out = INT64_MAX;
+    if (bk_read_file(repo, relpath, 4096, &txt, &len))
+        return 0;
+    o = json_loadb(txt, len, 0, NULL);
+    free(txt);
+    if (!o)
+        return 1; /* locks are written whole: garbage is not a live lock */
+    host_name(host);
+    boot_id(boot);
+    lh = json_string_value(json_object_get(o, "host"));
+    lb = json_string_value(json_object_get(o, "boot_id"));
+    pid = json_integer_value(json_object_get(o, "pid"));
+    *start_out = json_integer_value(json_object_get(o, "start_unix"));
+    if (lh && !strcmp(lh, host)) {
+        if (lb && boot[0] && strcmp(lb, boot))
+            stale = 1;
+        else if (pid <= 0 || (kill((pid_t)pid, 0) && errno == ESRCH))
+            stale = 1;
+    }
+    json_decref(o);
+    return stale;
+}
+
+int bk_lock_take(const struct bk_repo *repo, const char *name, const char *op)
+{
+    char host[256], boot[64], rel[128], tmp[128], rnd[17], *txt;
+    json_t *o;
+    int64_t start;
+    int rc, tries;
+
+    host_name(host);
+    boot_id(boot);
+    o = json_pack("{s:I,s:s,s:s,s:I,s:s}", "pid", (json_int_t)getpid(), "host",
+                  host, "boot_id", boot, "start_unix", (json_int_t)time_now(),
+                  "op", op);
+    txt = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    rand_hex(rnd, 8);
+    snprintf(tmp, sizeof(tmp), "locks/.tmp-%s", rnd);
+    snprintf(rel, sizeof(rel), "locks/%s", name);
+    rc = bk_write_file_atomic(repo, tmp, txt, strlen(txt));
+    free(txt);
+    if (rc)
+        return rc;
+    for (tries = 0; tries < 3; tries++) {
+        if (!linkat(repo->dirfd, tmp, repo->dirfd, rel, 0)) {
+            rc = 0;
+            break;
+        }
+        if (errno != EEXIST) {
+            rc = err_from_errno(errno);
+            break;
+        }
+        if (!lock_stale(repo, rel, &start)) {
+            rc = ERR_BUSY;
+            break;
+        }
+        log_warn("backup: breaking stale lock %s/%s", repo->dir, rel);
+        unlinkat(repo->dirfd, rel, 0);
+        rc = ERR_BUSY;
+    }
+    unlinkat(repo->dirfd, tmp, 0);
+    return rc;
+}
+
+void bk_lock_drop(const struct bk_repo *repo, const char *name)
+{
+    char rel[128];
+
+    snprintf(rel, sizeof(rel), "locks/%s", name);
+    unlinkat(repo->dirfd, rel, 0);
+}
+
+int64_t bk_lock_oldest_backup(const struct bk_repo *repo)
+{
+    DIR *d = bk_opendir_at(repo->dirfd, "locks");
+    int64_t oldest = INT64_MAX, start;
+    struct dirent *e;
+    char rel[300];
+
+    if (!d)
+        return oldest;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "backup-", 7))
+            continue;
+        snprintf(rel, sizeof(rel), "locks/%s", e->d_name);
+        if (lock_stale(repo, rel, &start)) {
+            log_warn("backup: removing stale lock %s/%s", repo->dir, rel);
+            unlinkat(repo->dirfd, rel, 0);
+            continue;
+        }
+        if (start < oldest)
+            oldest = start;
+    }
+    closedir(d);
+    return oldest;
+}

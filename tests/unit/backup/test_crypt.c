@@ -1,0 +1,130 @@
+/* backup/crypt.c and compress.c: GCM round trip and tamper detection,
+ * ids (plain vs keyed), zero detection, hex, zstd raw fallback. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "backup/bk_internal.h"
+#include "common/err.h"
+#include "common/uuid.h"
+
+static void test_gcm_round_trip_and_tamper(void **state)
+{
+    unsigned char key[32], nonce[12], in[1000], sealed[1016], out[1000];
+
+    (void)state;
+    rand_bytes(key, sizeof(key));
+    rand_bytes(nonce, sizeof(nonce));
+    rand_bytes(in, sizeof(in));
+    assert_int_equal(bk_gcm_seal(key, nonce, "aad", 3, in, sizeof(in), sealed),
+                     0);
+    assert_int_equal(
+        bk_gcm_open(key, nonce, "aad", 3, sealed, sizeof(sealed), out), 0);
+    assert_memory_equal(in, out, sizeof(in));
+    for (size_t bit = 0; bit < sizeof(sealed) * 8; bit += 997) {
+        sealed[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        assert_int_equal(
+            bk_gcm_open(key, nonce, "aad", 3, sealed, sizeof(sealed), out),
+            ERR_UNAUTH);
+        sealed[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+    }
+    assert_int_equal(
+        bk_gcm_open(key, nonce, "aaD", 3, sealed, sizeof(sealed), out),
+        ERR_UNAUTH);
+}
+
+static void test_ids_plain_and_keyed(void **state)
+{
+    struct bk_repo plain = { 0 }, enc = { 0 };
+    unsigned char a[BK_ID_LEN], b[BK_ID_LEN], c[BK_ID_LEN];
+    char hex[BK_ID_HEXLEN];
+
+    (void)state;
+    enc.encrypted = 1;
+    memset(enc.k_id, 7, sizeof(enc.k_id));
+    bk_chunk_id(&plain, "abc", 3, a);
+    bk_id_hex(a, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+                             "b00361a396177a9cb410ff61f20015ad");
+    bk_chunk_id(&enc, "abc", 3, b);
+    assert_memory_not_equal(a, b, BK_ID_LEN);
+    memset(enc.k_id, 8, sizeof(enc.k_id));
+    bk_chunk_id(&enc, "abc", 3, c);
+    assert_memory_not_equal(b, c, BK_ID_LEN);
+    assert_int_equal(bk_id_parse(hex, c), 0);
+    assert_memory_equal(a, c, BK_ID_LEN);
+    assert_int_equal(bk_id_parse("zz", c), ERR_INVALID);
+}
+
+static void test_zero_detection(void **state)
+{
+    static unsigned char buf[1 << 20];
+
+    (void)state;
+    memset(buf, 0, sizeof(buf));
+    assert_true(bk_is_zero(buf, sizeof(buf)));
+    assert_true(bk_is_zero(buf, 0));
+    buf[sizeof(buf) - 1] = 1;
+    assert_false(bk_is_zero(buf, sizeof(buf)));
+    buf[sizeof(buf) - 1] = 0;
+    buf[0] = 1;
+    assert_false(bk_is_zero(buf, sizeof(buf)));
+    memset(buf, 0, BK_ID_LEN);
+    assert_true(bk_id_is_zero(buf));
+}
+
+static void test_compress_raw_fallback(void **state)
+{
+    static unsigned char in[65536], out[70000], back[65536];
+    size_t n = 0;
+
+    (void)state;
+    memset(in, 'x', sizeof(in));
+    assert_int_equal(bk_compress(1, in, sizeof(in), out, sizeof(out), &n), 1);
+    assert_true(n < 1000);
+    assert_int_equal(bk_decompress(out, n, back, sizeof(back)), 0);
+    assert_memory_equal(in, back, sizeof(in));
+    assert_int_equal(bk_decompress(out, n, back, sizeof(back) - 1), ERR_IO);
+    rand_bytes(in, sizeof(in));
+    assert_int_equal(bk_compress(1, in, sizeof(in), out, sizeof(out), &n), 0);
+    assert_int_equal(bk_compress(0, in, sizeof(in), out, sizeof(out), &n), 0);
+}
+
+static void test_kdf_and_fingerprint(void **state)
+{
+    unsigned char k1[32], k2[32], master[64] = { 1 };
+    char fp[33], fp2[33];
+
+    (void)state;
+    assert_int_equal(
+        bk_kdf("pw", (const unsigned char *)"salt", 4, 1024, 8, 1, k1), 0);
+    assert_int_equal(
+        bk_kdf("pw", (const unsigned char *)"salt", 4, 1024, 8, 1, k2), 0);
+    assert_memory_equal(k1, k2, 32);
+    assert_int_equal(
+        bk_kdf("pW", (const unsigned char *)"salt", 4, 1024, 8, 1, k2), 0);
+    assert_memory_not_equal(k1, k2, 32);
+    bk_key_fingerprint(master, fp);
+    master[63] = 1;
+    bk_key_fingerprint(master, fp2);
+    assert_int_equal(strlen(fp), 32);
+    assert_string_not_equal(fp, fp2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gcm_round_trip_and_tamper),
+        cmocka_unit_test(test_ids_plain_and_keyed),
+        cmocka_unit_test(test_zero_detection),
+        cmocka_unit_test(test_compress_raw_fallback),
+        cmocka_unit_test(test_kdf_and_fingerprint),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
