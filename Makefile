@@ -46,7 +46,7 @@ UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all web-gz deps run test test-unit test-e2e test-browser test-xen lint \
-        fmt fmt-check clean bench-api bench-ws
+        fmt fmt-check clean bench-api bench-ws xen-image xen-demo
 
 all: $(BUILD)/xenithd $(UNIT_BIN) web-gz
 
@@ -116,6 +116,19 @@ test: deps
 	$(MAKE) lint fmt-check
 	$(MAKE) test-unit test-e2e
 endif
+
+# Real Xen 4.17 under QEMU TCG with this build's xenithd in dom0
+# (tests/xen/). The Debian packages are cached in build/xen-work.
+XEN_WORK := $(BUILD)/xen-work
+
+xen-image: all
+	@XENITHD=$(BUILD)/xenithd bash tests/xen/build-image.sh $(XEN_WORK)
+
+test-xen: xen-image
+	@timeout 900 python3 tests/xen/test_xen.py --work $(XEN_WORK)
+
+xen-demo: xen-image
+	@bash tests/xen/demo.sh $(XEN_WORK) $(or $(PORT),18443)
 
 clean:
 	rm -rf build

@@ -138,6 +138,9 @@ copy_bin "$D" "$RX/bin/ip" /sbin/ip
 copy_bin "$D" "$XENITHD" /usr/sbin/xenithd
 mkdir -p "$D/usr/share/xenith"
 cp -a "$ROOTDIR/web" "$D/usr/share/xenith/web"
+# test-only: a backtrace in the log if xenithd crashes
+gcc -O1 -g -shared -fPIC -o "$W/segv-trace.so" "$HERE/segv-trace.c"
+cp "$W/segv-trace.so" "$D/usr/lib/segv-trace.so"
 # glibc dlopen()s libgcc_s for pthread_cancel; ldd does not list it
 cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$D/lib/x86_64-linux-gnu/"
 cp -a "$W/guest" "$D/guest"

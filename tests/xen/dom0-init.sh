@@ -57,10 +57,13 @@ ip link set lo up
 ip addr add 10.0.2.15/24 dev eth0
 ip link set eth0 up
 ip route add default via 10.0.2.2
+# a bridge for guests' vifs (xenithd does not create bridges yet)
+ip link add xenbr0 type bridge && ip link set xenbr0 up
 PORT=$(sed -n 's/.*xenith_port=\([0-9]*\).*/\1/p' /proc/cmdline)
 PORT=${PORT:-8443}
 mark "xenithd-start port=$PORT"
-xenithd --listen 0.0.0.0:$PORT --data /var/lib/xenith --hv xen:///system \
+LD_PRELOAD=/usr/lib/segv-trace.so \
+    xenithd --listen 0.0.0.0:$PORT --data /var/lib/xenith --hv xen:///system \
     --web-root /usr/share/xenith/web \
     --admin-password-file /etc/xenith-admin-password \
     > /var/log/xenithd.log 2>&1 &

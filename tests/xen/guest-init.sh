@@ -22,6 +22,9 @@ n=0
 while :; do
     n=$((n + 1))
     echo "XENITH-GUEST-ALIVE n=$n marker=$marker"
-    # input from the console (the test types a line) is echoed back
-    if read -t 2 line; then echo "XENITH-GUEST-GOT $line"; fi
+    # input from the console is echoed back; "poweroff" powers off
+    if read -t 2 line; then
+        echo "XENITH-GUEST-GOT $line"
+        [ "$line" = poweroff ] && /sbin/poweroff
+    fi
 done
