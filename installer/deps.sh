@@ -8,7 +8,8 @@ PKGS="build-essential pkg-config git ca-certificates curl openssl
 python3 clang-format
 libmicrohttpd-dev libwebsockets-dev libjansson-dev libsqlite3-dev
 libzstd-dev libssl-dev libxen-dev libcmocka-dev
-sqlite3 wrk nginx-light xfsprogs"
+sqlite3 wrk nginx-light xfsprogs
+qemu-system-x86 cpio xz-utils bc"
 
 missing=""
 for p in $PKGS; do
