@@ -4,6 +4,7 @@
 #   make            build build/xenithd (and the tools)
 #   make run        deps + build + start on https://127.0.0.1:8443 (data ./var)
 #   make test       deps + build + lint + fmt-check + every test suite
+#                   (test-xen: real Xen under QEMU, 3-10 min)
 #   make test SAN=1 the same build with ASan+UBSan, unit and e2e suites
 #   make fmt        reformat the C sources with .clang-format
 
@@ -115,6 +116,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) lint fmt-check
 	$(MAKE) test-unit test-e2e
+	$(MAKE) test-xen
 endif
 
 # Real Xen 4.17 under QEMU TCG with this build's xenithd in dom0
