@@ -104,7 +104,8 @@ cp "$HERE/guest-init.sh" "$G/init"
 chmod +x "$G/init"
 # The kernel's Xen shutdown/reboot handler runs /sbin/poweroff and
 # /sbin/reboot; our init is a plain script, so power off directly.
-printf '#!/bin/sh\necho "guest: poweroff requested"\nsync\nexec /bin/busybox poweroff -f\n' > "$G/sbin/poweroff"
+# xenith.ignore_shutdown on the guest's command line: ignore the request.
+printf '#!/bin/sh\nif grep -q xenith.ignore_shutdown /proc/cmdline; then echo "guest: poweroff ignored"; exit 0; fi\necho "guest: poweroff requested"\nsync\nexec /bin/busybox poweroff -f\n' > "$G/sbin/poweroff"
 printf '#!/bin/sh\necho "guest: reboot requested"\nsync\nexec /bin/busybox reboot -f\n' > "$G/sbin/reboot"
 chmod +x "$G/sbin/poweroff" "$G/sbin/reboot"
 mkdir -p "$W/guest"

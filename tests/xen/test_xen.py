@@ -301,7 +301,8 @@ class Suite:
                                    "size_bytes": 4 << 20})
         d1 = r.json["id"]
         r = c.post(V1 + "/vms", {"name": "pv1", "vcpus": 2, "memory_mib": 128,
-                                 "boot": GUEST,
+                                 "boot": dict(GUEST, cmdline=GUEST["cmdline"] +
+                                              " xenith.ignore_shutdown"),
                                  "disks": [{"disk": d1, "device": "xvda"}],
                                  "nics": [{"network": net}]})
         vid = r.json["id"]
@@ -312,6 +313,12 @@ class Suite:
         r = c.patch("%s/vms/%s" % (V1, vid), {"vcpus": 1})
         self.check("take a vCPU offline in the running VM",
                    r.status == 200 and self.vm(vid)["vcpus"] == 1, r)
+        t = self.action(vid, "shutdown", {"timeout_s": 5})
+        self.check("shutdown ignored by the guest: the task fails after the "
+                   "timeout, the VM runs on",
+                   t["status"] == "failure" and
+                   "timeout" in (t.get("error") or {}).get("message", "") and
+                   self.vm(vid)["state"] == "running", t)
         m = self.ev_mark()
         t = self.action(vid, "destroy")
         self.check("destroy the vif VM: halted, event seen",
