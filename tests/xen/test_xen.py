@@ -292,7 +292,7 @@ class Suite:
     def vif_vm(self):
         c = self.c
         # The bridge itself is made by dom0's /init: xenithd does not
-        # create bridges yet (see the report in tests/xen/README).
+        # create bridges yet (tests/xen/README.md).
         r = c.post(V1 + "/networks", {"name": "lan", "bridge": "xenbr0"})
         self.check("network on the dom0 bridge",
                    r.status == 201 and r.json.get("bridge_exists") is True, r)
