@@ -22,9 +22,11 @@ n=0
 while :; do
     n=$((n + 1))
     echo "XENITH-GUEST-ALIVE n=$n marker=$marker"
-    # input from the console is echoed back; "poweroff" powers off
+    # input from the console is echoed back; "poweroff" and
+# "reboot" do what they say
     if read -t 2 line; then
         echo "XENITH-GUEST-GOT $line"
         [ "$line" = poweroff ] && /sbin/poweroff
+        [ "$line" = reboot ] && /sbin/reboot
     fi
 done

@@ -18,7 +18,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from xenith_client import Client  # noqa: E402
+from xenith_client import Client, free_port  # noqa: E402
 
 V1 = "/api/v1"
 MARKER = "XENITH-DISK-MARKER-7f3a"
@@ -280,6 +280,21 @@ class Suite:
 
         t = self.action(vid, "start")
         ok, _ = self.console(vid, ["XENITH-GUEST-ALIVE"], timeout=90)
+        dom = self.vm(vid).get("domid")
+        ok1, out = self.console(vid, ["XENITH-GUEST-GOT reboot"],
+                                send="reboot\n", timeout=30)
+        deadline = time.time() + 90
+        v = self.vm(vid)
+        while time.time() < deadline and v.get("domid") in (dom, None):
+            time.sleep(0.5)
+            v = self.vm(vid)
+        ok2, out2 = self.console(vid, ["XENITH-GUEST-ALIVE n=1 "],
+                                 timeout=90)
+        self.check("guest reboots itself: xenithd recreates the domain",
+                   t["status"] == "success" and ok and ok1 and ok2 and
+                   v["state"] == "running" and v.get("domid") != dom,
+                   (t, v, out[-200:], out2[-200:]))
+        self.step("guest-initiated reboot")
         m = self.ev_mark()
         ok2, out = self.console(vid, ["XENITH-GUEST-GOT poweroff"],
                                 send="poweroff\n", timeout=30)
@@ -350,13 +365,30 @@ class Suite:
         return 1 if self.failed or not self.passed else 0
 
 
+def port_free(port):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--work", default=os.path.join(ROOT, "build", "xen-work"))
-    p.add_argument("--port", type=int, default=18443)
+    p.add_argument("--port", type=int, default=0,
+                   help="host port for dom0's 8443 (the next one is VNC); "
+                   "default: a free pair")
     p.add_argument("--timeout", type=int, default=840)
     a = p.parse_args()
     a.work = os.path.abspath(a.work)
+    while not a.port:
+        p1 = free_port()
+        if p1 < 65535 and port_free(p1 + 1):
+            a.port = p1
     sys.exit(Suite(a).run())
 
 
