@@ -4,6 +4,7 @@
 #   make            build build/xenithd (and the tools)
 #   make run        deps + build + start on https://127.0.0.1:8443 (data ./var)
 #   make test       deps + build + lint + fmt-check + every test suite
+#                   (test-xen: real Xen under QEMU, 3-10 min)
 #   make test SAN=1 the same build with ASan+UBSan, unit and e2e suites
 #   make fmt        reformat the C sources with .clang-format
 
@@ -46,7 +47,7 @@ UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all web web-gz deps run test test-unit test-e2e test-browser lint \
-        fmt fmt-check clean bench-api bench-ws
+        fmt fmt-check clean bench-api bench-ws xen-image test-xen xen-demo
 
 all: $(BUILD)/xenithd $(UNIT_BIN) web-gz $(BUILD)/xenith-backup
 
@@ -134,6 +135,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) lint fmt-check
 	$(MAKE) test-unit test-e2e test-browser test-backup
+	$(MAKE) test-xen
 endif
 
 # ---- backup: the standalone xenith-backup CLI (issue 4) ----
@@ -159,6 +161,19 @@ test-backup: all
 
 -include $(BK_CLI_SRC:%.c=$(BUILD)/obj/%.d)
 # ---- end backup ----
+
+# Real Xen 4.17 under QEMU TCG with this build's xenithd in dom0
+# (tests/xen/). The Debian packages are cached in build/xen-work.
+XEN_WORK := $(BUILD)/xen-work
+
+xen-image: all
+	@XENITHD=$(BUILD)/xenithd bash tests/xen/build-image.sh $(XEN_WORK)
+
+test-xen: xen-image
+	@timeout 900 python3 tests/xen/test_xen.py --work $(XEN_WORK)
+
+xen-demo: xen-image
+	@bash tests/xen/demo.sh $(XEN_WORK) $(or $(PORT),18443)
 
 clean:
 	rm -rf build

@@ -12,7 +12,8 @@ python3 clang-format
 libmicrohttpd-dev libwebsockets-dev libjansson-dev libsqlite3-dev
 libzstd-dev libssl-dev libxen-dev libcmocka-dev
 sqlite3 xfsprogs mount
-chromium fonts-dejavu-core"
+chromium fonts-dejavu-core
+qemu-system-x86 cpio xz-utils bc"
 
 # `deps.sh bench`: also the peers the benchmarks measure against. Not for
 # make run/test: installing nginx starts a system nginx on port 80.

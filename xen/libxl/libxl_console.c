@@ -1,6 +1,7 @@
 /* libxl_console.c: a domain's text console is the dom0 pty that
  * xenconsoled (PV/PVH: the PV console) or qemu (HVM: the emulated serial
- * port) exposes; we open it raw. UNTESTED: needs real Xen. */
+ * port) exposes; we open it raw. The PV console is exercised by
+ * tests/xen; the HVM serial one is not yet. */
 #include "xen/libxl/libxl_priv.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/timeutil.h"
 #include "xen/hv_driver.h"
 
 int lx_console_open(void *priv, const char *uuid, int *fd_out)
@@ -21,7 +23,7 @@ int lx_console_open(void *priv, const char *uuid, int *fd_out)
     struct termios tio;
     uint32_t domid;
     char *path = NULL;
-    int fd = -1, rc, r;
+    int fd = -1, rc, r, waited;
 
     rc = lx_find(x, uuid, &domid, &info);
     if (rc)
@@ -29,7 +31,17 @@ int lx_console_open(void *priv, const char *uuid, int *fd_out)
     type = info.domain_type == LIBXL_DOMAIN_TYPE_HVM ? LIBXL_CONSOLE_TYPE_SERIAL
                                                      : LIBXL_CONSOLE_TYPE_PV;
     libxl_dominfo_dispose(&info);
-    r = libxl_console_get_tty(x->ctx, domid, 0, type, &path);
+    /* Real Xen: right after a domain is (re)created, xenconsoled has not
+     * yet written /local/domain/N/console/tty, and libxl answers
+     * ERROR_FAIL; wait for it up to LX_TTY_WAIT_MS. */
+    for (waited = 0;; waited += LX_POLL_MS) {
+        r = libxl_console_get_tty(x->ctx, domid, 0, type, &path);
+        if ((!r && path) || waited >= LX_TTY_WAIT_MS)
+            break;
+        free(path);
+        path = NULL;
+        time_sleep_ms(LX_POLL_MS);
+    }
     if (r || !path) {
         rc = lx_fail(r ? r : ERROR_FAIL, "console_get_tty", uuid);
         goto out;

@@ -318,6 +318,10 @@ int lx_restore(void *priv, const struct hv_vm_config *cfg,
                      "%s: %s", state_file, strerror(errno));
         goto out;
     }
+    /* libxl_domain_suspend writes a libxl v2 stream; the params default
+     * to v1 (legacy), which makes libxl run convert-legacy-stream on it
+     * (real Xen: "Invalid ident ... got 0"). xl restore sets 2 as well. */
+    params.stream_version = 2;
     r = libxl_domain_create_restore(x->ctx, &d, &domid, fd, -1, &params, NULL,
                                     NULL);
     if (r) {

@@ -23,8 +23,9 @@
 
 #include "xen/hv.h"
 
-#define LX_WATCH_MS 500 /* watcher period */
-#define LX_POLL_MS  100 /* shutdown wait: libxl_domain_info every 100 ms */
+#define LX_WATCH_MS    500  /* watcher period */
+#define LX_POLL_MS     100  /* shutdown wait: libxl_domain_info every 100 ms */
+#define LX_TTY_WAIT_MS 5000 /* console: wait for xenconsoled's tty node */
 
 struct lx_sample {
     char uuid[37];
