@@ -217,15 +217,9 @@ int tdrv_console_open(void *priv, const char *uuid, int *fd_out)
     int sv[2] = { -1, -1 };
     int rc, sndbuf = 4 * TDRV_RING_SIZE;
 
-    pthread_mutex_lock(&d->lock);
-    rc = tdrv_injected(d, TDRV_OP_CONSOLE_OPEN);
+    rc = tdrv_lock_dom(d, uuid, TDRV_OP_CONSOLE_OPEN, &dom);
     if (rc)
-        goto out;
-    dom = tdrv_find(d, uuid);
-    if (!dom) {
-        rc = tdrv_no_domain(uuid);
-        goto out;
-    }
+        return rc;
     if (dom->num_cons >= TDRV_MAX_CONSOLES) {
         rc = hv_fail(ERR_BUSY, "vm %s has %d consoles open", uuid,
                      TDRV_MAX_CONSOLES);

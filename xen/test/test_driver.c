@@ -65,6 +65,26 @@ int tdrv_conflict(const struct tdrv_dom *dom)
                    hv_state_name(dom->state));
 }
 
+int tdrv_lock_dom(struct tdrv *d, const char *uuid, enum tdrv_op op,
+                  struct tdrv_dom **dom_out)
+{
+    struct tdrv_dom *dom;
+    int rc;
+
+    pthread_mutex_lock(&d->lock);
+    rc = tdrv_injected(d, op);
+    if (!rc) {
+        dom = tdrv_find(d, uuid);
+        if (dom) {
+            *dom_out = dom;
+            return 0;
+        }
+        rc = tdrv_no_domain(uuid);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
 int tdrv_injected(struct tdrv *d, enum tdrv_op op)
 {
     int err = d->inject[op];

@@ -18,27 +18,20 @@
 static int tdrv_live_begin(struct tdrv *d, const char *uuid, enum tdrv_op op,
                            struct tdrv_dom **dom_out)
 {
-    struct tdrv_dom *dom;
+    struct tdrv_dom *dom = NULL;
     int rc;
 
-    pthread_mutex_lock(&d->lock);
-    rc = tdrv_injected(d, op);
+    *dom_out = NULL;
+    rc = tdrv_lock_dom(d, uuid, op, &dom);
     if (rc)
-        goto out;
-    dom = tdrv_find(d, uuid);
-    if (!dom) {
-        rc = tdrv_no_domain(uuid);
-        goto out;
-    }
+        return rc;
     if (dom->state != HV_RUNNING && dom->state != HV_PAUSED) {
         rc = tdrv_conflict(dom);
-        goto out;
+        pthread_mutex_unlock(&d->lock);
+        return rc;
     }
     *dom_out = dom;
     return 0;
-out:
-    pthread_mutex_unlock(&d->lock);
-    return rc;
 }
 
 static int tdrv_live_end(struct tdrv *d, struct tdrv_dom *dom, int rc,

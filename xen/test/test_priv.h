@@ -132,6 +132,12 @@ void tdrv_emit(struct tdrv *d, const char *uuid, enum hv_state s,
 void tdrv_wake(struct tdrv *d);
 /* ERR_CONFLICT naming dom's state: "vm <uuid> is paused". */
 int tdrv_conflict(const struct tdrv_dom *dom);
+/* The opening of every per-domain operation, called WITHOUT the lock:
+ * take it, answer op's injected failure, find uuid's domain. On success
+ * the lock stays held and *dom_out is set; on error the lock is released
+ * and the error returned. */
+int tdrv_lock_dom(struct tdrv *d, const char *uuid, enum tdrv_op op,
+                  struct tdrv_dom **dom_out);
 
 /* ---- test_state.c: the lifecycle ---- */
 

@@ -173,15 +173,9 @@ int tdrv_suspend(void *priv, const char *uuid, const char *state_file)
     char *text = NULL;
     int rc;
 
-    pthread_mutex_lock(&d->lock);
-    rc = tdrv_injected(d, TDRV_OP_SUSPEND);
+    rc = tdrv_lock_dom(d, uuid, TDRV_OP_SUSPEND, &dom);
     if (rc)
-        goto out;
-    dom = tdrv_find(d, uuid);
-    if (!dom) {
-        rc = tdrv_no_domain(uuid);
-        goto out;
-    }
+        return rc;
     if (dom->state != HV_RUNNING && dom->state != HV_PAUSED) {
         rc = tdrv_conflict(dom);
         goto out;

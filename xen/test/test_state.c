@@ -189,15 +189,10 @@ static int tdrv_request_down(struct tdrv *d, const char *uuid, int timeout_s,
 
     if (timeout_s < 0)
         return hv_fail(ERR_INVALID, "timeout %d < 0", timeout_s);
-    pthread_mutex_lock(&d->lock);
-    rc = tdrv_injected(d, reboot ? TDRV_OP_REBOOT : TDRV_OP_SHUTDOWN);
+    rc = tdrv_lock_dom(d, uuid, reboot ? TDRV_OP_REBOOT : TDRV_OP_SHUTDOWN,
+                       &dom);
     if (rc)
-        goto out;
-    dom = tdrv_find(d, uuid);
-    if (!dom) {
-        rc = tdrv_no_domain(uuid);
-        goto out;
-    }
+        return rc;
     if (dom->state == HV_SHUTTING_DOWN && !reboot && !dom->reboot_after) {
         /* Already on its way: wait with the first caller. */
     } else if (dom->state != HV_RUNNING) {
@@ -258,21 +253,13 @@ int tdrv_destroy(void *priv, const char *uuid)
     struct tdrv_dom *dom;
     int rc;
 
-    pthread_mutex_lock(&d->lock);
-    rc = tdrv_injected(d, TDRV_OP_DESTROY);
+    rc = tdrv_lock_dom(d, uuid, TDRV_OP_DESTROY, &dom);
     if (rc)
-        goto out;
-    dom = tdrv_find(d, uuid);
-    if (!dom) {
-        rc = tdrv_no_domain(uuid);
-        goto out;
-    }
+        return rc;
     tdrv_emit(d, uuid, HV_HALTED, "destroy");
     tdrv_dom_remove(d, dom);
-    rc = 0;
-out:
     pthread_mutex_unlock(&d->lock);
-    return rc;
+    return 0;
 }
 
 /* pause and resume: from one state to the other. */
@@ -282,15 +269,9 @@ static int tdrv_flip(struct tdrv *d, const char *uuid, enum tdrv_op op,
     struct tdrv_dom *dom;
     int rc;
 
-    pthread_mutex_lock(&d->lock);
-    rc = tdrv_injected(d, op);
+    rc = tdrv_lock_dom(d, uuid, op, &dom);
     if (rc)
-        goto out;
-    dom = tdrv_find(d, uuid);
-    if (!dom) {
-        rc = tdrv_no_domain(uuid);
-        goto out;
-    }
+        return rc;
     if (dom->state != from) {
         rc = tdrv_conflict(dom);
         goto out;

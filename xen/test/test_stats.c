@@ -69,15 +69,9 @@ int tdrv_stats(void *priv, const char *uuid, struct hv_stats *out)
     int64_t now = time_mono_ms(), dt;
     int rc;
 
-    pthread_mutex_lock(&d->lock);
-    rc = tdrv_injected(d, TDRV_OP_STATS);
+    rc = tdrv_lock_dom(d, uuid, TDRV_OP_STATS, &dom);
     if (rc)
-        goto out;
-    dom = tdrv_find(d, uuid);
-    if (!dom) {
-        rc = tdrv_no_domain(uuid);
-        goto out;
-    }
+        return rc;
     tdrv_stats_advance(d, dom, now);
     dt = now - dom->st.sample_ms;
     memset(out, 0, sizeof(*out));
@@ -96,8 +90,6 @@ int tdrv_stats(void *priv, const char *uuid, struct hv_stats *out)
         dom->st.sample_ms = now;
         dom->st.sample = dom->st.now;
     }
-    rc = 0;
-out:
     pthread_mutex_unlock(&d->lock);
-    return rc;
+    return 0;
 }
