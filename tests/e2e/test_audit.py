@@ -17,9 +17,6 @@ def teardown(d):
     d.cleanup()
 
 
-def _err(r):
-    return (r.json or {}).get("error", {})
-
 
 def test_login_attempts_are_recorded_without_passwords(d):
     c = d.client()
@@ -70,7 +67,7 @@ def test_paging_and_filters(d):
                      ("limit=ten", "limit"), ("before=0", "before"),
                      ("user=Not%20A%20User", "user")):
         r = a.get(API + "/audit?" + q)
-        assert r.status == 400 and _err(r)["field"] == field, (q, r)
+        assert r.status == 400 and r.error["field"] == field, (q, r)
 
 
 def test_only_admins_read_it(d):

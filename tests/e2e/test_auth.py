@@ -18,9 +18,6 @@ def teardown(d):
     d.cleanup()
 
 
-def _err(r):
-    return (r.json or {}).get("error", {})
-
 
 def test_login_sets_a_safe_cookie_and_answers_the_user(d):
     c = d.client()
@@ -48,7 +45,7 @@ def test_wrong_password_and_unknown_user_look_the_same(d):
     r1 = c.login("admin", "not-the-password")
     r2 = c.login("no-such-user", "not-the-password")
     assert r1.status == 401 and r2.status == 401, (r1, r2)
-    assert _err(r1)["message"] == _err(r2)["message"]
+    assert r1.error["message"] == r2.error["message"]
     assert r1.header("Set-Cookie") is None
     assert c.get(API + "/session").status == 401
 
@@ -56,16 +53,16 @@ def test_wrong_password_and_unknown_user_look_the_same(d):
 def test_login_bad_input_names_the_field(d):
     c = d.client()
     r = c.post(API + "/session", raw=b"{\"username\":")
-    assert r.status == 400 and _err(r)["code"] == "bad_json", r
+    assert r.status == 400 and r.error["code"] == "bad_json", r
     r = c.post(API + "/session", {"username": ["admin"], "password": "x"})
-    assert r.status == 400 and _err(r)["field"] == "username", r
+    assert r.status == 400 and r.error["field"] == "username", r
     r = c.post(API + "/session", {"username": "admin", "password": 12345678})
-    assert r.status == 400 and _err(r)["field"] == "password", r
+    assert r.status == 400 and r.error["field"] == "password", r
     r = c.post(API + "/session", {"username": "admin", "password": "x",
                                   "remember": True})
-    assert r.status == 400 and _err(r)["field"] == "remember", r
+    assert r.status == 400 and r.error["field"] == "remember", r
     r = c.post(API + "/session", {"username": "a" * 65, "password": "x"})
-    assert r.status == 400 and _err(r)["field"] == "username", r
+    assert r.status == 400 and r.error["field"] == "username", r
     r = c.post(API + "/session", raw=b"username=admin",
                content_type="application/x-www-form-urlencoded")
     assert r.status == 415, r
@@ -74,7 +71,7 @@ def test_login_bad_input_names_the_field(d):
 def test_csrf_is_required_on_cookie_writes(d):
     c = d.admin()
     r = c.delete(API + "/session", csrf=False)
-    assert r.status == 403 and _err(r)["field"] == "X-CSRF-Token", r
+    assert r.status == 403 and r.error["field"] == "X-CSRF-Token", r
     r = c.delete(API + "/session", headers={"X-CSRF-Token": "0" * 64})
     assert r.status == 403, r
     assert c.get(API + "/session").status == 200
@@ -100,7 +97,7 @@ def test_rate_limit_per_username(d):
         assert c.login("ratelimited", "wrong-password").status == 401
     r = c.login("ratelimited", "wrong-password")
     assert r.status == 429, r
-    assert _err(r)["code"] == "too_many_requests"
+    assert r.error["code"] == "too_many_requests"
     assert 0 < int(r.header("Retry-After")) <= 300
     # Other users from the same address still get in.
     assert d.client().login("admin", d.password).status == 200

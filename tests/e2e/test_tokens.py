@@ -19,9 +19,6 @@ def teardown(d):
     d.cleanup()
 
 
-def _err(r):
-    return (r.json or {}).get("error", {})
-
 
 def _bearer(d, token):
     c = d.client()
@@ -50,7 +47,7 @@ def test_create_use_revoke(d):
     assert t.get(API + "/users").status == 403
     # No CSRF token needed with a Bearer token (400 from the body).
     r = t.post(API + "/tokens", {"name": "x"})
-    assert r.status == 400 and _err(r)["field"] == "role", r
+    assert r.status == 400 and r.error["field"] == "role", r
     # Listed without the secret.
     lst = a.get(API + "/tokens").json
     assert tok["id"] in [x["id"] for x in lst]
@@ -84,11 +81,11 @@ def test_bad_input_names_the_field(d):
             ({"name": "", "role": "viewer"}, "name"),
             ({"name": "n", "role": "viewer", "token": "xnt_mine"}, "token")):
         r = a.post(API + "/tokens", body)
-        assert r.status == 400 and _err(r)["field"] == field, (body, r)
+        assert r.status == 400 and r.error["field"] == field, (body, r)
     r = a.post(API + "/tokens", raw=b"{not json")
-    assert r.status == 400 and _err(r)["code"] == "bad_json", r
+    assert r.status == 400 and r.error["code"] == "bad_json", r
     r = a.delete(API + "/tokens/123")
-    assert r.status == 400 and _err(r)["field"] == "id", r
+    assert r.status == 400 and r.error["field"] == "id", r
     assert a.get(API + "/tokens").json == before
 
 
@@ -100,7 +97,7 @@ def test_roles_are_capped(d):
     v = d.client()
     assert v.login("t.viewer", PW).status == 200
     r = v.post(API + "/tokens", {"name": "up", "role": "admin"})
-    assert r.status == 403 and _err(r)["field"] == "role", r
+    assert r.status == 403 and r.error["field"] == "role", r
     r = v.post(API + "/tokens", {"name": "ok", "role": "viewer"})
     assert r.status == 201, r
     # A token cannot mint a stronger one.

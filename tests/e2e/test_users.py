@@ -14,9 +14,6 @@ def teardown(d):
     d.cleanup()
 
 
-def _err(r):
-    return (r.json or {}).get("error", {})
-
 
 def _users(a):
     r = a.get(API + "/users")
@@ -79,9 +76,9 @@ def test_bad_input_names_the_field_and_changes_nothing(d):
         else:
             r = a.post(API + "/users", body)
         assert r.status in (400, 409), (body, r)
-        assert _err(r)["code"] == code, (body, r)
+        assert r.error["code"] == code, (body, r)
         if field:
-            assert _err(r)["field"] == field, (body, r)
+            assert r.error["field"] == field, (body, r)
     assert _users(a) == before
 
 
@@ -90,7 +87,7 @@ def test_bad_uuids_in_paths(d):
     for method in ("GET", "PATCH", "DELETE"):
         r = a.request(method, API + "/users/not-a-uuid",
                       body={} if method == "PATCH" else None)
-        assert r.status == 400 and _err(r)["field"] == "id", (method, r)
+        assert r.status == 400 and r.error["field"] == "id", (method, r)
     r = a.post(API + "/users/../password", {"password": PW})
     assert r.status in (400, 404), r
     r = a.get(API + "/users/00000000-0000-4000-8000-000000000000")
@@ -110,7 +107,7 @@ def test_patch_role_and_flag_only(d):
                         ({"must_change_password": 1},
                          "must_change_password")):
         r = a.patch(API + "/users/" + u["id"], body)
-        assert r.status == 400 and _err(r)["field"] == field, (body, r)
+        assert r.status == 400 and r.error["field"] == field, (body, r)
     assert a.get(API + "/users/" + u["id"]).json["role"] == "operator"
 
 
@@ -133,7 +130,7 @@ def test_last_admin_cannot_go(d):
     a = d.admin()
     me = a.get(API + "/session").json["user"]["id"]
     r = a.patch(API + "/users/" + me, {"role": "operator"})
-    assert r.status == 409 and _err(r)["field"] == "role", r
+    assert r.status == 409 and r.error["field"] == "role", r
     r = a.delete(API + "/users/" + me)
     assert r.status == 409, r
     assert a.get(API + "/users/" + me).json["role"] == "admin"
@@ -179,12 +176,12 @@ def test_own_password_needs_the_current_one(d):
     assert c.login("u.pw", PW).status == 200
     assert c2.login("u.pw", PW).status == 200
     r = c.post(path, {"password": "New-pass-123"})
-    assert r.status == 400 and _err(r)["field"] == "current_password", r
+    assert r.status == 400 and r.error["field"] == "current_password", r
     r = c.post(path, {"password": "New-pass-123",
                       "current_password": "Wrong-pass-1"})
-    assert r.status == 403 and _err(r)["field"] == "current_password", r
+    assert r.status == 403 and r.error["field"] == "current_password", r
     r = c.post(path, {"password": "tiny", "current_password": PW})
-    assert r.status == 400 and _err(r)["field"] == "password", r
+    assert r.status == 400 and r.error["field"] == "password", r
     assert d.client().login("u.pw", PW).status == 200  # unchanged so far
     r = c.post(path, {"password": "New-pass-123", "current_password": PW})
     assert r.status == 204, r

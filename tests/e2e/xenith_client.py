@@ -42,6 +42,12 @@ class Response:
     def json(self):
         return json.loads(self.body) if self.body else None
 
+    @property
+    def error(self):
+        """The {"code","message","field"} of an error answer, or {}."""
+        j = self.json if self.body else None
+        return j.get("error", {}) if isinstance(j, dict) else {}
+
     def __repr__(self):
         return "<%d %r>" % (self.status, self.body[:300])
 
