@@ -13,6 +13,7 @@
 #include "common/uuid.h"
 #include "common/xalloc.h"
 #include "db/db_tasks.h"
+#include "server/api/api_util.h"
 #include "server/core/app.h"
 #include "server/core/events.h"
 
@@ -107,16 +108,6 @@ static json_t *json_text_or_null(const char *s)
     return j ? j : json_string(s);
 }
 
-static json_t *time_or_null(int64_t t)
-{
-    char buf[21];
-
-    if (!t)
-        return json_null();
-    time_rfc3339(t, buf);
-    return json_string(buf);
-}
-
 json_t *task_to_json(const struct db_task *t)
 {
     return json_pack(
@@ -124,10 +115,10 @@ json_t *task_to_json(const struct db_task *t)
         "s:o, s:o, s:o}",
         "id", t->id, "kind", t->kind, "target", "type", t->target_type, "id",
         t->target_id, "user", t->username, "status", t->status, "progress",
-        t->progress, "created_at", time_or_null(t->created_at), "started_at",
-        time_or_null(t->started_at), "finished_at",
-        time_or_null(t->finished_at), "result", json_text_or_null(t->result),
-        "error", json_text_or_null(t->error));
+        t->progress, "created_at", api_time(t->created_at), "started_at",
+        api_time(t->started_at), "finished_at", api_time(t->finished_at),
+        "result", json_text_or_null(t->result), "error",
+        json_text_or_null(t->error));
 }
 
 static void task_free(struct task *t)
