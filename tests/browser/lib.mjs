@@ -83,6 +83,21 @@ export class Api {
             throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(r.json)}`);
         return r.json;
     }
+
+    /* Poll a task until it leaves pending/running; throws if it fails. */
+    async waitTask(id, timeoutMs = 30000) {
+        const end = Date.now() + timeoutMs;
+        while (Date.now() < end) {
+            const t = await this.ok('GET', `/tasks/${id}`);
+            if (t.status !== 'pending' && t.status !== 'running') {
+                if (t.status !== 'success')
+                    throw new Error(`task ${id}: ${t.status} ${JSON.stringify(t.error)}`);
+                return t;
+            }
+            await new Promise((res) => setTimeout(res, 50));
+        }
+        throw new Error(`task ${id} did not finish`);
+    }
 }
 
 export class Daemon {

@@ -268,9 +268,10 @@ export async function test_running_task_progress_and_cancel({ page, api }) {
     const vm = await api.ok('POST', '/vms', { name: 'stubborn', vcpus: 1, memory_mib: 256,
         boot: { type: 'pv', kernel: '/boot/vmlinuz', cmdline: 'xenith.ignore_shutdown' },
         nics: [{ network: net }] });
-    await api.ok('POST', `/vms/${vm.id}/start`, undefined, 202);
-    for (let i = 0; i < 100 && (await api.ok('GET', `/vms/${vm.id}`)).state !== 'running'; i++)
-        await page.waitForTimeout(50);
+    // Wait for the start task itself, not the VM's state: the state is
+    // recorded just before the task lets go of the VM.
+    const start = await api.ok('POST', `/vms/${vm.id}/start`, undefined, 202);
+    await api.waitTask(start.id);
     await api.ok('POST', `/vms/${vm.id}/shutdown`, { timeout_s: 4 }, 202);
     const row = page.locator('li.task.running', { hasText: 'Shut down · stubborn' });
     await row.waitFor();
