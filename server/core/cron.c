@@ -22,8 +22,8 @@ static const char *const day_names[] = { "sun", "mon", "tue", "wed",
                                          "thu", "fri", "sat" };
 
 static const struct field_def fields[5] = {
-    { "minute", 0, 59, NULL },     { "hour", 0, 23, NULL },
-    { "day of month", 1, 31, NULL }, { "month", 1, 12, month_names },
+    { "minute", 0, 59, NULL },          { "hour", 0, 23, NULL },
+    { "day of month", 1, 31, NULL },    { "month", 1, 12, month_names },
     { "day of week", 0, 7, day_names },
 };
 

@@ -11,7 +11,7 @@
 #include "common/err.h"
 #include "common/xalloc.h"
 
-#define TZ_DIR "/usr/share/zoneinfo"
+#define TZ_DIR      "/usr/share/zoneinfo"
 #define TZ_MAX_FILE (1 << 20) /* real zone files are < 4 KiB */
 #define TZ_MAX_NAME 127
 
@@ -33,8 +33,8 @@ struct tz_rule {
 };
 
 struct tz {
-    int64_t *times;  /* transitions, ascending */
-    int32_t *offs;   /* offset from times[i] on */
+    int64_t *times; /* transitions, ascending */
+    int32_t *offs;  /* offset from times[i] on */
     size_t num;
     int32_t initial; /* offset before times[0] */
     struct tz_rule rule;
@@ -106,8 +106,9 @@ static int is_leap(int64_t y)
 
 static int month_days(int64_t y, int m)
 {
-    static const int days[] = { 31, 28, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31 };
+    static const int days[] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
 
     return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
