@@ -161,10 +161,12 @@ int db_backup_job_insert(struct db *db, const struct db_backup_job *j)
     static const char sql[] =
         "INSERT INTO backup_jobs (id, name, repo_id, schedule, timezone, "
         "keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, "
-        "keep_yearly, concurrency, enabled, created_at, updated_at) VALUES "
+        "keep_yearly, concurrency, enabled, last_due, created_at, updated_at) "
+        "VALUES "
         "(:id, :name, :repo_id, :schedule, :timezone, :keep_last, "
         ":keep_hourly, :keep_daily, :keep_weekly, :keep_monthly, "
-        ":keep_yearly, :concurrency, :enabled, :created_at, :updated_at)";
+        ":keep_yearly, :concurrency, :enabled, :last_due, :created_at, "
+        ":updated_at)";
 
     return job_write(db, sql, "insert backup job", j, 1);
 }
@@ -177,7 +179,8 @@ int db_backup_job_update(struct db *db, const struct db_backup_job *j)
         "keep_hourly = :keep_hourly, keep_daily = :keep_daily, "
         "keep_weekly = :keep_weekly, keep_monthly = :keep_monthly, "
         "keep_yearly = :keep_yearly, concurrency = :concurrency, "
-        "enabled = :enabled, updated_at = :updated_at WHERE id = :id";
+        "enabled = :enabled, last_due = :last_due, updated_at = :updated_at "
+        "WHERE id = :id";
 
     return job_write(db, sql, "update backup job", j, 0);
 }
@@ -404,6 +407,15 @@ int db_backup_run_insert(struct db *db, const struct db_backup_run *r)
         return rc;
     }
     return db_commit(db);
+}
+
+int db_backup_run_set_task(struct db *db, const char *id, const char *task_id)
+{
+    static const char sql[] =
+        "UPDATE backup_runs SET task_id = :task WHERE id = :id";
+
+    return db_exec_one(db, sql, "set backup run task",
+                       DB_ARGS(DB_TEXT(":id", id), DB_TEXT(":task", task_id)));
 }
 
 int db_backup_run_finish(struct db *db, const struct db_backup_run *r)

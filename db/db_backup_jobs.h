@@ -37,10 +37,10 @@ struct db_backup_job {
 
 void db_backup_job_release(struct db_backup_job *j); /* frees vms/tags */
 
-/* Insert the job with its VMs and tags. ERR_EXISTS for a taken name,
- * ERR_CONFLICT for an unknown repository or VM. */
+/* Insert the job with its VMs and tags (last_due too). ERR_EXISTS for a taken
+ * name, ERR_CONFLICT for an unknown repository or VM. */
 int db_backup_job_insert(struct db *db, const struct db_backup_job *j);
-/* Replace every field but created_at and last_due, VMs and tags too. */
+/* Replace every field but created_at, VMs and tags too. */
 int db_backup_job_update(struct db *db, const struct db_backup_job *j);
 int db_backup_job_get(struct db *db, const char *id, struct db_backup_job *out);
 /* Ordered by name. */
@@ -93,6 +93,8 @@ void db_backup_run_release(struct db_backup_run *r); /* frees vms */
 /* Insert a run with its VM rows. ERR_EXISTS when a run of the job is
  * already running. */
 int db_backup_run_insert(struct db *db, const struct db_backup_run *r);
+/* The task that carries a run (set once the task is queued). */
+int db_backup_run_set_task(struct db *db, const char *id, const char *task_id);
 /* Status, finished_at and error of a run. */
 int db_backup_run_finish(struct db *db, const struct db_backup_run *r);
 /* One VM row of a run (matched by run id and vm_id). */

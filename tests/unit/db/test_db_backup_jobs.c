@@ -157,9 +157,8 @@ static void test_backup_jobs(void **state)
     run.vms[0].bytes_read = 4096;
     run.vms[0].used_changemap = 1;
     assert_int_equal(db_backup_run_vm_update(db, run.id, &run.vms[0]), 0);
-    assert_int_equal(db_backup_run_interrupt_all(db, "daemon restarted",
-                                                 &count),
-                     0);
+    assert_int_equal(
+        db_backup_run_interrupt_all(db, "daemon restarted", &count), 0);
     assert_int_equal(count, 1);
     assert_int_equal(db_backup_run_get(db, run.id, &rgot), 0);
     assert_string_equal(rgot.status, "interrupted");
