@@ -5,7 +5,7 @@
 #include "common/err.h"
 #include "db/db_internal.h"
 
-#define REPO_COLS                                                 \
+#define REPO_COLS                                                       \
     "id, name, path, encrypted, passphrase_sealed, compression_level, " \
     "created_at"
 

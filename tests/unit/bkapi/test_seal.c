@@ -26,17 +26,15 @@ static void test_seal_roundtrip(void **state)
     (void)state;
     memset(key, 7, sizeof(key));
     memset(key2, 8, sizeof(key2));
-    assert_int_equal(seal_seal(key, "repo-1", "correct horse", sealed,
-                               sizeof(sealed)),
-                     0);
+    assert_int_equal(
+        seal_seal(key, "repo-1", "correct horse", sealed, sizeof(sealed)), 0);
     assert_null(strstr(sealed, "correct"));
     assert_int_equal(seal_open(key, "repo-1", sealed, out, sizeof(out)), 0);
     assert_string_equal(out, "correct horse");
 
     /* A fresh nonce each time. */
-    assert_int_equal(seal_seal(key, "repo-1", "correct horse", again,
-                               sizeof(again)),
-                     0);
+    assert_int_equal(
+        seal_seal(key, "repo-1", "correct horse", again, sizeof(again)), 0);
     assert_string_not_equal(sealed, again);
 
     assert_int_equal(seal_open(key2, "repo-1", sealed, out, sizeof(out)),
@@ -49,8 +47,7 @@ static void test_seal_roundtrip(void **state)
         char c = sealed[i];
 
         sealed[i] = c == '0' ? '1' : '0';
-        assert_int_not_equal(seal_open(key, "repo-1", sealed, out,
-                                       sizeof(out)),
+        assert_int_not_equal(seal_open(key, "repo-1", sealed, out, sizeof(out)),
                              0);
         sealed[i] = c;
     }
