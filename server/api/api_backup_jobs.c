@@ -53,25 +53,24 @@ static json_t *run_to_json(const struct db_backup_run *run)
         const struct db_backup_run_vm *v = &run->vms[i];
 
         json_array_append_new(
-            vms,
-            json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:b, s:o}", "vm",
-                      v->vm_id, "vm_name", v->vm_name, "status", v->status,
-                      "snapshot",
-                      v->snapshot_id[0] ? json_string(v->snapshot_id)
-                                        : json_null(),
-                      "bytes_read", (json_int_t)v->bytes_read, "stored_bytes",
-                      (json_int_t)v->stored_bytes, "used_changemap",
-                      v->used_changemap, "error",
-                      v->error[0] ? json_string(v->error) : json_null()));
+            vms, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:b, s:o}", "vm",
+                           v->vm_id, "vm_name", v->vm_name, "status", v->status,
+                           "snapshot",
+                           v->snapshot_id[0] ? json_string(v->snapshot_id)
+                                             : json_null(),
+                           "bytes_read", (json_int_t)v->bytes_read,
+                           "stored_bytes", (json_int_t)v->stored_bytes,
+                           "used_changemap", v->used_changemap, "error",
+                           v->error[0] ? json_string(v->error) : json_null()));
     }
-    return json_pack(
-        "{s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "id", run->id, "job",
-        run->job_id, "task",
-        run->task_id[0] ? json_string(run->task_id) : json_null(), "trigger",
-        run->trigger, "status", run->status, "started",
-        api_time(run->started_at), "finished", api_time(run->finished_at),
-        "error", run->error[0] ? json_string(run->error) : json_null(), "vms",
-        vms);
+    return json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "id",
+                     run->id, "job", run->job_id, "task",
+                     run->task_id[0] ? json_string(run->task_id) : json_null(),
+                     "trigger", run->trigger, "status", run->status, "started",
+                     api_time(run->started_at), "finished",
+                     api_time(run->finished_at), "error",
+                     run->error[0] ? json_string(run->error) : json_null(),
+                     "vms", vms);
 }
 
 static json_t *job_to_json(struct app *app, struct db_backup_job *j)
@@ -89,8 +88,7 @@ static json_t *job_to_json(struct app *app, struct db_backup_job *j)
     for (i = 0; i < j->num_tags; i++)
         json_array_append_new(tags, json_string(j->tags[i]));
     for (i = 0; i < JOB_NAME_FIELDS; i++)
-        json_object_set_new(keep, keep_names[i],
-                            json_integer(*job_keep(j, i)));
+        json_object_set_new(keep, keep_names[i], json_integer(*job_keep(j, i)));
     if (j->enabled && j->schedule[0] &&
         !backup_schedule_next(j->schedule, j->timezone, backup_sched_now(app),
                               times, JOB_NEXT_RUNS, &n, &field, msg,
@@ -107,10 +105,9 @@ static json_t *job_to_json(struct app *app, struct db_backup_job *j)
                      "s:o, s:o, s:o}",
                      "id", j->id, "name", j->name, "repository", j->repo_id,
                      "vms", vms, "tags", tags, "schedule", j->schedule,
-                     "timezone", j->timezone, "retention", keep,
-                     "concurrency", j->concurrency, "enabled", j->enabled,
-                     "next_runs", next, "last_run", last, "created",
-                     api_time(j->created_at));
+                     "timezone", j->timezone, "retention", keep, "concurrency",
+                     j->concurrency, "enabled", j->enabled, "next_runs", next,
+                     "last_run", last, "created", api_time(j->created_at));
 }
 
 /* ---- JSON in ---- */
@@ -132,13 +129,12 @@ static int job_get_vms(struct app *app, struct resp *r, json_t *body,
     free(j->vms);
     j->vms = xcalloc(json_array_size(a) + 1, sizeof(*j->vms));
     j->num_vms = 0;
-    json_array_foreach(a, i, v)
-    {
+    json_array_foreach(a, i, v) {
         const char *id = json_string_value(v);
 
         if (!id || !uuid_valid(id))
-            return api_error(r, ERR_INVALID, "vms",
-                             "vms[%zu] must be a VM id", i);
+            return api_error(r, ERR_INVALID, "vms", "vms[%zu] must be a VM id",
+                             i);
         rc = db_vm_get(app->db, id, &vm);
         if (rc == ERR_NOTFOUND)
             return api_error(r, ERR_INVALID, "vms", "vms[%zu]: no VM %s", i,
@@ -169,8 +165,7 @@ static int job_get_tags(struct resp *r, json_t *body, struct db_backup_job *j)
     free(j->tags);
     j->tags = xcalloc(json_array_size(a) + 1, sizeof(*j->tags));
     j->num_tags = 0;
-    json_array_foreach(a, i, v)
-    {
+    json_array_foreach(a, i, v) {
         const char *t = json_string_value(v);
         size_t len = t ? strlen(t) : 0, c;
 
@@ -205,8 +200,7 @@ static int job_get_retention(struct resp *r, json_t *body,
         return api_error(r, ERR_INVALID, "retention",
                          "retention must be an object {last, hourly, daily, "
                          "weekly, monthly, yearly}");
-    json_object_foreach(o, key, v)
-    {
+    json_object_foreach(o, key, v) {
         for (i = 0; i < JOB_NAME_FIELDS; i++)
             if (!strcmp(key, keep_names[i]))
                 break;
@@ -275,16 +269,15 @@ static int job_from_body(struct app *app, struct resp *r, json_t *body,
 }
 
 static const char *const job_fields[] = {
-    "name",        "repository", "vms",     "tags",      "schedule",
-    "timezone",    "retention",  "enabled", "concurrency", NULL,
+    "name",     "repository", "vms",     "tags",        "schedule",
+    "timezone", "retention",  "enabled", "concurrency", NULL,
 };
 
 /* The write's error as a response. */
 static int job_write_error(struct resp *r, int rc, const char *name)
 {
     if (rc == ERR_EXISTS)
-        return api_error(r, rc, "name", "a backup job named '%s' exists",
-                         name);
+        return api_error(r, rc, "name", "a backup job named '%s' exists", name);
     if (rc == ERR_CONFLICT) /* a VM or the repository went meanwhile */
         return api_error(r, rc, NULL,
                          "a VM or the repository of the job is gone");

@@ -93,9 +93,8 @@ static void run_finalize(struct run_ctx *ctx, const char *status,
         log_error("backup run %s: cannot record its end: %s", ctx->run.id,
                   err_str(rc));
     backup_event(ctx->app, "run", "updated", ctx->run.id);
-    log_info("backup run %s of job %s (%s): %s%s%s", ctx->run.id,
-             ctx->job.id, ctx->run.trigger, status, error ? ": " : "",
-             error ? error : "");
+    log_info("backup run %s of job %s (%s): %s%s%s", ctx->run.id, ctx->job.id,
+             ctx->run.trigger, status, error ? ": " : "", error ? error : "");
 }
 
 /* ---- progress ---- */
@@ -135,7 +134,7 @@ static void run_progress_vm_done(struct run_worker *w, size_t vm)
 struct vm_disks {
     struct db_disk disk[DB_VM_MAX_DISKS];
     struct db_sr sr[DB_VM_MAX_DISKS];
-    char clone[DB_VM_MAX_DISKS][128];    /* new clone file */
+    char clone[DB_VM_MAX_DISKS][128]; /* new clone file */
     char clone_path[DB_VM_MAX_DISKS][640];
     char base_file[DB_VM_MAX_DISKS][128]; /* previous kept clone, "" */
     char base_path[DB_VM_MAX_DISKS][640];
@@ -163,8 +162,7 @@ static int vm_disks_load(struct run_ctx *ctx, const struct db_vm *vm,
             return rc;
         }
         uuid_generate(id);
-        snprintf(d->clone[i], sizeof(d->clone[i]), "%s" BACKUP_BASE_SUFFIX,
-                 id);
+        snprintf(d->clone[i], sizeof(d->clone[i]), "%s" BACKUP_BASE_SUFFIX, id);
         rc = sr_image_path(d->sr[i].path, d->clone[i], d->clone_path[i],
                            sizeof(d->clone_path[i]));
         if (rc) {
@@ -207,8 +205,8 @@ static int vm_clone(struct run_ctx *ctx, const char *vm_id, struct db_vm *vm,
     }
     rc = db_vm_get(ctx->app->db, vm_id, vm);
     if (rc) {
-        snprintf(err, cap, "%s", rc == ERR_NOTFOUND ? "the VM was deleted"
-                                                    : err_str(rc));
+        snprintf(err, cap, "%s",
+                 rc == ERR_NOTFOUND ? "the VM was deleted" : err_str(rc));
         goto out;
     }
     rc = vm_disks_load(ctx, vm, d, err, cap);
@@ -475,17 +473,17 @@ static json_t *run_result(const struct run_ctx *ctx)
         const struct db_backup_run_vm *v = &ctx->run.vms[i];
 
         json_array_append_new(
-            vms, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:b}", "vm",
-                           v->vm_id, "vm_name", v->vm_name, "status",
-                           v->status, "snapshot",
-                           v->snapshot_id[0] ? json_string(v->snapshot_id)
-                                             : json_null(),
-                           "bytes_read", (json_int_t)v->bytes_read,
-                           "stored_bytes", (json_int_t)v->stored_bytes,
-                           "used_changemap", v->used_changemap));
+            vms,
+            json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:b}", "vm", v->vm_id,
+                      "vm_name", v->vm_name, "status", v->status, "snapshot",
+                      v->snapshot_id[0] ? json_string(v->snapshot_id)
+                                        : json_null(),
+                      "bytes_read", (json_int_t)v->bytes_read, "stored_bytes",
+                      (json_int_t)v->stored_bytes, "used_changemap",
+                      v->used_changemap));
     }
-    return json_pack("{s:s, s:s, s:o}", "run", ctx->run.id, "job",
-                     ctx->job.id, "vms", vms);
+    return json_pack("{s:s, s:s, s:o}", "run", ctx->run.id, "job", ctx->job.id,
+                     "vms", vms);
 }
 
 static int run_task(struct task *t, void *arg)
@@ -611,8 +609,8 @@ static void sweep_locked(struct app *app)
                 sweep_named(&n, srs[i].id, file))
                 continue;
             if (unlinkat(dirfd(dir), de->d_name, 0) == 0)
-                log_info("backup: removed unused kept clone %s/%s",
-                         srs[i].path, de->d_name);
+                log_info("backup: removed unused kept clone %s/%s", srs[i].path,
+                         de->d_name);
         }
         closedir(dir);
     }
@@ -656,8 +654,8 @@ static void run_ctx_free(void *arg)
 
 /* ---- starting a run ---- */
 
-static int run_prepare(struct app *app, const char *job_id,
-                       const char *trigger, struct run_ctx *ctx)
+static int run_prepare(struct app *app, const char *job_id, const char *trigger,
+                       struct run_ctx *ctx)
 {
     struct db_backup_job_vm *vms = NULL;
     size_t num = 0, i;

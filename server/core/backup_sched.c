@@ -47,8 +47,9 @@ int backup_schedule_next(const char *schedule, const char *timezone,
     rc = tz_load(NULL, timezone, &z);
     if (rc) {
         *field_out = "timezone";
-        snprintf(msg, cap, "unknown time zone \"%.64s\" (an IANA name such "
-                           "as Europe/Paris)",
+        snprintf(msg, cap,
+                 "unknown time zone \"%.64s\" (an IANA name such "
+                 "as Europe/Paris)",
                  timezone);
         return ERR_INVALID;
     }
@@ -77,8 +78,8 @@ static int64_t job_next(const struct db_backup_job *j, int64_t t)
 
     if (!j->enabled || !j->schedule[0])
         return 0;
-    if (backup_schedule_next(j->schedule, j->timezone, t, &next, 1, &n,
-                             &field, msg, sizeof(msg))) {
+    if (backup_schedule_next(j->schedule, j->timezone, t, &next, 1, &n, &field,
+                             msg, sizeof(msg))) {
         log_warn("backup job %s: %s", j->id, msg);
         return 0;
     }
@@ -115,8 +116,8 @@ static void sched_pass(struct backup_sched *s, int64_t *wake_out)
                          "time: this run is skipped",
                          j->id);
             else if (rc)
-                log_error("backup job %s: cannot start its %s run: %s",
-                          j->id, trigger, err_str(rc));
+                log_error("backup job %s: cannot start its %s run: %s", j->id,
+                          trigger, err_str(rc));
             due = job_next(j, now);
         }
         if (due && (!wake || due < wake))
