@@ -355,6 +355,15 @@ def test_run_now_two_vms_incremental_restore(ctx):
         assert _sha(out) == _sha(_image(ctx, disk)), vm_id
         os.unlink(out)
     env.action(a["id"], "destroy")
+    # A deleted VM's kept clone goes with it; the job keeps the other.
+    r = c.delete(V1 + "/vms/" + a["id"])
+    assert r.status == 204, r
+    deadline = time.time() + 10
+    while len(_bases(ctx) - bases0) > (1 if ctx["mnt"] else 0):
+        assert time.time() < deadline, _bases(ctx) - bases0
+        time.sleep(0.05)
+    r = c.get(JOBS + "/" + job["id"])
+    assert r.json["vms"] == [b["id"]], r  # alpha came by tag only
 
 
 def test_retention_prunes_per_vm(ctx):
@@ -502,3 +511,22 @@ def test_scheduler_and_catch_up(ctx):
         assert len(_runs(c, minutely["id"])) == 1  # disabled: no catch-up
     finally:
         env.cleanup()
+
+
+def test_sigterm_mid_run_stops_cleanly(ctx):
+    env = ctx["env"]
+    job = _big_job(ctx, "termed", n=2)
+    t = _run(ctx, job, expect=None)
+    st = _wait_bytes(ctx["c"], t["id"])
+    assert st["status"] == "running", st
+    assert env.d.stop() == 0, env.d.read_log()
+    assert "stopped cleanly" in env.d.read_log()
+    env.d.start()
+    c = env.d.admin()
+    ctx["c"] = env.c = c
+    run = _runs(c, job["id"])[0]
+    assert run["status"] == "interrupted", run
+    assert "shutting down" in run["error"], run
+    r = c.get(V1 + "/tasks/" + t["id"])
+    assert r.json["status"] == "interrupted", r
+    _cli("verify", "--repo", ctx["repo_path"])
