@@ -425,23 +425,31 @@ def test_cancel_mid_run(ctx):
     _run(ctx, job)
 
 
-def test_kill9_mid_run_is_interrupted(ctx):
+def _stop_mid_run(ctx, job, sig, reason):
+    """Stop the daemon with sig once a run of job made progress, start
+    it again: the run and its task are interrupted, with reason."""
     env = ctx["env"]
-    job = _big_job(ctx, "killed")
-    before = _bases(ctx)
     t = _run(ctx, job, expect=None)
     st = _wait_bytes(ctx["c"], t["id"])
     assert st["status"] == "running", st
-    env.d.stop(sig=signal.SIGKILL)
+    rc = env.d.stop(sig=sig)
+    assert rc == (0 if sig == signal.SIGTERM else -sig), env.d.read_log()
     env.d.start()
     c = env.d.admin()
     ctx["c"] = env.c = c
     run = _runs(c, job["id"])[0]
     assert run["status"] == "interrupted", run
-    assert "daemon" in run["error"], run
-    assert run["finished"], run
+    assert reason in run["error"] and run["finished"], run
     r = c.get(V1 + "/tasks/" + t["id"])
     assert r.json["status"] == "interrupted", r
+    return c, run
+
+
+def test_kill9_mid_run_is_interrupted(ctx):
+    job = _big_job(ctx, "killed")
+    before = _bases(ctx)
+    c, run = _stop_mid_run(ctx, job, signal.SIGKILL,
+                           "stopped while the run was running")
     assert all(v["status"] in ("success", "interrupted")
                for v in run["vms"]), run
     _cli("verify", "--repo", ctx["repo_path"])
@@ -514,19 +522,7 @@ def test_scheduler_and_catch_up(ctx):
 
 
 def test_sigterm_mid_run_stops_cleanly(ctx):
-    env = ctx["env"]
     job = _big_job(ctx, "termed", n=2)
-    t = _run(ctx, job, expect=None)
-    st = _wait_bytes(ctx["c"], t["id"])
-    assert st["status"] == "running", st
-    assert env.d.stop() == 0, env.d.read_log()
-    assert "stopped cleanly" in env.d.read_log()
-    env.d.start()
-    c = env.d.admin()
-    ctx["c"] = env.c = c
-    run = _runs(c, job["id"])[0]
-    assert run["status"] == "interrupted", run
-    assert "shutting down" in run["error"], run
-    r = c.get(V1 + "/tasks/" + t["id"])
-    assert r.json["status"] == "interrupted", r
+    _stop_mid_run(ctx, job, signal.SIGTERM, "shutting down")
+    assert "stopped cleanly" in ctx["env"].d.read_log()
     _cli("verify", "--repo", ctx["repo_path"])
