@@ -31,7 +31,6 @@ int api_backup_submit(struct app *app, struct req *q, struct resp *r,
                       void (*arg_free)(void *));
 
 /* Publish {"type":"backup","kind":"repository","action","id"}. */
-void api_backup_repo_event(struct app *app, const char *action,
-                           const char *id);
+void api_backup_repo_event(struct app *app, const char *action, const char *id);
 
 #endif
