@@ -548,3 +548,31 @@ def test_sigterm_mid_run_stops_cleanly(ctx):
     _stop_mid_run(ctx, job, signal.SIGTERM, "shutting down")
     assert "stopped cleanly" in ctx["env"].d.read_log()
     _cli("verify", "--repo", ctx["repo_path"])
+
+
+def test_changes_arrive_as_events(ctx):
+    c = ctx["c"]
+    vm, _ = _vm(ctx, "evented")
+    ws = c.websocket("/api/v1/events")
+    assert ws.status == 101, ws.head
+    try:
+        job = _job(ctx, name="evented", vms=[vm["id"]])
+        r = c.patch(JOBS + "/" + job["id"], {"concurrency": 2})
+        assert r.status == 200, r
+        _run(ctx, job)
+        run_id = _runs(c, job["id"])[0]["id"]
+        assert c.delete(JOBS + "/" + job["id"]).status == 204
+        want = [("job", "created", job["id"]), ("job", "updated", job["id"]),
+                ("run", "created", run_id), ("run", "updated", run_id),
+                ("job", "deleted", job["id"])]
+        got = []
+        deadline = time.time() + 10
+        while time.time() < deadline and (not got or got[-1] != want[-1]):
+            m = ws.recv_json(timeout=10)
+            if m.get("type") == "backup":
+                got.append((m["kind"], m["action"], m["id"]))
+        # A run publishes "updated" once per VM and once at its end.
+        dedup = [g for i, g in enumerate(got) if i == 0 or g != got[i - 1]]
+        assert dedup == want, got
+    finally:
+        ws.close()
