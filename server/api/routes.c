@@ -97,6 +97,10 @@ const struct route api_routes[] = {
       0, "Apply a retention to a backup repository (task)" },
     { "POST", V1 "/backup/repositories/{id}/gc", api_backup_repo_gc, ADM, 0,
       "Remove unreferenced chunks (task)" },
+    { "GET", V1 "/backup/snapshots", api_backup_snapshots_list, VIEW, 0,
+      "List backup snapshots, newest first" },
+    { "POST", V1 "/backup/snapshots/{id}/restore", api_backup_snapshot_restore,
+      OPER, 0, "Restore a backup snapshot (task)" },
 
     { "GET", V1 "/tasks", api_tasks_list, VIEW, 0, "List recent tasks" },
     { "GET", V1 "/tasks/{id}", api_task_get, VIEW, 0, "One task" },
