@@ -412,6 +412,7 @@ def test_restart_during_verify_leaves_it_interrupted(ctx):
     import signal
     d, c = ctx["d"], ctx["c"]
     repo = _big_repo(ctx)
+    enc = _repo(ctx, passphrase=PASS)
     r = c.post(REPOS + "/" + repo["id"] + "/verify", {})
     assert r.status == 202, r
     t = _wait_running(c, r.json["id"])
@@ -422,8 +423,10 @@ def test_restart_during_verify_leaves_it_interrupted(ctx):
     t = c.get(API + "/tasks/" + t["id"]).json
     assert t["status"] == "interrupted", t
     assert t["error"]["code"] == "interrupted", t
-    # The repository is intact and still known with its passphrase.
+    # The repository is intact; the encrypted one still opens with the
+    # passphrase sealed under DATA/secret.key.
     _task(ctx, c.post(REPOS + "/" + repo["id"] + "/verify", {}), timeout=120)
+    assert c.get(REPOS + "/" + enc["id"]).json["status"] == "ok"
     # A clean stop (SIGTERM) mid-verify marks it interrupted too.
     r = c.post(REPOS + "/" + repo["id"] + "/verify", {})
     t = _wait_running(c, r.json["id"])
@@ -661,3 +664,41 @@ def test_restore_finds_a_flipped_bit(ctx):
     assert len(c.get(API + "/vms").json) == vms
     assert not [f for f in os.listdir(ctx["sr_path"])
                 if f.endswith(".restore")]
+
+
+def test_restore_can_be_cancelled_and_leaves_nothing(ctx):
+    c = _env(ctx)["c"]
+    repo = _big_repo(ctx)
+    snap = c.get(SNAPS + "?repository=" + repo["id"]).json[0]["id"]
+    disks = len(c.get(API + "/disks").json)
+    r = c.post(SNAPS + "/" + snap + "/restore",
+               {"mode": "disk", "sr": ctx["sr"]})
+    assert r.status == 202, r
+    t = _wait_running(c, r.json["id"])
+    assert c.post(API + "/tasks/" + t["id"] + "/cancel").status in (200, 202)
+    t = c.wait_task(t["id"], 60)
+    assert t["status"] == "cancelled", t
+    assert len(c.get(API + "/disks").json) == disks
+    assert not [f for f in os.listdir(ctx["sr_path"])
+                if f.endswith(".restore")]
+
+
+def test_repository_changes_are_published(ctx):
+    c = ctx["c"]
+    ws = c.websocket(API + "/events")
+    try:
+        assert ws.status == 101, ws.head
+        repo = _repo(ctx)
+        assert c.patch(REPOS + "/" + repo["id"],
+                       {"name": _uniq(ctx, "pub")}).status == 200
+        assert c.delete(REPOS + "/" + repo["id"]).status == 204
+        seen = []
+        deadline = time.time() + 10
+        while len(seen) < 3 and time.time() < deadline:
+            m = ws.recv_json(timeout=10)
+            if m.get("type") == "backup" and m.get("id") == repo["id"]:
+                assert m["kind"] == "repository", m
+                seen.append(m["action"])
+        assert seen == ["created", "updated", "deleted"], seen
+    finally:
+        ws.close()
