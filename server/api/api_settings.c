@@ -18,9 +18,9 @@
 #include "server/core/events.h"
 #include "server/http/tls_live.h"
 
-#define ZONEINFO   "/usr/share/zoneinfo/"
-#define TZ_KEY     "timezone"
-#define TZ_DEFAULT "UTC"
+#define ZONEINFO      "/usr/share/zoneinfo/"
+#define TZ_KEY        "timezone"
+#define TZ_DEFAULT    "UTC"
 #define PEM_FIELD_MAX (200 * 1024)
 
 /* An IANA name like "Europe/Paris" whose tzfile exists. */
@@ -29,8 +29,7 @@ static int tz_valid(const char *tz)
     char path[256], magic[4];
     int fd, ok;
 
-    if (!tz[0] || tz[0] == '/' || strstr(tz, "..") ||
-        strlen(tz) > 64)
+    if (!tz[0] || tz[0] == '/' || strstr(tz, "..") || strlen(tz) > 64)
         return 0;
     for (const char *c = tz; *c; c++)
         if (!isalnum((unsigned char)*c) && !strchr("/_+-", *c))
@@ -127,8 +126,7 @@ static int get_pem(struct resp *r, json_t *body, const char *key,
 
 int api_settings_tls_put(struct app *app, struct req *q, struct resp *r)
 {
-    static const char *const allowed[] = { "certificate", "private_key",
-                                           NULL };
+    static const char *const allowed[] = { "certificate", "private_key", NULL };
     struct tls_live *tls = __atomic_load_n(&app->tls, __ATOMIC_ACQUIRE);
     const char *cert = NULL, *key = NULL, *field;
     char why[200];
@@ -143,8 +141,7 @@ int api_settings_tls_put(struct app *app, struct req *q, struct resp *r)
         goto out;
     xstrlcpy(r->audit_target, "tls", sizeof(r->audit_target));
     if (!tls) {
-        rc = api_error(r, ERR_BUSY, NULL,
-                       "the public listener is not running");
+        rc = api_error(r, ERR_BUSY, NULL, "the public listener is not running");
         goto out;
     }
     rc = tls_live_replace(tls, cert, key, &field, why, sizeof(why));

@@ -25,7 +25,7 @@
 
 struct tls_pair {
     X509 *cert;
-    STACK_OF(X509) *chain; /* the certificates after the first */
+    STACK_OF(X509) * chain; /* the certificates after the first */
     EVP_PKEY *key;
 };
 
@@ -79,8 +79,7 @@ static int pair_parse(const char *cert_pem, const char *key_pem,
     b = BIO_new_mem_buf(key_pem, -1);
     /* An empty passphrase callback result refuses encrypted keys. */
     if (!b || !(p.key = PEM_read_bio_PrivateKey(b, NULL, NULL, ""))) {
-        snprintf(why, cap,
-                 "private_key is not an unencrypted PEM private key");
+        snprintf(why, cap, "private_key is not an unencrypted PEM private key");
         goto out;
     }
     if (X509_check_private_key(p.cert, p.key) != 1) {
@@ -240,8 +239,8 @@ static int store_pair(struct tls_live *t, const char *cert_pem,
     if (!rc)
         rc = file_sync_parent(t->cert_path);
     if (rc) {
-        log_error("tls: cannot store the new pair beside %s: %s",
-                  t->cert_path, err_str(rc));
+        log_error("tls: cannot store the new pair beside %s: %s", t->cert_path,
+                  err_str(rc));
         tls_live_recover(t->cert_path, t->key_path);
     }
     return rc;
@@ -256,8 +255,9 @@ int tls_live_replace(struct tls_live *t, const char *cert_pem,
 
     *field_out = NULL;
     if (!t->replaceable) {
-        snprintf(why, cap, "the certificate is set in the configuration "
-                           "(tls-cert, tls-key); change it there");
+        snprintf(why, cap,
+                 "the certificate is set in the configuration "
+                 "(tls-cert, tls-key); change it there");
         return ERR_CONFLICT;
     }
     rc = pair_parse(cert_pem, key_pem, &p, field_out, why, cap);
@@ -295,8 +295,7 @@ static void name_text(X509_NAME *n, char *dst, size_t cap)
 
 static void san_text(X509 *x, char *dst, size_t cap)
 {
-    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
-                                           NULL);
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
     BIO *b = BIO_new(BIO_s_mem());
     int len;
 
@@ -339,9 +338,9 @@ int tls_live_info(struct tls_live *t, struct tls_info *out)
     out->not_before = asn1_epoch(X509_get0_notBefore(x));
     out->not_after = asn1_epoch(X509_get0_notAfter(x));
     /* Not X509_check_issued(): it also wants keyCertSign in a leaf. */
-    out->self_signed = X509_NAME_cmp(X509_get_subject_name(x),
-                                     X509_get_issuer_name(x)) == 0 &&
-                       X509_verify(x, X509_get0_pubkey(x)) == 1;
+    out->self_signed =
+        X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 &&
+        X509_verify(x, X509_get0_pubkey(x)) == 1;
     if (X509_digest(x, EVP_sha256(), md, &n) != 1)
         n = 0;
     pthread_mutex_unlock(&t->lock);
