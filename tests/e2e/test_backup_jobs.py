@@ -360,7 +360,25 @@ def test_run_now_two_vms_incremental_restore(ctx):
         for v in by2.values():
             assert v["used_changemap"] is False, v
 
-    # Restore both disks of the second run: byte-identical to the source.
+    # The API lists them by VM, with the job; a new VM restored from
+    # beta's second backup has beta's configuration and bytes.
+    r = c.get(V1 + "/backup/snapshots?vm=%s&repository=%s" % (b["id"],
+                                                              ctx["repo"]))
+    assert r.status == 200, r
+    assert [x["id"] for x in r.json] == [by2[b["id"]]["snapshot"],
+                                         by[b["id"]]["snapshot"]], r
+    assert all(x["job"] == job["id"] and x["vm"] == b["id"]
+               for x in r.json), r
+    r = c.post(V1 + "/backup/snapshots/%s/restore" % by2[b["id"]]["snapshot"],
+               {"mode": "new-vm"})
+    assert r.status == 202, r
+    t = c.wait_task(r.json["id"], timeout=60)
+    assert t["status"] == "success", t
+    nvm = t["result"]["vm"]
+    assert nvm["name"] == "beta restored" and nvm["tags"] == b["tags"], nvm
+    ndisk = c.get(V1 + "/disks/" + nvm["disks"][0]["disk"]).json
+    assert _sha(_image(ctx, ndisk)) == _sha(_image(ctx, db))
+    # And the CLI restores both disks byte-identical, no daemon needed.
     out = os.path.join(env.d.data, "restored.raw")
     for vm_id, disk in ((a["id"], da), (b["id"], db)):
         _cli("restore", "--repo", ctx["repo_path"], by2[vm_id]["snapshot"],
