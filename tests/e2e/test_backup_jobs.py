@@ -594,3 +594,24 @@ def test_changes_arrive_as_events(ctx):
         assert dedup == want, got
     finally:
         ws.close()
+
+
+def test_a_failed_vm_fails_the_run_not_the_others(ctx):
+    c = ctx["c"]
+    good, _ = _vm(ctx, "fine", 4 * MIB, _fill(5, 4 * MIB))
+    empty = ctx["env"].vm(name="diskless", disks=[])
+    job = _job(ctx, name="mixed", vms=[good["id"], empty["id"]])
+    t = _run(ctx, job, expect="failure")
+    assert "1 of 2 VM(s) failed" in t["error"]["message"], t
+    assert "diskless" in t["error"]["message"], t
+    run = _runs(c, job["id"])[0]
+    assert run["status"] == "failure" and run["task"] == t["id"], run
+    by = {v["vm_name"]: v for v in run["vms"]}
+    assert by["fine"]["status"] == "success" and by["fine"]["snapshot"], run
+    assert by["diskless"]["status"] == "failure", run
+    assert by["diskless"]["snapshot"] is None, run
+    assert "no disk" in by["diskless"]["error"], run
+    # A job that selects nothing fails and says so.
+    job = _job(ctx, name="nothing", tags=["no-vm-has-this"])
+    t = _run(ctx, job, expect="failure")
+    assert "selects no VM" in t["error"]["message"], t
