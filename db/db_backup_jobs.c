@@ -536,7 +536,8 @@ int db_backup_run_interrupt_all(struct db *db, const char *reason,
 
 /* ---- bases ---- */
 
-#define BASE_COLS "job_id, disk_id, vm_id, sr_id, file, snapshot_id, created_at"
+#define BASE_COLS \
+    "job_id, disk_id, vm_id, device, sr_id, file, snapshot_id, created_at"
 
 static void base_row(sqlite3_stmt *st, void *p)
 {
@@ -546,10 +547,11 @@ static void base_row(sqlite3_stmt *st, void *p)
     db_col_text(st, 0, b->job_id, sizeof(b->job_id));
     db_col_text(st, 1, b->disk_id, sizeof(b->disk_id));
     db_col_text(st, 2, b->vm_id, sizeof(b->vm_id));
-    db_col_text(st, 3, b->sr_id, sizeof(b->sr_id));
-    db_col_text(st, 4, b->file, sizeof(b->file));
-    db_col_text(st, 5, b->snapshot_id, sizeof(b->snapshot_id));
-    b->created_at = sqlite3_column_int64(st, 6);
+    db_col_text(st, 3, b->device, sizeof(b->device));
+    db_col_text(st, 4, b->sr_id, sizeof(b->sr_id));
+    db_col_text(st, 5, b->file, sizeof(b->file));
+    db_col_text(st, 6, b->snapshot_id, sizeof(b->snapshot_id));
+    b->created_at = sqlite3_column_int64(st, 7);
 }
 
 int db_backup_base_get(struct db *db, const char *job_id, const char *disk_id,
@@ -567,13 +569,14 @@ int db_backup_base_set(struct db *db, const struct db_backup_base *b)
 {
     static const char sql[] =
         "INSERT OR REPLACE INTO backup_bases (" BASE_COLS ") VALUES (:job, "
-        ":disk, :vm, :sr, :file, :snapshot, :created_at)";
+        ":disk, :vm, :device, :sr, :file, :snapshot, :created_at)";
 
     return db_exec(
         db, sql, "set backup base",
         DB_ARGS(DB_TEXT(":job", b->job_id), DB_TEXT(":disk", b->disk_id),
-                DB_TEXT(":vm", b->vm_id), DB_TEXT(":sr", b->sr_id),
-                DB_TEXT(":file", b->file), DB_TEXT(":snapshot", b->snapshot_id),
+                DB_TEXT(":vm", b->vm_id), DB_TEXT(":device", b->device),
+                DB_TEXT(":sr", b->sr_id), DB_TEXT(":file", b->file),
+                DB_TEXT(":snapshot", b->snapshot_id),
                 DB_INT(":created_at", b->created_at)));
 }
 

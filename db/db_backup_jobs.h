@@ -115,6 +115,7 @@ struct db_backup_base {
     char job_id[37];
     char disk_id[37];
     char vm_id[37];
+    char device[16]; /* the disk's device then: the manifest's disk name */
     char sr_id[37];
     char file[128];
     char snapshot_id[37];

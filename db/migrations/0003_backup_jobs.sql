@@ -73,6 +73,7 @@ CREATE TABLE backup_bases (
     job_id TEXT NOT NULL REFERENCES backup_jobs (id) ON DELETE CASCADE,
     disk_id TEXT NOT NULL REFERENCES disks (id) ON DELETE CASCADE,
     vm_id TEXT NOT NULL REFERENCES vms (id) ON DELETE CASCADE,
+    device TEXT NOT NULL,               -- where the disk was ("xvda")
     sr_id TEXT NOT NULL,
     file TEXT NOT NULL,                 -- image file name inside the SR
     snapshot_id TEXT NOT NULL,          -- the backup it is the state of

@@ -176,6 +176,7 @@ static int vm_disks_load(struct run_ctx *ctx, const struct db_vm *vm,
         if (!db_backup_base_get(ctx->app->db, ctx->job.id, d->disk[i].id,
                                 &base) &&
             !strcmp(base.sr_id, d->sr[i].id) &&
+            !strcmp(base.device, vm->disks[i].device) &&
             !sr_image_path(d->sr[i].path, base.file, d->base_path[i],
                            sizeof(d->base_path[i])) &&
             access(d->base_path[i], R_OK) == 0) {
@@ -279,6 +280,7 @@ static void vm_keep_bases(struct run_ctx *ctx, const struct db_vm *vm,
         xstrlcpy(b.job_id, ctx->job.id, sizeof(b.job_id));
         xstrlcpy(b.disk_id, d->disk[i].id, sizeof(b.disk_id));
         xstrlcpy(b.vm_id, vm->id, sizeof(b.vm_id));
+        xstrlcpy(b.device, vm->disks[i].device, sizeof(b.device));
         xstrlcpy(b.sr_id, d->sr[i].id, sizeof(b.sr_id));
         xstrlcpy(b.file, d->clone[i], sizeof(b.file));
         xstrlcpy(b.snapshot_id, snap_id, sizeof(b.snapshot_id));

@@ -187,6 +187,48 @@ static void test_backup_jobs(void **state)
     db_backup_run_release(&runs[1]);
     free(runs);
 
+    /* A kept clone: the round trip, then it goes with its VM. */
+    {
+        struct db_sr sr;
+        struct db_disk disk;
+        struct db_backup_base b, bgot, *bases = NULL;
+
+        memset(&sr, 0, sizeof(sr));
+        uuid_generate(sr.id);
+        xstrlcpy(sr.name, "sr", sizeof(sr.name));
+        xstrlcpy(sr.type, "file", sizeof(sr.type));
+        xstrlcpy(sr.path, "/srv/sr", sizeof(sr.path));
+        assert_int_equal(db_sr_insert(db, &sr), 0);
+        memset(&disk, 0, sizeof(disk));
+        uuid_generate(disk.id);
+        xstrlcpy(disk.name, "d", sizeof(disk.name));
+        xstrlcpy(disk.sr_id, sr.id, sizeof(disk.sr_id));
+        xstrlcpy(disk.file, "d.raw", sizeof(disk.file));
+        xstrlcpy(disk.format, "raw", sizeof(disk.format));
+        disk.size_bytes = 4096;
+        assert_int_equal(db_disk_insert(db, &disk), 0);
+        memset(&b, 0, sizeof(b));
+        memcpy(b.job_id, j.id, 37);
+        memcpy(b.disk_id, disk.id, 37);
+        memcpy(b.vm_id, vm_b, 37);
+        xstrlcpy(b.device, "xvdb", sizeof(b.device));
+        memcpy(b.sr_id, sr.id, 37);
+        xstrlcpy(b.file, "x.bkbase", sizeof(b.file));
+        memcpy(b.snapshot_id, run.id, 37);
+        b.created_at = 5;
+        assert_int_equal(db_backup_base_set(db, &b), 0);
+        xstrlcpy(b.file, "y.bkbase", sizeof(b.file)); /* replaces */
+        assert_int_equal(db_backup_base_set(db, &b), 0);
+        assert_int_equal(db_backup_base_get(db, j.id, disk.id, &bgot), 0);
+        assert_memory_equal(&bgot, &b, sizeof(b));
+        assert_int_equal(db_backup_base_list(db, &bases, &num), 0);
+        assert_int_equal(num, 1);
+        free(bases);
+        assert_int_equal(db_vm_delete(db, vm_b), 0);
+        assert_int_equal(db_backup_base_get(db, j.id, disk.id, &bgot),
+                         ERR_NOTFOUND);
+    }
+
     /* Deleting the job takes its runs along; the repo is free again. */
     assert_int_equal(db_backup_job_delete(db, j.id), 0);
     assert_int_equal(db_backup_job_delete(db, j.id), ERR_NOTFOUND);
