@@ -18,6 +18,7 @@ const KIND = {
     'job.run': 'Backup',
 };
 const TARGETS = { vm: vms, disk: disks, repository: repos, job: jobs };
+const HREF = { vm: '/vms/', job: '/backups/jobs/', repository: '/backups/repositories/' };
 
 export function targetName(t) {
     if (!t.target) return '';
@@ -89,8 +90,8 @@ export function TaskRow({ t }) {
     return <li class={'task ' + t.status}>
         <div class="task-main">
             <span class="task-name">
-                {t.target && t.target.type === 'vm' ?
-                    <Link href={'/vms/' + t.target.id}>{taskLabel(t)}</Link> :
+                {t.target && HREF[t.target.type] ?
+                    <Link href={HREF[t.target.type] + t.target.id}>{taskLabel(t)}</Link> :
                     taskLabel(t)}
             </span>
             <span class={'status status-' + t.status}>{t.status}</span>
