@@ -164,7 +164,7 @@ export async function test_history_and_dashboard({ page }) {
     assert(read !== '—' && !/^0 B$/.test(read), 'bytes read: ' + read);
     await shot(page, 'bk-05-history');
     await nav(page, 'Dashboard');
-    const card = page.locator('section', { has: page.getByRole('heading', { name: 'Backups' }) });
+    const card = page.locator('section', { has: page.getByRole('heading', { name: 'Backups', exact: true }) });
     await card.getByRole('link', { name: 'nightly' }).waitFor();
     await card.getByText('Succeeded').waitFor();
     noProblems(page);

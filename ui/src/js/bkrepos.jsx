@@ -2,14 +2,14 @@
 // stored bytes, dedup ratio), encryption state and key fingerprint,
 // status; add/attach, rename or change the passphrase, forget (admin);
 // verify, prune and garbage collection as tasks with live progress.
-import { useState } from 'preact/hooks';
-import { can, del, patch, post } from './api.js';
-import { backupApi, drop, put, repos } from './data.js';
+import { useEffect, useState } from 'preact/hooks';
+import { can, del, get, patch, post } from './api.js';
+import { backupApi, backupSeq, drop, put, refresh, repos } from './data.js';
 import { bytes, ratio, time } from './format.js';
 import { useStore } from './store.js';
 import { Confirm, Empty, ErrorText, Field, FormModal, Link, PageHead, useAction } from './ui.jsx';
 import { NoBackupApi, useTask } from './bkcommon.jsx';
-import { TaskBar } from './tasks.jsx';
+import { TaskBar, isActive } from './tasks.jsx';
 import { SnapshotTable } from './bkrestore.jsx';
 
 function AddRepo({ onClose }) {
@@ -144,6 +144,10 @@ function RepoCard({ repo }) {
     const a = useAction();
     const admin = can('admin');
     const st = repo.stats || {};
+    const done = t && !isActive(t);
+    useEffect(() => {
+        if (done) refresh('repository', repo.id);
+    }, [done]);
     const started = (k) => (task, dry) => {
         setKind(dry ? k + ' (dry run)' : k);
         setTask(task);
@@ -205,6 +209,15 @@ function RepoCard({ repo }) {
 export function Repositories() {
     const r = useStore(repos);
     const ok = useStore(backupApi);
+    const seq = useStore(backupSeq);
+    // Stats move with every backup, prune and gc: on arrival and after
+    // each backup event, fetch them again (one GET, no timer).
+    useEffect(() => {
+        if (!ok) return undefined;
+        const tm = setTimeout(() => get('/backup/repositories').then((l) =>
+            repos.set(new Map(l.map((x) => [x.id, x]))), () => {}), seq ? 300 : 0);
+        return () => clearTimeout(tm);
+    }, [seq, ok]);
     const [adding, setAdding] = useState(false);
     const list = [...r.values()].sort((a, b) => a.name.localeCompare(b.name));
     return <div>
