@@ -3,11 +3,11 @@
 // one disk as a new disk; the task's progress, throughput and ETA live.
 import { useEffect, useState } from 'preact/hooks';
 import { can, get, post } from './api.js';
-import { backupApi, backupSeq, srs, vms } from './data.js';
+import { backupApi, backupSeq, jobs, srs, vms } from './data.js';
 import { bytes, time } from './format.js';
 import { useStore } from './store.js';
 import { Empty, ErrorText, Field, Link, Modal, useAction } from './ui.jsx';
-import { NoBackupApi, jobName, repoName, useTask, vmName } from './bkcommon.jsx';
+import { NoBackupApi, RunBadge, jobName, repoName, useTask, vmName } from './bkcommon.jsx';
 import { TaskBar } from './tasks.jsx';
 
 const MODES = [
@@ -122,8 +122,7 @@ export function SnapshotTable({ query, showVm }) {
     return <section class="card" aria-labelledby="rp-h">
         <h2 id="rp-h">Restore points</h2>
         <ErrorText error={err} />
-        {list && !list.length && <Empty>No backup yet.{showVm ? '' :
-            ' Add this VM to a backup job under Backups → Jobs.'}</Empty>}
+        {list && !list.length && <Empty>No backup yet.</Empty>}
         {list && list.length > 0 && <div class="table-wrap"><table class="table">
             <thead><tr><th>Time</th>{showVm && <th>VM</th>}<th>Name</th><th>Repository</th>
                 <th>Job</th><th>Size</th><th>Disks</th>
@@ -147,7 +146,19 @@ export function SnapshotTable({ query, showVm }) {
     </section>;
 }
 
-/* The VM page's Backups tab. */
+/* The VM page's Backups tab: the jobs that include it (by name or tag)
+ * and its restore points. */
 export function VmBackups({ vm }) {
-    return <SnapshotTable query={'vm=' + encodeURIComponent(vm.id)} />;
+    const all = useStore(jobs);
+    const mine = [...all.values()].filter((j) => j.vms.includes(vm.id) ||
+        j.tags.some((t) => (vm.tags || []).includes(t)));
+    return <>
+        <p class="vm-jobs">{mine.length ? <>Backed up by{' '}
+            {mine.map((j, i) => <span key={j.id}>{i ? ', ' : ''}
+                <Link href={'/backups/jobs/' + j.id}>{j.name}</Link>
+                {j.last_run && <> <RunBadge status={j.last_run.status} /></>}</span>)}.</> :
+            <span class="muted">No backup job includes this VM{can('admin') ? <>:{' '}
+                <Link href="/backups/jobs">create one</Link></> : ''}.</span>}</p>
+        <SnapshotTable query={'vm=' + encodeURIComponent(vm.id)} />
+    </>;
 }
