@@ -81,6 +81,17 @@ const struct route api_routes[] = {
     { "DELETE", V1 "/networks/{id}", api_network_delete, ADM, 0,
       "Delete an unused network" },
 
+    { "GET", V1 "/backup/repositories", api_backup_repos_list, VIEW, 0,
+      "List backup repositories" },
+    { "POST", V1 "/backup/repositories", api_backup_repos_create, ADM, 0,
+      "Create or attach a backup repository" },
+    { "GET", V1 "/backup/repositories/{id}", api_backup_repo_get, VIEW, 0,
+      "One backup repository" },
+    { "PATCH", V1 "/backup/repositories/{id}", api_backup_repo_patch, ADM, 0,
+      "Rename a backup repository or store its new passphrase" },
+    { "DELETE", V1 "/backup/repositories/{id}", api_backup_repo_delete, ADM, 0,
+      "Forget a backup repository (its data stays)" },
+
     { "GET", V1 "/tasks", api_tasks_list, VIEW, 0, "List recent tasks" },
     { "GET", V1 "/tasks/{id}", api_task_get, VIEW, 0, "One task" },
     { "POST", V1 "/tasks/{id}/cancel", api_task_cancel, OPER, 0,

@@ -142,6 +142,20 @@ static int sr_mkdirs(const char *path)
     return 0;
 }
 
+void sr_path_clean(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (; *in && n + 1 < cap; in++) {
+        if (*in == '/' && n > 0 && out[n - 1] == '/')
+            continue;
+        out[n++] = *in;
+    }
+    while (n > 1 && out[n - 1] == '/')
+        n--;
+    out[n] = '\0';
+}
+
 int sr_prepare(const char *path)
 {
     char real[PATH_MAX], probe[SR_PATH_MAX + 32];

@@ -15,6 +15,10 @@ struct sr_usage {
     int reflink;         /* 1 if FICLONE works in this directory */
 };
 
+/* Lexical clean-up of a path into out[cap]: collapse "//", drop a
+ * trailing "/". */
+void sr_path_clean(const char *in, char *out, size_t cap);
+
 /* Create the directory if missing (mode 0700) and check it is writable.
  * ERR_INVALID for a relative path or a non-directory. */
 int sr_prepare(const char *path);
