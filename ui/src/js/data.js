@@ -56,19 +56,19 @@ export async function loadAll() {
     await loadBackups();
 }
 
-/* The backup collections; a daemon without the backup API leaves them
- * empty (and backupApi false) instead of failing the whole start-up. */
+/* The backup collections; a daemon without the backup API (404) leaves
+ * them empty (and backupApi false) instead of failing the whole start-up.
+ * Each half is loaded on its own: repositories and jobs come from two
+ * parts of the server that may land one after the other. */
 export async function loadBackups() {
-    try {
-        const [r, j] = await Promise.all([get('/backup/repositories'),
-            get('/backup/jobs')]);
-        repos.set(byId(r));
-        jobs.set(byId(j));
-        backupApi.set(true);
-    } catch (e) {
-        if (e.status !== 404 && e.status !== 501) throw e;
-        backupApi.set(false);
-    }
+    const one = (p) => get(p).catch((e) => {
+        if (e.status === 404 || e.status === 501) return null;
+        throw e;
+    });
+    const [r, j] = await Promise.all([one('/backup/repositories'), one('/backup/jobs')]);
+    repos.set(byId(r || []));
+    jobs.set(byId(j || []));
+    backupApi.set(!!(r || j));
 }
 
 // Per object, a count of the events that carried its state: a GET
