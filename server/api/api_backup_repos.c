@@ -24,6 +24,7 @@
 #include "common/uuid.h"
 #include "common/xalloc.h"
 #include "db/db_backup_repos.h"
+#include "server/api/api_backup.h"
 #include "server/api/api_util.h"
 #include "server/core/app.h"
 #include "server/core/backup_repo.h"
@@ -101,9 +102,42 @@ static json_t *repo_to_json(struct app *app, const struct db_backup_repo *row)
     return o;
 }
 
-static void repo_event(struct app *app, const char *action, const char *id)
+void api_backup_repo_event(struct app *app, const char *action, const char *id)
 {
     events_publish_kind(app->events, "backup", "repository", action, id, NULL);
+}
+
+int api_backup_body(const struct req *q, struct resp *r,
+                    const char *const *allowed, json_t **obj_out)
+{
+    if (!q->body || q->body_len == 0) {
+        *obj_out = json_object();
+        return 0;
+    }
+    return api_body(q, r, allowed, obj_out);
+}
+
+int api_backup_submit(struct app *app, struct req *q, struct resp *r,
+                      const char *kind, const char *target_type,
+                      const char *target_id, task_fn fn, void *arg,
+                      void (*arg_free)(void *))
+{
+    struct task_spec spec;
+    char task_id[37];
+    int rc;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.kind = kind;
+    spec.target_type = target_type;
+    spec.target_id = target_id;
+    spec.username = q->who.username;
+    spec.fn = fn;
+    spec.arg = arg;
+    spec.arg_free = arg_free;
+    rc = tasks_submit(app->tasks, &spec, task_id);
+    if (rc)
+        return api_error(r, rc, NULL, "cannot queue the task: %s", err_str(rc));
+    return api_task_accepted(app, r, task_id);
 }
 
 int api_backup_repos_list(struct app *app, struct req *q, struct resp *r)
@@ -125,9 +159,8 @@ int api_backup_repos_list(struct app *app, struct req *q, struct resp *r)
     return api_json(r, 200, arr);
 }
 
-/* Load the repository named by path parameter 0, or answer 400/404. */
-static int repo_load(struct app *app, struct req *q, struct resp *r,
-                     struct db_backup_repo *row)
+int api_backup_repo_load(struct app *app, struct req *q, struct resp *r,
+                         struct db_backup_repo *row)
 {
     const char *id;
     int rc;
@@ -147,7 +180,7 @@ int api_backup_repo_get(struct app *app, struct req *q, struct resp *r)
     struct db_backup_repo row;
     int rc;
 
-    rc = repo_load(app, q, r, &row);
+    rc = api_backup_repo_load(app, q, r, &row);
     if (rc)
         return rc;
     rc = api_json(r, 200, repo_to_json(app, &row));
@@ -405,7 +438,7 @@ int api_backup_repos_create(struct app *app, struct req *q, struct resp *r)
              c.row.path, c.row.encrypted ? ", encrypted" : "");
     xstrlcpy(r->audit_target, c.row.id, sizeof(r->audit_target));
     o = repo_to_json(app, &c.row);
-    repo_event(app, "created", c.row.id);
+    api_backup_repo_event(app, "created", c.row.id);
     rc = api_json(r, 201, o);
     c.initialised = 0; /* kept */
 out:
@@ -458,7 +491,7 @@ int api_backup_repo_patch(struct app *app, struct req *q, struct resp *r)
     int rc, locked = 0;
 
     memset(&row, 0, sizeof(row));
-    rc = repo_load(app, q, r, &row);
+    rc = api_backup_repo_load(app, q, r, &row);
     if (rc)
         return rc;
     rc = api_body(q, r, allowed, &body);
@@ -488,7 +521,7 @@ int api_backup_repo_patch(struct app *app, struct req *q, struct resp *r)
     if (pass)
         log_info("backup: repository %s (%s): passphrase replaced", row.name,
                  row.id);
-    repo_event(app, "updated", row.id);
+    api_backup_repo_event(app, "updated", row.id);
     rc = api_json(r, 200, repo_to_json(app, &row));
 out:
     if (locked)
@@ -503,7 +536,7 @@ int api_backup_repo_delete(struct app *app, struct req *q, struct resp *r)
     struct db_backup_repo row;
     int rc;
 
-    rc = repo_load(app, q, r, &row);
+    rc = api_backup_repo_load(app, q, r, &row);
     if (rc)
         return rc;
     seal_wipe(row.passphrase_sealed, sizeof(row.passphrase_sealed));
@@ -519,7 +552,7 @@ int api_backup_repo_delete(struct app *app, struct req *q, struct resp *r)
     /* The repository stays on disk: only forgotten. */
     log_info("backup: forgot repository %s (%s); %s is left on disk", row.name,
              row.id, row.path);
-    repo_event(app, "deleted", row.id);
+    api_backup_repo_event(app, "deleted", row.id);
     r->status = 204;
     return 0;
 }

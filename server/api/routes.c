@@ -91,6 +91,12 @@ const struct route api_routes[] = {
       "Rename a backup repository or store its new passphrase" },
     { "DELETE", V1 "/backup/repositories/{id}", api_backup_repo_delete, ADM, 0,
       "Forget a backup repository (its data stays)" },
+    { "POST", V1 "/backup/repositories/{id}/verify", api_backup_repo_verify,
+      ADM, 0, "Verify a backup repository (task)" },
+    { "POST", V1 "/backup/repositories/{id}/prune", api_backup_repo_prune, ADM,
+      0, "Apply a retention to a backup repository (task)" },
+    { "POST", V1 "/backup/repositories/{id}/gc", api_backup_repo_gc, ADM, 0,
+      "Remove unreferenced chunks (task)" },
 
     { "GET", V1 "/tasks", api_tasks_list, VIEW, 0, "List recent tasks" },
     { "GET", V1 "/tasks/{id}", api_task_get, VIEW, 0, "One task" },

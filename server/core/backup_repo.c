@@ -91,8 +91,15 @@ int backup_repo_in_use(struct app *app, const char *repo_id)
 static void progress_cb(void *opaque, uint64_t done, uint64_t total)
 {
     struct backup_progress *bp = opaque;
-    uint64_t grand = bp->total ? bp->total : bp->base + total;
+    uint64_t grand;
 
+    if (bp->fraction_only) {
+        task_progress(bp->task, total ? (double)done / (double)total : 0);
+        return;
+    }
+    done *= bp->unit;
+    total *= bp->unit;
+    grand = bp->total ? bp->total : bp->base + total;
     task_progress_bytes(bp->task, bp->base + done, grand);
 }
 
@@ -103,6 +110,7 @@ void backup_progress_init(struct backup_progress *bp, struct task *t,
     bp->task = t;
     bp->base = base;
     bp->total = total;
+    bp->unit = 1;
     bp->bk.cb = progress_cb;
     bp->bk.opaque = bp;
     bp->bk.cancel = task_cancel_flag(t);

@@ -60,6 +60,12 @@ struct backup_progress {
     struct task *task;
     uint64_t base;
     uint64_t total;
+    /* Set after init when the engine's units are not bytes: bytes per
+     * unit (bk_verify counts chunks: the chunk size), or fraction_only
+     * for a call whose units are no bytes at all (bk_gc counts chunk
+     * directories): then only the task's progress moves. */
+    uint64_t unit;
+    int fraction_only;
 };
 
 void backup_progress_init(struct backup_progress *bp, struct task *t,

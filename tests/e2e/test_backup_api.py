@@ -208,3 +208,227 @@ def test_unavailable_repository_is_reported(ctx):
     finally:
         os.rename(repo["path"] + ".moved", repo["path"])
     assert c.get(REPOS + "/" + repo["id"]).json["status"] == "ok"
+
+
+MIB = 1 << 20
+
+
+def _image(path, mib=8, seed=b"x"):
+    """A VM-like image: random MiBs, text MiBs and holes."""
+    with open(path, "wb") as f:
+        f.truncate(mib * MIB)
+        for i in range(0, mib, 2):
+            f.seek(i * MIB)
+            if i % 4 == 0:
+                f.write(os.urandom(MIB))
+            else:
+                f.write((b"line %d of %s\n" % (i, seed)) * (MIB // 32))
+    return path
+
+
+def _rewrite(path, mib_index):
+    with open(path, "r+b") as f:
+        f.seek(mib_index * MIB)
+        f.write(os.urandom(MIB))
+
+
+def _sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(MIB), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def _backup_file(repo, name, path, passphrase=None):
+    p = _cli(["backup-file", "--repo", repo["path"], "--name", name,
+              "--quiet", path], passphrase=passphrase)
+    snap = p.stdout.strip().split()[-1]
+    assert len(snap) == 36, p.stdout
+    return snap
+
+
+def _task(ctx, r, status="success", timeout=60):
+    assert r.status == 202, r
+    assert r.header("Location") == API + "/tasks/" + r.json["id"], r
+    t = ctx["c"].wait_task(r.json["id"], timeout)
+    assert t["status"] == status, t
+    return t
+
+
+def _chunk_files(repo):
+    out = []
+    for dirpath, _, files in os.walk(os.path.join(repo["path"], "chunks")):
+        out += [os.path.join(dirpath, f) for f in files
+                if not f.startswith(".")]
+    return sorted(out)
+
+
+def _flip_bit(path, offset=None):
+    size = os.path.getsize(path)
+    off = size // 2 if offset is None else offset
+    with open(path, "r+b") as f:
+        f.seek(off)
+        b = f.read(1)
+        f.seek(off)
+        f.write(bytes([b[0] ^ 0x10]))
+
+
+def test_verify_prune_gc_tasks(ctx):
+    c = ctx["c"]
+    repo = _repo(ctx)
+    img = _image(_path(ctx, "vm-a.img"), 8)
+    snaps = [_backup_file(repo, "vm-a", img)]
+    for i in (0, 4):
+        _rewrite(img, i)
+        snaps.append(_backup_file(repo, "vm-a", img))
+    _backup_file(repo, "vm-b", _image(_path(ctx, "vm-b.img"), 4, b"b"))
+    base = REPOS + "/" + repo["id"]
+    st = c.get(base).json["stats"]
+    assert st["snapshots"] == 4 and st["chunks"] > 0, st
+    assert st["dedup_ratio"] > 1, st  # the vm-a backups share chunks
+
+    t = _task(ctx, c.post(base + "/verify", {}))
+    res = t["result"]
+    assert res["bad"] == [] and res["bad_indexes"] == [], res
+    assert res["chunks_checked"] == res["chunks_total"] == st["chunks"], res
+    assert res["bytes_checked"] > 0, res
+    assert t["kind"] == "backup.verify" and t["target"]["id"] == repo["id"]
+    assert t["bytes_done"] > 0 and t["bytes_total"] >= t["bytes_done"], t
+    assert isinstance(t["rate_bps"], int) and t["eta_s"] == 0, t
+    t = _task(ctx, c.post(base + "/verify", {"sample_percent": 10}))
+    res = t["result"]  # a random 10% of 8 chunks: how many is luck
+    assert res["chunks_total"] == st["chunks"], res
+    assert res["chunks_checked"] < st["chunks"], res
+
+    # Prune: a dry run removes nothing; then vm-a keeps its newest.
+    t = _task(ctx, c.post(base + "/prune", {"keep_last": 1,
+                                            "dry_run": True}))
+    assert sorted(t["result"]["removed"]) == sorted(snaps[:2]), t
+    assert c.get(base).json["stats"]["snapshots"] == 4
+    t = _task(ctx, c.post(base + "/prune", {"keep_last": 1}))
+    assert sorted(t["result"]["removed"]) == sorted(snaps[:2]), t
+    assert c.get(base).json["stats"]["snapshots"] == 2
+    before = c.get(base).json["stats"]["chunks"]
+    time.sleep(1.1)  # gc keeps chunks written in its own second
+    t = _task(ctx, c.post(base + "/gc"))
+    res = t["result"]
+    assert res["chunks_removed"] > 0 and res["bytes_removed"] > 0, res
+    assert res["chunks_kept"] + res["chunks_removed"] == before, res
+    assert c.get(base).json["stats"]["chunks"] == res["chunks_kept"]
+    _task(ctx, c.post(base + "/verify"))
+    out = _cli(["snapshots", "--repo", repo["path"], "--json"]).stdout
+    assert snaps[2] in out and snaps[0] not in out, out
+
+
+def test_maintenance_bad_input(ctx):
+    c = ctx["c"]
+    repo = _repo(ctx)
+    base = REPOS + "/" + repo["id"]
+    tasks = len(c.get(API + "/tasks").json)
+    for path, body, field in [
+            ("/verify", {"sample_percent": 0}, "sample_percent"),
+            ("/verify", {"sample_percent": 101}, "sample_percent"),
+            ("/prune", {}, "keep_last"),
+            ("/prune", {"keep_last": 0, "keep_daily": 0}, "keep_last"),
+            ("/prune", {"keep_daily": -1}, "keep_daily"),
+            ("/prune", {"keep_last": 1, "dry_run": "yes"}, "dry_run"),
+            ("/gc", {"now": True}, "now")]:
+        r = c.post(base + path, body)
+        assert r.status == 400 and r.error["field"] == field, (path, r)
+    r = c.post(REPOS + "/" + "0" * 8 + "-0000-4000-8000-" + "0" * 12 +
+               "/verify", {})
+    assert r.status == 404, r
+    assert len(c.get(API + "/tasks").json) == tasks
+
+
+def test_verify_finds_a_flipped_bit(ctx):
+    c = ctx["c"]
+    repo = _repo(ctx, passphrase=PASS)
+    img = _image(_path(ctx, "vm-c.img"), 6, b"c")
+    snap = _backup_file(repo, "vm-c", img, passphrase=PASS)
+    chunks = _chunk_files(repo)
+    assert chunks
+    victim = chunks[len(chunks) // 2]
+    _flip_bit(victim)
+    t = _task(ctx, c.post(REPOS + "/" + repo["id"] + "/verify", {}),
+              status="failure")
+    chunk_id = os.path.basename(victim)
+    assert chunk_id in t["error"]["message"], t
+    assert snap in t["error"]["message"], t
+    bad = t["result"]["bad"]
+    assert [b["chunk"] for b in bad] == [chunk_id], bad
+    assert bad[0]["missing"] is False and bad[0]["snapshots"] == [snap], bad
+    # A missing chunk is reported as missing.
+    _flip_bit(victim)  # repaired
+    _task(ctx, c.post(REPOS + "/" + repo["id"] + "/verify", {}))
+    os.rename(victim, victim + ".away")
+    t = _task(ctx, c.post(REPOS + "/" + repo["id"] + "/verify", {}),
+              status="failure")
+    assert t["result"]["bad"][0]["missing"] is True, t
+    os.rename(victim + ".away", victim)
+
+
+def _big_repo(ctx):
+    """A repository whose verify takes a while (random data, stored raw)."""
+    if "big" in ctx:
+        return ctx["big"]
+    repo = _repo(ctx, compression_level=0)
+    path = _path(ctx, "big.img")
+    with open(path, "wb") as f:
+        for _ in range(384):
+            f.write(os.urandom(MIB))
+    _backup_file(repo, "big", path)
+    os.unlink(path)
+    ctx["big"] = repo
+    return repo
+
+
+def _wait_running(c, task_id):
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        t = c.get(API + "/tasks/" + task_id).json
+        if t["status"] != "pending":
+            return t
+        time.sleep(0.01)
+    raise AssertionError("task %s never ran" % task_id)
+
+
+def test_verify_can_be_cancelled(ctx):
+    c = ctx["c"]
+    repo = _big_repo(ctx)
+    r = c.post(REPOS + "/" + repo["id"] + "/verify", {})
+    assert r.status == 202, r
+    t = _wait_running(c, r.json["id"])
+    assert t["status"] == "running", t
+    assert c.post(API + "/tasks/" + t["id"] + "/cancel").status in (200, 202)
+    t = c.wait_task(t["id"], 60)
+    assert t["status"] == "cancelled", t
+    _task(ctx, c.post(REPOS + "/" + repo["id"] + "/verify",
+                      {"sample_percent": 5}))
+
+
+def test_restart_during_verify_leaves_it_interrupted(ctx):
+    import signal
+    d, c = ctx["d"], ctx["c"]
+    repo = _big_repo(ctx)
+    r = c.post(REPOS + "/" + repo["id"] + "/verify", {})
+    assert r.status == 202, r
+    t = _wait_running(c, r.json["id"])
+    assert t["status"] == "running", t
+    d.stop(signal.SIGKILL)
+    d.start()
+    c = ctx["c"] = d.admin()
+    t = c.get(API + "/tasks/" + t["id"]).json
+    assert t["status"] == "interrupted", t
+    assert t["error"]["code"] == "interrupted", t
+    # The repository is intact and still known with its passphrase.
+    _task(ctx, c.post(REPOS + "/" + repo["id"] + "/verify", {}), timeout=120)
+    # A clean stop (SIGTERM) mid-verify marks it interrupted too.
+    r = c.post(REPOS + "/" + repo["id"] + "/verify", {})
+    t = _wait_running(c, r.json["id"])
+    assert d.stop() == 0
+    d.start()
+    c = ctx["c"] = d.admin()
+    t = c.get(API + "/tasks/" + t["id"]).json
+    assert t["status"] == "interrupted", t
