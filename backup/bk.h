@@ -157,6 +157,12 @@ struct bk_retention {
 int bk_prune(struct bk_repo *repo, const struct bk_retention *keep, int dry_run,
              char ***removed_out, size_t *num_removed_out);
 
+/* bk_prune for the snapshots named name only (name NULL: all names); the
+ * others are kept whatever the retention says. */
+int bk_prune_name(struct bk_repo *repo, const char *name,
+                  const struct bk_retention *keep, int dry_run,
+                  char ***removed_out, size_t *num_removed_out);
+
 struct bk_gc_result {
     uint64_t chunks_removed;
     uint64_t bytes_removed;

@@ -76,6 +76,14 @@ static void apply(const struct bk_snapshot_info *s, const size_t *idx, size_t n,
 int bk_prune(struct bk_repo *repo, const struct bk_retention *keep, int dry_run,
              char ***removed_out, size_t *num_removed_out)
 {
+    return bk_prune_name(repo, NULL, keep, dry_run, removed_out,
+                         num_removed_out);
+}
+
+int bk_prune_name(struct bk_repo *repo, const char *name,
+                  const struct bk_retention *keep, int dry_run,
+                  char ***removed_out, size_t *num_removed_out)
+{
     struct bk_snapshot_info *s = NULL;
     size_t n = 0, nrm = 0, *idx = NULL;
     int *kp = NULL, locked = 0, rc;
@@ -99,6 +107,10 @@ int bk_prune(struct bk_repo *repo, const struct bk_retention *keep, int dry_run,
         size_t m = 0;
         int seen = 0;
 
+        if (name && strcmp(s[i].name, name)) {
+            kp[i] = 1; /* another name: not this call's business */
+            continue;
+        }
         for (size_t j = 0; j < i; j++)
             if (!strcmp(s[j].name, s[i].name))
                 seen = 1;

@@ -10,11 +10,13 @@ set -eu
 # iproute2: tests/xen copies Debian's ip into dom0 and takes its libraries
 # (libbpf, libmnl, libelf ...) from this host; without them the vif
 # hotplug script cannot find the bridge.
+# tzdata: backup job schedules are read in IANA zones from
+# /usr/share/zoneinfo (server/core/tzfile.c).
 PKGS="build-essential pkg-config git ca-certificates curl openssl
 python3 clang-format
 libmicrohttpd-dev libwebsockets-dev libjansson-dev libsqlite3-dev
 libzstd-dev libssl-dev libxen-dev libcmocka-dev
-sqlite3 xfsprogs mount
+sqlite3 xfsprogs mount tzdata
 chromium fonts-dejavu-core
 qemu-system-x86 cpio xz-utils bc iproute2"
 

@@ -15,6 +15,7 @@
 #include "db/db.h"
 #include "server/core/app.h"
 #include "server/core/auth.h"
+#include "server/core/backup_sched.h"
 #include "server/core/events.h"
 #include "server/core/lifecycle.h"
 #include "server/core/tasks.h"
@@ -169,6 +170,9 @@ int main(int argc, char **argv)
     reconcile_at_start(&app);
     if (app.cfg.demo)
         demo_populate(&app);
+    rc = backup_sched_start(&app);
+    if (rc)
+        goto out;
 
     sock = xasprintf("%s/xenithd.sock", app.cfg.data_dir);
     rc = http_local_start(&app, sock, &loc);
@@ -187,6 +191,7 @@ int main(int argc, char **argv)
 out:
     http_public_stop(pub);
     http_local_stop(loc);
+    backup_sched_stop(&app);
     tasks_stop(app.tasks);
     vmstate_stop(&app);
     hv_close(app.hv);

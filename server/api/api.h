@@ -7,6 +7,14 @@
 
 int api_audit_list(struct app *app, struct req *q, struct resp *r);
 int api_audit_verify(struct app *app, struct req *q, struct resp *r);
+int api_backup_job_delete(struct app *app, struct req *q, struct resp *r);
+int api_backup_job_get(struct app *app, struct req *q, struct resp *r);
+int api_backup_job_patch(struct app *app, struct req *q, struct resp *r);
+int api_backup_job_run(struct app *app, struct req *q, struct resp *r);
+int api_backup_job_runs(struct app *app, struct req *q, struct resp *r);
+int api_backup_jobs_create(struct app *app, struct req *q, struct resp *r);
+int api_backup_jobs_list(struct app *app, struct req *q, struct resp *r);
+int api_backup_schedule_preview(struct app *app, struct req *q, struct resp *r);
 int api_backup_repo_delete(struct app *app, struct req *q, struct resp *r);
 int api_backup_repo_gc(struct app *app, struct req *q, struct resp *r);
 int api_backup_repo_get(struct app *app, struct req *q, struct resp *r);

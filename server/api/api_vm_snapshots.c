@@ -28,6 +28,7 @@
 #include "server/api/api_vm_util.h"
 #include "server/core/app.h"
 #include "server/core/sr.h"
+#include "server/core/vmclone.h"
 #include "server/core/vmconf.h"
 #include "server/core/vmstate.h"
 #include "xen/hv.h"
@@ -167,36 +168,25 @@ static int snap_prepare(struct app *app, struct resp *r, const struct db_vm *vm,
 static int snap_clone(struct app *app, struct resp *r, const struct db_vm *vm,
                       struct snap_work *w, int64_t *pause_ms_out)
 {
-    int paused = 0, rc = 0;
-    int64_t t0 = 0;
+    struct vmclone_item items[DB_VM_MAX_DISKS];
+    size_t i, failed = 0;
+    int rc;
 
-    *pause_ms_out = 0;
-    if (!strcmp(vm->state, "running") && w->num) {
-        t0 = time_mono_ms();
-        rc = hv_pause(app->hv, vm->id);
-        if (rc)
-            return api_error(r, rc, NULL, "cannot pause the vm: %s",
-                             hv_last_error());
-        paused = 1;
+    for (i = 0; i < w->num; i++) {
+        items[i].sr_path = w->src[i].sr.path;
+        items[i].src_file = w->src[i].disk.file;
+        items[i].dst_file = w->clone[i].file;
     }
-    for (; w->made < w->num; w->made++) {
-        rc = sr_image_clone(w->src[w->made].sr.path, w->src[w->made].disk.file,
-                            w->clone[w->made].file, NULL);
-        if (rc)
-            break;
-    }
-    if (paused) {
-        if (hv_resume(app->hv, vm->id))
-            log_error("vm %s: cannot resume after the snapshot: %s", vm->id,
-                      hv_last_error());
-        *pause_ms_out = time_mono_ms() - t0;
-    }
-    if (rc) {
-        api_error(r, rc, "disks", "cannot clone disk %s: %s",
-                  w->src[w->made].disk.name, err_str(rc));
-        snap_work_undo(w);
-    }
-    return rc;
+    rc = vmclone_disks(app, vm->id, !strcmp(vm->state, "running"), items,
+                       w->num, &failed, pause_ms_out);
+    if (rc && failed == w->num)
+        return api_error(r, rc, NULL, "cannot pause the vm: %s",
+                         hv_last_error());
+    if (rc)
+        return api_error(r, rc, "disks", "cannot clone disk %s: %s",
+                         w->src[failed].disk.name, err_str(rc));
+    w->made = w->num;
+    return 0;
 }
 
 static int snap_record(struct app *app, const struct snap_work *w,

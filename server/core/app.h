@@ -14,6 +14,7 @@ struct db;
 struct hv;
 struct tasks;
 struct events;
+struct backup_sched;
 
 struct app {
     struct config cfg;
@@ -21,7 +22,8 @@ struct app {
     struct hv *hv;
     struct tasks *tasks;
     struct events *events;
-    char web_root[PATH_MAX]; /* static UI files */
+    struct backup_sched *sched; /* backup_sched.h; NULL when stopped */
+    char web_root[PATH_MAX];    /* static UI files */
     volatile sig_atomic_t stopping;
 };
 

@@ -6,6 +6,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/seal.h"
+#include "db/db_backup_jobs.h"
 #include "db/db_backup_repos.h"
 #include "server/core/app.h"
 #include "server/core/tasks.h"
@@ -82,10 +83,13 @@ int backup_repo_open(struct app *app, const char *repo_id,
 
 int backup_repo_in_use(struct app *app, const char *repo_id)
 {
-    /* Filled in by the backup jobs side once backup_jobs exists. */
-    (void)app;
-    (void)repo_id;
-    return 0;
+    int64_t n = 0;
+
+    /* An error reads as "in use": never forget a repository we could
+     * not check. */
+    if (db_backup_job_repo_users(app->db, repo_id, &n))
+        return 1;
+    return n > 0;
 }
 
 static void progress_cb(void *opaque, uint64_t done, uint64_t total)

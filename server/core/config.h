@@ -30,9 +30,10 @@ struct config {
     char tls_key[PATH_MAX];
     char web_root[PATH_MAX]; /* "" = ./web next to the binary's tree */
     int demo;
-    int workers;        /* handler pool size */
-    int session_idle_s; /* idle expiry */
-    int session_max_s;  /* absolute expiry */
+    int workers;             /* handler pool size */
+    int session_idle_s;      /* idle expiry */
+    int session_max_s;       /* absolute expiry */
+    int test_clock_offset_s; /* hidden: the backup scheduler's clock */
     struct config_local_user local_users[CONFIG_MAX_LOCAL_USERS];
     size_t num_local_users;
 };
