@@ -134,6 +134,12 @@ export async function test_run_job_progress_reaches_100({ api, page }) {
     await row.getByRole('button', { name: 'Run nightly now' }).click();
     const bar = row.getByRole('progressbar');
     await bar.waitFor();
+    // For the screenshot, catch it part-way if it is not already done.
+    await page.waitForFunction(() => {
+        const v = Number(document.querySelector('.last-result [role=progressbar]')
+            ?.getAttribute('aria-valuenow'));
+        return v > 0;
+    }, null, { timeout: 5000 }).catch(() => {});
     await shot(page, 'bk-03-job-running');
     await row.locator('.progress.success').waitFor({ timeout: 60000 });
     assert(await bar.getAttribute('aria-valuenow') === '100',

@@ -62,7 +62,7 @@ function useNow(on) {
  * byte progress (rate_bps, eta_s, bytes_done, bytes_total). */
 export function speedText(t) {
     const out = [];
-    if (typeof t.rate_bps === 'number') out.push(mbps(t.rate_bps));
+    if (t.rate_bps > 0) out.push(mbps(t.rate_bps));
     if (isActive(t) && typeof t.eta_s === 'number') out.push(`${duration(t.eta_s)} left`);
     if (typeof t.bytes_total === 'number' && t.bytes_total > 0)
         out.push(`${bytes(t.bytes_done || 0)} of ${bytes(t.bytes_total)}`);
@@ -110,7 +110,7 @@ export function TaskRow({ t }) {
             <span class="muted">{t.progress ? `${Math.round(t.progress * 100)}%` : 'working'}
                 {t.started_at ? ` · ${duration((now - Date.parse(t.started_at)) / 1000)} so far` : ''}
                 {e != null ? ` · about ${duration(e)} left` : ''}
-                {typeof t.rate_bps === 'number' ? ` · ${mbps(t.rate_bps)}` : ''}
+                {t.rate_bps > 0 ? ` · ${mbps(t.rate_bps)}` : ''}
                 {typeof t.bytes_total === 'number' && t.bytes_total > 0 ?
                     ` · ${bytes(t.bytes_done || 0)} of ${bytes(t.bytes_total)}` : ''}</span>
         </div>}
@@ -120,7 +120,7 @@ export function TaskRow({ t }) {
             <p class="muted small">Done {time(t.finished_at)} in{' '}
                 {duration((Date.parse(t.finished_at) - Date.parse(t.started_at)) / 1000)}
                 {t.result && t.result.state ? ` · now ${t.result.state}` : ''}
-                {typeof t.rate_bps === 'number' ? ` · ${mbps(t.rate_bps)} on average` : ''}</p>}
+                {t.rate_bps > 0 ? ` · ${mbps(t.rate_bps)} on average` : ''}</p>}
         <ErrorText error={a.error} />
     </li>;
 }
