@@ -57,7 +57,8 @@ export function mbps(bps) {
 /* A time in an IANA time zone (the browser's own when tz is empty). */
 export function zoned(iso, tz) {
     if (!iso) return '—';
-    const o = { dateStyle: 'medium', timeStyle: 'short' };
+    const o = { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric',
+        hour: '2-digit', minute: '2-digit' };
     try {
         return new Date(iso).toLocaleString(undefined, tz ? { ...o, timeZone: tz } : o);
     } catch (e) {
