@@ -7,6 +7,7 @@
 // find it in the VM list; a viewer sees all of it and can act on none.
 // A xenithd without the backup API skips the module (reported as not
 // run, never as passed).
+import crypto from 'node:crypto';
 import { Daemon, Skip, assert, close, launch, login, newPage, shot } from './lib.mjs';
 
 export const stopOnFailure = true;
@@ -27,9 +28,10 @@ export async function setup() {
     const net = await api.ok('POST', '/networks', { name: 'lan', bridge: 'xenbr0' });
     const disk = await api.ok('POST', '/disks', { name: 'app1-root', sr: sr.id,
         size_bytes: 256 * MIB });
-    // Some data to back up: 24 MiB of distinct blocks, then the rest sparse.
-    const img = Buffer.alloc(24 * MIB);
-    for (let i = 0; i < img.length; i += 4096) img.writeUInt32LE(i / 4096 + 1, i);
+    // Some data to back up: 8 MiB of random bytes three times over (the
+    // repository stores them once), then the rest of the disk sparse.
+    const unique = crypto.randomBytes(8 * MIB);
+    const img = Buffer.concat([unique, unique, unique]);
     await api.ok('POST', `/disks/${disk.id}/import`, img);
     const vm = await api.ok('POST', '/vms', { name: 'app1', vcpus: 1, memory_mib: 256,
         tags: ['prod'], boot: { type: 'pv', kernel: '/boot/vmlinuz' },
@@ -186,6 +188,26 @@ export async function test_verify_repository({ page }) {
     await card.getByText(/all good/).waitFor({ timeout: 30000 });
     await shot(page, 'bk-06-repository-verified');
     noProblems(page);
+}
+
+export async function test_prune_gc_and_forget_refused({ page }) {
+    page.problems.length = 0;
+    const card = page.getByRole('article', { name: 'Repository main' });
+    await card.getByRole('button', { name: 'Prune main' }).click();
+    const dlg = page.getByRole('dialog');
+    assert(await dlg.getByLabel(/Dry run/).isChecked(), 'prune is not a dry run by default');
+    await dlg.getByRole('button', { name: 'Show what would go' }).click();
+    await card.getByText(/Prune \(dry run\): 0 snapshot\(s\) would go/).waitFor({ timeout: 30000 });
+    await card.getByRole('button', { name: 'Collect garbage in main' }).click();
+    await card.getByText(/Garbage collection: \d+ chunk\(s\) removed/).waitFor({ timeout: 30000 });
+    // A job uses the repository: forgetting it is refused, in words.
+    await card.getByRole('button', { name: 'Forget main' }).click();
+    await dlg.getByRole('button', { name: 'Forget' }).click();
+    await dlg.getByRole('alert').waitFor();
+    await shot(page, 'bk-06b-forget-refused');
+    await dlg.getByRole('button', { name: 'Cancel' }).click();
+    await card.waitFor();
+    noProblems(page, /409/);
 }
 
 export async function test_restore_as_new_vm({ page, vm }) {
