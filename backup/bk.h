@@ -212,6 +212,15 @@ int bk_snapshot_detail(struct bk_repo *repo, const char *snap_id,
                        struct bk_snapshot_detail *out);
 void bk_snapshot_detail_release(struct bk_snapshot_detail *d);
 
+/* After a failed bk_restore, find why: the first chunk of disk number
+ * disk of snap_id that is missing or corrupt, as hex into chunk_out
+ * (*missing_out 1 when missing). 0 when one was found; ERR_NOTFOUND
+ * when every chunk reads back fine (the failure was elsewhere); ERR_IO
+ * when the manifest or index is damaged (chunk_out ""). */
+int bk_snapshot_find_bad_chunk(struct bk_repo *repo, const char *snap_id,
+                               size_t disk, char chunk_out[BK_ID_HEXLEN],
+                               int *missing_out);
+
 /* The repository's chunk size in bytes (cheap: from the open config). */
 uint32_t bk_repo_chunk_size(const struct bk_repo *repo);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "common/xalloc.h"
 
 int bk_snapshot_detail(struct bk_repo *repo, const char *snap_id,
@@ -42,6 +43,54 @@ void bk_snapshot_detail_release(struct bk_snapshot_detail *d)
     free(d->vm_config);
     free(d->disks);
     memset(d, 0, sizeof(*d));
+}
+
+int bk_snapshot_find_bad_chunk(struct bk_repo *repo, const char *snap_id,
+                               size_t disk, char chunk_out[BK_ID_HEXLEN],
+                               int *missing_out)
+{
+    struct bk_manifest m;
+    struct bk_index ix;
+    unsigned char *buf = NULL;
+    size_t got;
+    uint64_t i;
+    int rc;
+
+    chunk_out[0] = '\0';
+    *missing_out = 0;
+    memset(&ix, 0, sizeof(ix));
+    rc = bk_manifest_read(repo, snap_id, &m);
+    if (rc)
+        return rc == ERR_NOTFOUND ? ERR_IO : rc;
+    if (disk >= m.num_disks) {
+        rc = ERR_INVALID;
+        goto out;
+    }
+    rc = bk_index_read(repo, m.disks[disk].index, m.disks[disk].index_sha, &ix);
+    if (rc) {
+        rc = ERR_IO;
+        goto out;
+    }
+    buf = xmalloc(repo->chunk_size);
+    rc = ERR_NOTFOUND;
+    for (i = 0; i < ix.num && rc == ERR_NOTFOUND; i++) {
+        const unsigned char *id = ix.ids + i * BK_ID_LEN;
+        int r;
+
+        if (bk_id_is_zero(id))
+            continue;
+        r = bk_chunk_read(repo, id, buf, repo->chunk_size, &got);
+        if (r) {
+            bk_id_hex(id, chunk_out);
+            *missing_out = r == ERR_NOTFOUND;
+            rc = 0;
+        }
+    }
+out:
+    free(buf);
+    bk_index_release(&ix);
+    bk_manifest_release(&m);
+    return rc;
 }
 
 uint32_t bk_repo_chunk_size(const struct bk_repo *repo)

@@ -21,6 +21,7 @@
 #include "server/core/tasks.h"
 #include "server/core/vmstate.h"
 #include "server/http/http.h"
+#include "server/http/tls_live.h"
 #include "xen/hv.h"
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -192,6 +193,8 @@ out:
     http_public_stop(pub);
     http_local_stop(loc);
     backup_sched_stop(&app);
+    tls_live_free(app.tls);
+    app.tls = NULL;
     tasks_stop(app.tasks);
     vmstate_stop(&app);
     hv_close(app.hv);

@@ -9,6 +9,7 @@
 #include "server/core/tasks.h"
 
 struct app;
+struct bk_snapshot_detail;
 struct db_backup_repo;
 
 /* The backup repository named by path parameter 0 into *row (its
@@ -31,7 +32,15 @@ int api_backup_submit(struct app *app, struct req *q, struct resp *r,
                       void (*arg_free)(void *));
 
 /* Publish {"type":"backup","kind":"repository","action","id"}. */
-void api_backup_repo_event(struct app *app, const char *action,
-                           const char *id);
+void api_backup_repo_event(struct app *app, const char *action, const char *id);
+
+/* The VM id in snapshot d's VM config into out[37] and returned, or
+ * NULL (out "") when it has none. */
+const char *api_backup_snapshot_vm(const struct bk_snapshot_detail *d,
+                                   char out[37]);
+
+/* The API object of snapshot d of repository repo_id. **new** */
+json_t *api_backup_snapshot_json(const char *repo_id,
+                                 const struct bk_snapshot_detail *d);
 
 #endif

@@ -60,15 +60,14 @@ static json_t *verify_json(const struct bk_verify_report *rep)
         const struct bk_bad_chunk *b = &rep->bad[i];
 
         json_array_append_new(
-            bad, json_pack("{s:s, s:b, s:o}", "chunk", b->id, "missing",
-                           b->missing, "snapshots",
-                           strv_json(b->snapshots, b->num_snapshots)));
+            bad,
+            json_pack("{s:s, s:b, s:o}", "chunk", b->id, "missing", b->missing,
+                      "snapshots", strv_json(b->snapshots, b->num_snapshots)));
     }
     return json_pack("{s:I, s:I, s:I, s:o, s:o}", "chunks_checked",
                      (json_int_t)rep->chunks_checked, "chunks_total",
                      (json_int_t)rep->chunks_total, "bytes_checked",
-                     (json_int_t)rep->bytes_checked, "bad", bad,
-                     "bad_indexes",
+                     (json_int_t)rep->bytes_checked, "bad", bad, "bad_indexes",
                      strv_json(rep->bad_indexes, rep->num_bad_indexes));
 }
 
@@ -259,10 +258,10 @@ static int prune_fields(struct resp *r, json_t *body, struct maint_arg *a)
 
 int api_backup_repo_prune(struct app *app, struct req *q, struct resp *r)
 {
-    static const char *const allowed[] = {
-        "keep_last",    "keep_hourly", "keep_daily", "keep_weekly",
-        "keep_monthly", "keep_yearly", "dry_run",    NULL
-    };
+    static const char *const allowed[] = { "keep_last",    "keep_hourly",
+                                           "keep_daily",   "keep_weekly",
+                                           "keep_monthly", "keep_yearly",
+                                           "dry_run",      NULL };
     struct maint_arg *a = NULL;
     json_t *body = NULL;
     int rc;

@@ -97,6 +97,10 @@ const struct route api_routes[] = {
       0, "Apply a retention to a backup repository (task)" },
     { "POST", V1 "/backup/repositories/{id}/gc", api_backup_repo_gc, ADM, 0,
       "Remove unreferenced chunks (task)" },
+    { "GET", V1 "/backup/snapshots", api_backup_snapshots_list, VIEW, 0,
+      "List backup snapshots, newest first" },
+    { "POST", V1 "/backup/snapshots/{id}/restore", api_backup_snapshot_restore,
+      OPER, 0, "Restore a backup snapshot (task)" },
 
     { "GET", V1 "/tasks", api_tasks_list, VIEW, 0, "List recent tasks" },
     { "GET", V1 "/tasks/{id}", api_task_get, VIEW, 0, "One task" },
@@ -137,6 +141,13 @@ const struct route api_routes[] = {
     { "GET", V1 "/audit", api_audit_list, ADM, 0, "The audit log" },
     { "GET", V1 "/audit/verify", api_audit_verify, ADM, 0,
       "Check the audit hash chain" },
+
+    { "GET", V1 "/settings", api_settings_get, VIEW, 0,
+      "Host settings: time zone, TLS certificate" },
+    { "PATCH", V1 "/settings", api_settings_patch, ADM, 0,
+      "Change the time zone" },
+    { "PUT", V1 "/settings/tls", api_settings_tls_put, ADM, 0,
+      "Replace the TLS certificate and key (served at once)" },
 
     { "GET", V1 "/metrics", api_metrics, VIEW, 0, "Prometheus metrics" },
     { "GET", V1 "/events", api_events, VIEW, ROUTE_WEBSOCKET,

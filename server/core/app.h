@@ -15,6 +15,7 @@ struct hv;
 struct tasks;
 struct events;
 struct backup_sched;
+struct tls_live;
 
 struct app {
     struct config cfg;
@@ -24,6 +25,10 @@ struct app {
     struct events *events;
     struct backup_sched *sched; /* backup_sched.h; NULL when stopped */
     char web_root[PATH_MAX];    /* static UI files */
+    /* The public listener's key pair: set (with __atomic_store_n) by
+     * http_public_start, freed by main after both front-ends stop; NULL
+     * before that (read it with __atomic_load_n). */
+    struct tls_live *tls;
     volatile sig_atomic_t stopping;
 };
 

@@ -1,6 +1,7 @@
 #include "server/core/backup_repo.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -78,6 +79,49 @@ int backup_repo_open(struct app *app, const char *repo_id,
     if (!rc)
         rc = backup_repo_open_row(app, &row, repo_out);
     seal_wipe(row.passphrase_sealed, sizeof(row.passphrase_sealed));
+    return rc;
+}
+
+/* The snapshot in the repository of row: 0, ERR_NOTFOUND, or an error
+ * opening it. */
+static int find_in(struct app *app, const struct db_backup_repo *row,
+                   const char *snap_id, struct bk_snapshot_detail *det_out)
+{
+    struct bk_repo *repo = NULL;
+    int rc;
+
+    rc = backup_repo_open_row(app, row, &repo);
+    if (!rc)
+        rc = bk_snapshot_detail(repo, snap_id, det_out);
+    bk_repo_free(repo);
+    return rc;
+}
+
+int backup_snapshot_find(struct app *app, const char *repo_id,
+                         const char *snap_id, struct db_backup_repo *row_out,
+                         struct bk_snapshot_detail *det_out)
+{
+    struct db_backup_repo *list = NULL;
+    size_t i, num = 0;
+    int rc;
+
+    memset(det_out, 0, sizeof(*det_out));
+    if (repo_id) {
+        rc = db_backup_repo_get(app->db, repo_id, row_out);
+        return rc ? rc : find_in(app, row_out, snap_id, det_out);
+    }
+    rc = db_backup_repo_list(app->db, &list, &num);
+    if (rc)
+        return rc;
+    rc = ERR_NOTFOUND;
+    for (i = 0; i < num && rc; i++) {
+        if (find_in(app, &list[i], snap_id, det_out))
+            continue;
+        *row_out = list[i];
+        rc = 0;
+    }
+    seal_wipe(list, num * sizeof(*list));
+    free(list);
     return rc;
 }
 

@@ -41,6 +41,16 @@ int backup_repo_seal(struct app *app, const char *repo_id,
 int backup_repo_passphrase(struct app *app, const struct db_backup_repo *row,
                            char *out, size_t cap);
 
+/* Find snapshot snap_id (a full id) in repository repo_id, or, when
+ * repo_id is NULL, in every known repository that opens. *row_out gets
+ * the repository's row (wipe its passphrase_sealed), *det_out the
+ * snapshot (bk_snapshot_detail_release). ERR_NOTFOUND when no
+ * repository holds it (or repo_id is unknown), else the engine's
+ * error. */
+int backup_snapshot_find(struct app *app, const char *repo_id,
+                         const char *snap_id, struct db_backup_repo *row_out,
+                         struct bk_snapshot_detail *det_out);
+
 /* 1 when a backup job uses repository repo_id (DELETE answers 409),
  * else 0. Hook for the jobs side (bkjobs): answers 0 until the
  * backup_jobs table exists. */

@@ -652,6 +652,33 @@ fail:
     return rc;
 }
 
+int sr_image_sync(const char *sr_path, const char *file)
+{
+    int fd, rc;
+
+    rc = sr_image_open(sr_path, file, &fd);
+    if (rc)
+        return rc;
+    rc = fsync(fd) < 0 ? sr_errno("fsync image", file) : 0;
+    close(fd);
+    return rc;
+}
+
+int sr_image_rename(const char *sr_path, const char *from, const char *to)
+{
+    char a[SR_PATH_MAX + 128], b[SR_PATH_MAX + 128];
+    int rc;
+
+    rc = sr_image_path(sr_path, from, a, sizeof(a));
+    if (!rc)
+        rc = sr_image_path(sr_path, to, b, sizeof(b));
+    if (rc)
+        return rc;
+    if (rename(a, b) < 0)
+        return sr_errno("rename", a);
+    return sr_fsync_dir(sr_path);
+}
+
 int sr_image_open(const char *sr_path, const char *file, int *fd_out)
 {
     char path[SR_PATH_MAX + 128];

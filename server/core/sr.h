@@ -61,6 +61,14 @@ int sr_image_path(const char *sr_path, const char *file, char *out, size_t cap);
 int sr_image_import(const char *sr_path, const char *file, int src_fd,
                     uint64_t size, uint64_t *len_out);
 
+/* fsync an image written by someone else (a restore). */
+int sr_image_sync(const char *sr_path, const char *file);
+
+/* Rename image from to to inside the SR (replacing to) and fsync the
+ * directory: with sr_image_sync first, a crash leaves the old or the
+ * new image, never a half one. */
+int sr_image_rename(const char *sr_path, const char *from, const char *to);
+
 /* Open an image read-only: *fd_out is a **new** fd. */
 int sr_image_open(const char *sr_path, const char *file, int *fd_out);
 

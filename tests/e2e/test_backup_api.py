@@ -412,6 +412,7 @@ def test_restart_during_verify_leaves_it_interrupted(ctx):
     import signal
     d, c = ctx["d"], ctx["c"]
     repo = _big_repo(ctx)
+    enc = _repo(ctx, passphrase=PASS)
     r = c.post(REPOS + "/" + repo["id"] + "/verify", {})
     assert r.status == 202, r
     t = _wait_running(c, r.json["id"])
@@ -422,8 +423,10 @@ def test_restart_during_verify_leaves_it_interrupted(ctx):
     t = c.get(API + "/tasks/" + t["id"]).json
     assert t["status"] == "interrupted", t
     assert t["error"]["code"] == "interrupted", t
-    # The repository is intact and still known with its passphrase.
+    # The repository is intact; the encrypted one still opens with the
+    # passphrase sealed under DATA/secret.key.
     _task(ctx, c.post(REPOS + "/" + repo["id"] + "/verify", {}), timeout=120)
+    assert c.get(REPOS + "/" + enc["id"]).json["status"] == "ok"
     # A clean stop (SIGTERM) mid-verify marks it interrupted too.
     r = c.post(REPOS + "/" + repo["id"] + "/verify", {})
     t = _wait_running(c, r.json["id"])
@@ -432,3 +435,270 @@ def test_restart_during_verify_leaves_it_interrupted(ctx):
     c = ctx["c"] = d.admin()
     t = c.get(API + "/tasks/" + t["id"]).json
     assert t["status"] == "interrupted", t
+
+
+SNAPS = API + "/backup/snapshots"
+
+
+def _env(ctx):
+    """An SR and a network for restores (made once)."""
+    if "sr" not in ctx:
+        c = ctx["c"]
+        path = os.path.join(ctx["d"].data, "srs", "main")
+        r = c.post(API + "/srs", {"name": "main", "type": "file",
+                                  "path": path})
+        assert r.status == 201, r
+        ctx["sr"], ctx["sr_path"] = r.json["id"], path
+        r = c.post(API + "/networks", {"name": "lan", "bridge": "xenbr0"})
+        assert r.status == 201, r
+        ctx["net"] = r.json["id"]
+    return ctx
+
+
+def _inject_vm_config(repo, snap, cfg):
+    """What a backup job writes into the manifest (before bkjobs lands,
+    the CLI writes none): the manifest is plain JSON."""
+    path = os.path.join(repo["path"], "snapshots", snap + ".json")
+    with open(path) as f:
+        m = json.load(f)
+    m["vm_config"] = cfg
+    with open(path + ".new", "w") as f:
+        json.dump(m, f)
+    os.rename(path + ".new", path)
+
+
+def _allocated(path):
+    return os.stat(path).st_blocks * 512
+
+
+def _disk_file(ctx, disk):
+    return os.path.join(ctx["sr_path"], disk["id"] + ".raw")
+
+
+def _check_restored(path, src):
+    assert _sha(path) == _sha(src), path
+    assert os.path.getsize(path) == os.path.getsize(src)
+    # Sparse: holes stay holes (the source is half holes).
+    assert _allocated(path) < os.path.getsize(src), path
+    assert _allocated(path) <= _allocated(src) + MIB, (path, src)
+
+
+def test_snapshots_list_and_disk_restore(ctx):
+    c = _env(ctx)["c"]
+    repo = _repo(ctx)
+    src = _image(_path(ctx, "disk-src.img"), 8, b"d")
+    snap = _backup_file(repo, "plain-image", src)
+    r = c.get(SNAPS + "?repository=" + repo["id"])
+    assert r.status == 200, r
+    assert [s["id"] for s in r.json] == [snap], r
+    s = r.json[0]
+    assert s == {"id": snap, "repository": repo["id"], "vm": None,
+                 "name": "plain-image", "time": s["time"], "parent": None,
+                 "job": None, "size": 8 * MIB, "protected": False,
+                 "disks": [{"name": "disk0", "size": 8 * MIB}]}, s
+    assert s["time"].endswith("Z"), s
+    assert snap in [x["id"] for x in c.get(SNAPS).json]
+    # Newest first.
+    snap2 = _backup_file(repo, "plain-image", src)
+    ids = [x["id"] for x in c.get(SNAPS + "?repository=" + repo["id"]).json]
+    assert ids == [snap2, snap], ids
+    assert c.get(SNAPS + "?vm=" + str(uuid_of(1))).json == []
+
+    disks_before = len(c.get(API + "/disks").json)
+    t = _task(ctx, c.post(SNAPS + "/" + snap + "/restore",
+                          {"mode": "disk", "name": "restored-disk"}))
+    d = t["result"]["disk"]
+    assert d["name"] == "restored-disk" and d["sr"] == ctx["sr"], d
+    assert d["size_bytes"] == 8 * MIB and d["attached"] is None, d
+    assert c.get(API + "/disks/" + d["id"]).status == 200
+    assert len(c.get(API + "/disks").json) == disks_before + 1
+    _check_restored(_disk_file(ctx, d), src)
+    assert t["bytes_total"] == 8 * MIB and t["bytes_done"] == 8 * MIB, t
+    assert not [f for f in os.listdir(ctx["sr_path"])
+                if f.endswith(".restore")]
+
+
+def uuid_of(n):
+    return "%08x-0000-4000-8000-%012x" % (n, n)
+
+
+def test_restore_new_vm_from_a_job_snapshot(ctx):
+    c = _env(ctx)["c"]
+    repo = _repo(ctx, passphrase=PASS)
+    # The source VM, as a backup job would have seen it.
+    r = c.post(API + "/disks", {"name": "web01-root", "sr": ctx["sr"],
+                                "size_bytes": 8 * MIB})
+    assert r.status == 201, r
+    r = c.post(API + "/vms", {"name": "web01", "vcpus": 2, "memory_mib": 256,
+                              "boot": {"type": "hvm", "cdrom": None},
+                              "disks": [{"disk": r.json["id"],
+                                         "device": "xvda"}],
+                              "nics": [{"network": ctx["net"]}],
+                              "tags": ["prod"]})
+    assert r.status == 201, r
+    src_vm = r.json
+    src = _image(_path(ctx, "web01.img"), 8, b"web01")
+    p = _cli(["backup-file", "--repo", repo["path"], "--name", "web01",
+              "--disk-name", "xvda", "--quiet", src], passphrase=PASS)
+    snap = p.stdout.strip().split()[-1]
+    _inject_vm_config(repo, snap, {
+        "vm": src_vm["id"], "name": "web01", "vcpus": 2, "memory_mib": 256,
+        "boot": {"type": "hvm", "cdrom": None},
+        "disks": [{"device": "xvda", "name": "web01-root",
+                   "size_bytes": 8 * MIB, "mode": "rw"}],
+        "nics": [{"network": ctx["net"], "mac": src_vm["nics"][0]["mac"]}],
+        "tags": ["prod"]})
+    r = c.get(SNAPS + "?vm=" + src_vm["id"])
+    assert [s["id"] for s in r.json] == [snap], r
+    assert r.json[0]["vm"] == src_vm["id"], r
+
+    t = _task(ctx, c.post(SNAPS + "/" + snap + "/restore",
+                          {"mode": "new-vm"}))
+    vm = t["result"]["vm"]
+    assert vm["id"] != src_vm["id"] and vm["name"] == "web01 restored", vm
+    assert vm["vcpus"] == 2 and vm["memory_mib"] == 256, vm
+    assert vm["tags"] == ["prod"] and vm["state"] == "halted", vm
+    assert len(vm["nics"]) == 1, vm
+    assert vm["nics"][0]["network"] == ctx["net"], vm
+    assert vm["nics"][0]["mac"] != src_vm["nics"][0]["mac"], vm
+    assert [x["device"] for x in vm["disks"]] == ["xvda"], vm
+    disk = c.get(API + "/disks/" + vm["disks"][0]["disk"]).json
+    assert disk["name"] == "web01-root" and disk["sr"] == ctx["sr"], disk
+    assert disk["id"] != src_vm["disks"][0]["disk"]
+    _check_restored(_disk_file(ctx, disk), src)
+    assert c.get(API + "/vms/" + vm["id"]).json["name"] == "web01 restored"
+    # A snapshot without a VM config makes a VM with defaults.
+    plain = _backup_file(repo, "bare", src, passphrase=PASS)
+    t = _task(ctx, c.post(SNAPS + "/" + plain + "/restore",
+                          {"mode": "new-vm", "name": "from-image",
+                           "sr": ctx["sr"]}))
+    vm = t["result"]["vm"]
+    assert vm["name"] == "from-image" and vm["nics"] == [], vm
+    assert [x["device"] for x in vm["disks"]] == ["xvda"], vm
+
+
+def test_restore_overwrite_needs_a_halted_vm(ctx):
+    c = _env(ctx)["c"]
+    repo = _repo(ctx)
+    src = _image(_path(ctx, "ow.img"), 8, b"ow")
+    p = _cli(["backup-file", "--repo", repo["path"], "--name", "ow",
+              "--disk-name", "xvda", "--quiet", src])
+    snap = p.stdout.strip().split()[-1]
+    r = c.post(API + "/disks", {"name": "ow-root", "sr": ctx["sr"],
+                                "size_bytes": 4 * MIB})
+    disk = r.json
+    r = c.post(API + "/vms", {"name": "ow", "vcpus": 1, "memory_mib": 128,
+                              "boot": {"type": "pv",
+                                       "kernel": "/boot/vmlinuz"},
+                              "disks": [{"disk": disk["id"],
+                                         "device": "xvda"}]})
+    assert r.status == 201, r
+    vm = r.json
+    url = SNAPS + "/" + snap + "/restore"
+    r = c.post(API + "/vms/" + vm["id"] + "/start")
+    assert c.wait_task(r.json["id"])["status"] == "success"
+    r = c.post(url, {"mode": "overwrite", "vm": vm["id"]})
+    assert r.status == 409 and r.error["field"] == "vm", r
+    r = c.post(API + "/vms/" + vm["id"] + "/destroy")
+    assert c.wait_task(r.json["id"])["status"] == "success"
+    t = _task(ctx, c.post(url, {"mode": "overwrite", "vm": vm["id"]}))
+    assert t["result"]["vm"]["id"] == vm["id"], t
+    assert t["target"] == {"type": "vm", "id": vm["id"]}, t
+    _check_restored(_disk_file(ctx, disk), src)
+    assert c.get(API + "/disks/" + disk["id"]).json["size_bytes"] == 8 * MIB
+    # A VM lacking the snapshot's device is refused, nothing written.
+    r = c.post(API + "/vms", {"name": "ow2", "vcpus": 1, "memory_mib": 128,
+                              "boot": {"type": "hvm"}})
+    r = c.post(url, {"mode": "overwrite", "vm": r.json["id"]})
+    assert r.status == 409 and r.error["field"] == "vm", r
+
+
+def test_restore_bad_input(ctx):
+    c = _env(ctx)["c"]
+    repo = _repo(ctx)
+    snap = _backup_file(repo, "bad", _image(_path(ctx, "bad.img"), 2, b"z"))
+    url = SNAPS + "/" + snap + "/restore"
+    tasks = len(c.get(API + "/tasks").json)
+    disks = len(c.get(API + "/disks").json)
+    for body, field, status in [
+            ({}, "mode", 400),
+            ({"mode": "everything"}, "mode", 400),
+            ({"mode": "overwrite"}, "vm", 400),
+            ({"mode": "overwrite", "vm": uuid_of(7)}, "vm", 400),
+            ({"mode": "disk", "disk": 1}, "disk", 400),
+            ({"mode": "disk", "disk": -1}, "disk", 400),
+            ({"mode": "disk", "sr": uuid_of(8)}, "sr", 400),
+            ({"mode": "disk", "name": "a/b"}, "name", 400),
+            ({"mode": "disk", "repository": uuid_of(9)}, "repository", 400),
+            ({"mode": "new-vm", "vm": uuid_of(7)}, "vm", 400),
+            ({"mode": "disk", "size": 1}, "size", 400)]:
+        r = c.post(url, body)
+        assert r.status == status and r.error["field"] == field, (body, r)
+    r = c.post(SNAPS + "/" + uuid_of(10) + "/restore", {"mode": "disk"})
+    assert r.status == 404, r
+    r = c.post(SNAPS + "/" + uuid_of(10) + "/restore",
+               {"mode": "disk", "repository": repo["id"]})
+    assert r.status == 404, r
+    assert c.get(SNAPS + "?vm=nope").error["field"] == "vm"
+    assert c.get(SNAPS + "?repository=" + uuid_of(3)).error["field"] == \
+        "repository"
+    assert len(c.get(API + "/tasks").json) == tasks
+    assert len(c.get(API + "/disks").json) == disks
+
+
+def test_restore_finds_a_flipped_bit(ctx):
+    c = _env(ctx)["c"]
+    repo = _repo(ctx)
+    src = _image(_path(ctx, "rot.img"), 6, b"rot")
+    snap = _backup_file(repo, "rot", src)
+    victim = _chunk_files(repo)[-1]
+    _flip_bit(victim, 40)
+    disks = len(c.get(API + "/disks").json)
+    vms = len(c.get(API + "/vms").json)
+    for mode in ("disk", "new-vm"):
+        t = _task(ctx, c.post(SNAPS + "/" + snap + "/restore",
+                              {"mode": mode}), status="failure")
+        msg = t["error"]["message"]
+        assert os.path.basename(victim) in msg and snap in msg, t
+    assert len(c.get(API + "/disks").json) == disks
+    assert len(c.get(API + "/vms").json) == vms
+    assert not [f for f in os.listdir(ctx["sr_path"])
+                if f.endswith(".restore")]
+
+
+def test_restore_can_be_cancelled_and_leaves_nothing(ctx):
+    c = _env(ctx)["c"]
+    repo = _big_repo(ctx)
+    snap = c.get(SNAPS + "?repository=" + repo["id"]).json[0]["id"]
+    disks = len(c.get(API + "/disks").json)
+    r = c.post(SNAPS + "/" + snap + "/restore",
+               {"mode": "disk", "sr": ctx["sr"]})
+    assert r.status == 202, r
+    t = _wait_running(c, r.json["id"])
+    assert c.post(API + "/tasks/" + t["id"] + "/cancel").status in (200, 202)
+    t = c.wait_task(t["id"], 60)
+    assert t["status"] == "cancelled", t
+    assert len(c.get(API + "/disks").json) == disks
+    assert not [f for f in os.listdir(ctx["sr_path"])
+                if f.endswith(".restore")]
+
+
+def test_repository_changes_are_published(ctx):
+    c = ctx["c"]
+    ws = c.websocket(API + "/events")
+    try:
+        assert ws.status == 101, ws.head
+        repo = _repo(ctx)
+        assert c.patch(REPOS + "/" + repo["id"],
+                       {"name": _uniq(ctx, "pub")}).status == 200
+        assert c.delete(REPOS + "/" + repo["id"]).status == 204
+        seen = []
+        deadline = time.time() + 10
+        while len(seen) < 3 and time.time() < deadline:
+            m = ws.recv_json(timeout=10)
+            if m.get("type") == "backup" and m.get("id") == repo["id"]:
+                assert m["kind"] == "repository", m
+                seen.append(m["action"])
+        assert seen == ["created", "updated", "deleted"], seen
+    finally:
+        ws.close()

@@ -19,6 +19,7 @@ import { Users } from './users.jsx';
 import { Tokens } from './tokens.jsx';
 import { Audit } from './audit.jsx';
 import { Pool } from './pool.jsx';
+import { Settings } from './settings.jsx';
 import { ConsoleFull } from './console.jsx';
 
 // The backup screens are a chunk of their own, loaded on first visit.
@@ -40,14 +41,16 @@ const NAV = [
     ['/users', 'Users', 'admin'],
     ['/tokens', 'API tokens', 'viewer'],
     ['/audit', 'Audit log', 'admin'],
+    ['/settings', 'Settings', 'viewer'],
 ];
 
 const ROUTES = [
     ['/', Dashboard], ['/vms', VmList], ['/vms/new', Wizard],
     ['/vms/:id', VmPage], ['/vms/:id/:tab', VmPage], ['/storage', Storage],
     ['/networks', Networks], ['/tasks', Tasks], ['/pool', Pool], ['/users', Users],
-    ['/tokens', Tokens], ['/audit', Audit], ['/backups', Repositories],
-    ['/backups/repositories', Repositories], ['/backups/repositories/:id', RepoSnapshots],
+    ['/tokens', Tokens], ['/audit', Audit], ['/settings', Settings],
+    ['/backups', Repositories], ['/backups/repositories', Repositories],
+    ['/backups/repositories/:id', RepoSnapshots],
     ['/backups/jobs', Jobs], ['/backups/jobs/:id', JobHistory],
 ];
 
