@@ -40,7 +40,8 @@ struct run_ctx {
     struct db_backup_job job;
     struct db_backup_run run; /* vms[]: the per-VM results */
     uint64_t *sizes;          /* logical bytes per VM */
-    pthread_mutex_t mu;       /* next, finished, cur, prune */
+    pthread_mutex_t mu;       /* next, finished, cur, task progress */
+    pthread_mutex_t prune_mu; /* one prune of the repository at a time */
     size_t next;
     uint64_t total, finished, cur[RUN_MAX_WORKERS];
     int finalized;
@@ -99,6 +100,8 @@ static void run_finalize(struct run_ctx *ctx, const char *status,
 
 /* ---- progress ---- */
 
+/* task_progress_bytes is for one thread at a time: ctx->mu serializes
+ * the workers' reports. */
 static void run_progress_cb(void *opaque, uint64_t done, uint64_t total)
 {
     struct run_worker *w = opaque;
@@ -112,9 +115,9 @@ static void run_progress_cb(void *opaque, uint64_t done, uint64_t total)
     sum = ctx->finished;
     for (i = 0; i < RUN_MAX_WORKERS; i++)
         sum += ctx->cur[i];
-    pthread_mutex_unlock(&ctx->mu);
     task_progress_bytes(ctx->task, sum > ctx->total ? ctx->total : sum,
                         ctx->total);
+    pthread_mutex_unlock(&ctx->mu);
 }
 
 static void run_progress_vm_done(struct run_worker *w, size_t vm)
@@ -124,8 +127,8 @@ static void run_progress_vm_done(struct run_worker *w, size_t vm)
     pthread_mutex_lock(&ctx->mu);
     ctx->cur[w->idx] = 0;
     ctx->finished += ctx->sizes[vm];
-    pthread_mutex_unlock(&ctx->mu);
     task_progress_bytes(ctx->task, ctx->finished, ctx->total);
+    pthread_mutex_unlock(&ctx->mu);
 }
 
 /* ---- one VM ---- */
@@ -315,9 +318,9 @@ static int vm_retention(struct run_worker *w, const char *name, char *err,
         !keep.monthly && !keep.yearly)
         return 0;
     for (tries = 0; tries < RUN_PRUNE_TRIES; tries++) {
-        pthread_mutex_lock(&ctx->mu);
+        pthread_mutex_lock(&ctx->prune_mu);
         rc = bk_prune_name(w->repo, name, &keep, 0, &removed, &num);
-        pthread_mutex_unlock(&ctx->mu);
+        pthread_mutex_unlock(&ctx->prune_mu);
         if (rc != ERR_BUSY)
             break;
         time_sleep_ms(250);
@@ -641,6 +644,7 @@ static void run_ctx_free(void *arg)
     else
         run_finalize(ctx, "cancelled", "cancelled before it started");
     pthread_mutex_destroy(&ctx->mu);
+    pthread_mutex_destroy(&ctx->prune_mu);
     db_backup_job_release(&ctx->job);
     db_backup_run_release(&ctx->run);
     free(ctx->sizes);
@@ -696,6 +700,7 @@ int backup_run_start(struct app *app, const char *job_id, const char *trigger,
 
     ctx->app = app;
     pthread_mutex_init(&ctx->mu, NULL);
+    pthread_mutex_init(&ctx->prune_mu, NULL);
     /* Counted before the row exists, so no sweep takes its clones. */
     pthread_mutex_lock(&bases_mu);
     runs_active++;

@@ -1,5 +1,6 @@
 #include "server/core/backup_sched.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "server/core/app.h"
 #include "server/core/backup_run.h"
 #include "server/core/cron.h"
+#include "server/core/events.h"
 #include "server/core/tzfile.h"
 
 #define SCHED_MAX_SLEEP_S 60  /* re-check the wall clock at least this often */
@@ -25,6 +27,8 @@ struct backup_sched {
     pthread_mutex_t mu;
     pthread_cond_t cond; /* kicked or stopping */
     int kicked, stop;
+    int sweep;       /* a VM or disk was deleted: its kept clones can go */
+    int sub_id;      /* events subscription */
     int64_t started; /* scheduler clock at start: earlier dues catch up */
 };
 
@@ -138,10 +142,13 @@ static void *sched_main(void *opaque)
         int64_t wake, wait_s;
         struct timespec ts;
 
+        int sweep = s->sweep;
+
         s->kicked = 0;
+        s->sweep = 0;
         pthread_mutex_unlock(&s->mu);
         sched_pass(s, &wake);
-        if (time_mono_ms() - last_sweep > SCHED_SWEEP_S * 1000LL) {
+        if (sweep || time_mono_ms() - last_sweep > SCHED_SWEEP_S * 1000LL) {
             backup_bases_sweep(s->app);
             last_sweep = time_mono_ms();
         }
@@ -161,6 +168,26 @@ static void *sched_main(void *opaque)
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* Events bus: a deleted VM or disk took its backup_bases rows along
+ * (cascade); wake the thread to remove their files. */
+static void sched_on_event(void *opaque, const char *msg, size_t len)
+{
+    struct backup_sched *s = opaque;
+    json_t *o = json_loadb(msg, len, 0, NULL);
+    const char *type = json_string_value(json_object_get(o, "type"));
+    const char *action = json_string_value(json_object_get(o, "action"));
+
+    if (type && action && !strcmp(action, "deleted") &&
+        (!strcmp(type, "vm") || !strcmp(type, "disk"))) {
+        pthread_mutex_lock(&s->mu);
+        s->sweep = 1;
+        s->kicked = 1;
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->mu);
+    }
+    json_decref(o);
 }
 
 int backup_sched_start(struct app *app)
@@ -188,6 +215,7 @@ int backup_sched_start(struct app *app)
         return ERR_INTERNAL;
     }
     app->sched = s;
+    s->sub_id = events_subscribe(app->events, sched_on_event, s);
     if (app->cfg.test_clock_offset_s)
         log_warn("backup: scheduler clock offset by %d s (test option)",
                  app->cfg.test_clock_offset_s);
@@ -200,6 +228,8 @@ void backup_sched_stop(struct app *app)
 
     if (!s)
         return;
+    if (s->sub_id > 0)
+        events_unsubscribe(app->events, s->sub_id);
     pthread_mutex_lock(&s->mu);
     s->stop = 1;
     pthread_cond_signal(&s->cond);

@@ -6,7 +6,8 @@
  * "schedule", and at start-up starts once, with trigger "catch-up", a
  * job whose scheduled time passed while the daemon was down. A job whose
  * previous run still runs skips that occurrence. backup_jobs.last_due
- * remembers the last scheduled time handled.
+ * remembers the last scheduled time handled. When the events bus says a
+ * VM or disk was deleted, its kept clones are removed (backup_run.h).
  *
  * Its clock is the system's plus the hidden option test-clock-offset
  * (seconds), so tests can put "now" just before a scheduled minute or
