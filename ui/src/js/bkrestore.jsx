@@ -77,7 +77,7 @@ export function RestoreWizard({ snap, onClose }) {
                         label={f.mode === 'new-vm' ? 'Name of the new VM' : 'Name of the new disk'}
                         hint="Empty: a name is chosen for you.">
                         <input maxLength={64} value={f.name} placeholder={f.mode === 'new-vm' ?
-                            `${base} (restored)` : `${(snap.disks[f.disk] || {}).name || 'disk'}-restored`}
+                            `${base} restored` : `${(snap.disks[f.disk] || {}).name || 'disk'} restored`}
                             onInput={(e) => set('name', e.target.value)} /></Field>}
                 </fieldset>
                 <ErrorText error={a.error} />
