@@ -155,7 +155,8 @@ export async function test_run_job_progress_reaches_100({ api, page }) {
     await shot(page, 'bk-04-job-done');
     // The task panel shows the finished backup with its throughput.
     await nav(page, 'Tasks');
-    await page.locator('li.task.success', { hasText: /MB\/s/ }).first().waitFor();
+    const done = page.locator('li.task.success', { hasText: 'Backup · nightly' });
+    await done.getByText(/MB\/s on average/).waitFor();
     noProblems(page);
 }
 
@@ -262,4 +263,21 @@ export async function test_viewer_cannot_act_on_backups({ daemon, browser }) {
     await shot(page, 'bk-09-viewer');
     noProblems(page);
     await page.context().close();
+}
+
+export async function test_delete_job_then_forget_repository({ api, page }) {
+    page.problems.length = 0;
+    await nav(page, 'Jobs');
+    await page.getByRole('button', { name: 'Delete nightly' }).click();
+    const dlg = page.getByRole('dialog');
+    await dlg.getByRole('button', { name: 'Delete' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    await page.getByText('No backup job yet.').waitFor();
+    await nav(page, 'Repositories');
+    await page.getByRole('button', { name: 'Forget main' }).click();
+    await dlg.getByRole('button', { name: 'Forget' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    await page.getByText('No backup repository yet.').waitFor();
+    assert((await api.ok('GET', '/backup/repositories')).length === 0, 'repository still there');
+    noProblems(page);
 }

@@ -3,7 +3,7 @@
 // tag, the schedule editor and retention; run now; delete.
 import { useMemo, useState } from 'preact/hooks';
 import { can, del, patch, post } from './api.js';
-import { backupApi, jobs, put, repos, tasks, vms } from './data.js';
+import { backupApi, drop, jobs, put, repos, tasks, vms } from './data.js';
 import { ago, zoned } from './format.js';
 import { useStore } from './store.js';
 import { Confirm, Empty, ErrorText, Field, FormModal, Link, PageHead, useAction } from './ui.jsx';

@@ -11,20 +11,21 @@ const KIND = {
     'vm.start': 'Start', 'vm.shutdown': 'Shut down', 'vm.reboot': 'Reboot',
     'vm.pause': 'Pause', 'vm.resume': 'Resume', 'vm.suspend': 'Suspend',
     'vm.destroy': 'Force off',
-    'backup.run': 'Backup', 'backup.job': 'Backup', 'backup.restore': 'Restore',
-    'backup.verify': 'Verify', 'backup.prune': 'Prune', 'backup.gc': 'Collect garbage',
-    'repository.verify': 'Verify', 'repository.prune': 'Prune',
-    'repository.gc': 'Collect garbage', 'snapshot.restore': 'Restore',
-    'job.run': 'Backup',
+    'backup.run': 'Backup', 'backup.restore': 'Restore', 'backup.verify': 'Verify',
+    'backup.prune': 'Prune', 'backup.gc': 'Collect garbage',
 };
-const TARGETS = { vm: vms, disk: disks, repository: repos, job: jobs };
-const HREF = { vm: '/vms/', job: '/backups/jobs/', repository: '/backups/repositories/' };
+const TARGETS = { vm: vms, disk: disks, backup_repo: repos, backup_job: jobs };
+const HREF = { vm: '/vms/', backup_job: '/backups/jobs/', backup_repo: '/backups/repositories/' };
 
 export function targetName(t) {
     if (!t.target) return '';
     const m = TARGETS[t.target.type];
     const o = m && m.get().get(t.target.id);
-    return o ? o.name : t.target.id ? t.target.id.slice(0, 8) : '';
+    if (o) return o.name;
+    // A restore names what it made once it is done.
+    const made = t.result && (t.result.vm || t.result.disk);
+    if (made && made.name) return made.name;
+    return t.target.id ? t.target.id.slice(0, 8) : '';
 }
 
 export function taskLabel(t) {
