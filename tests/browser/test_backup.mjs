@@ -176,6 +176,7 @@ export async function test_history_and_dashboard({ page }) {
     const card = page.locator('section', { has: page.getByRole('heading', { name: 'Backups', exact: true }) });
     await card.getByRole('link', { name: 'nightly' }).waitFor();
     await card.getByText('Succeeded').waitFor();
+    await shot(page, 'bk-05b-dashboard');
     noProblems(page);
 }
 

@@ -8,7 +8,7 @@ import { bytes, duration, time, zoned } from './format.js';
 import { useStore } from './store.js';
 import { Empty, ErrorText, Link, PageHead, useAction } from './ui.jsx';
 import { RunBadge, repoName, useTask, vmName } from './bkcommon.jsx';
-import { JobDialog, vmSummary } from './bkjobs.jsx';
+import { CancelTask, JobDialog, vmSummary } from './bkjobs.jsx';
 import { KEEP } from './bkrepos.jsx';
 import { TaskBar } from './tasks.jsx';
 
@@ -29,6 +29,8 @@ function Run({ run }) {
                 {took ? ` · took ${took}` : ''} · {bytes(read)} read, {bytes(stored)} stored</span>
         </div>
         {run.status === 'running' && t && <TaskBar t={t} label="Progress of this run" />}
+        {run.status === 'running' && t && can('operator') &&
+            <CancelTask t={t} what={time(run.started)} />}
         {run.error && <p class="error">{run.error}</p>}
         {run.vms.length ? <div class="table-wrap"><table class="table">
             <thead><tr><th>VM</th><th>Status</th><th>Read</th><th>Stored</th>

@@ -107,6 +107,21 @@ function JobDialog({ job, onClose }) {
     </FormModal>;
 }
 
+/* Ask a running backup to stop; the repository stays valid. */
+export function CancelTask({ t, what }) {
+    const a = useAction();
+    const [asked, setAsked] = useState(false);
+    return <span>
+        <button type="button" class="small" disabled={a.busy || asked}
+            aria-label={'Cancel the backup of ' + what}
+            onClick={() => a.run(async () => {
+                await post(`/tasks/${t.id}/cancel`);
+                setAsked(true);
+            })}>{asked ? 'Cancel requested' : 'Cancel'}</button>
+        <ErrorText error={a.error} />
+    </span>;
+}
+
 function vmSummary(j) {
     const n = j.vms.length;
     const parts = [];
@@ -121,13 +136,14 @@ export function LastResult({ job, mine }) {
     const lr = job.last_run;
     const running = lr && lr.status === 'running' ? all.get(lr.task) : null;
     const t = mine || running;
-    if (t) return <TaskBar t={t} label={'Backup of ' + job.name} />;
+    if (t) return <><TaskBar t={t} label={'Backup of ' + job.name} />
+        {isActive(t) && can('operator') && <CancelTask t={t} what={job.name} />}</>;
     if (lr && lr.status === 'running') return <span><RunBadge status="running" />
         {' '}<span class="muted small">since {ago(lr.started)}</span></span>;
     if (!lr) return <span class="muted">never run</span>;
     return <span><RunBadge status={lr.status} />{' '}
         <span class="muted small">{ago(lr.finished || lr.started)}</span>
-        {lr.error && <span class="error small"> {lr.error}</span>}</span>;
+        {lr.error && lr.status !== 'cancelled' && <span class="error small"> {lr.error}</span>}</span>;
 }
 
 function JobRow({ j, setModal }) {
