@@ -129,6 +129,7 @@ static int job_store_members(struct db *db, const struct db_backup_job *j)
         DB_INT(":keep_yearly", (j)->keep_yearly),         \
         DB_INT(":concurrency", (j)->concurrency),         \
         DB_INT(":enabled", (j)->enabled),                 \
+        DB_INT_OR_NULL(":last_due", (j)->last_due),       \
         DB_INT(":updated_at", (j)->updated_at)
 
 /* Run the job statement then the member rows in one transaction. */

@@ -146,10 +146,12 @@ static int restore_all(struct task *t, struct restore_arg *a)
     return rc;
 }
 
-/* Rename every tmp file over its image. */
+/* Rename every tmp file over its image. On failure the tmp files go,
+ * and so do the new images already renamed (an overwritten VM keeps
+ * the disks already replaced: the message says which failed). */
 static int commit_images(struct task *t, struct restore_arg *a)
 {
-    size_t i;
+    size_t i, k;
     int rc;
 
     for (i = 0; i < a->num_img; i++) {
@@ -161,6 +163,8 @@ static int commit_images(struct task *t, struct restore_arg *a)
                            "cannot move the restored image of disk %s "
                            "into place: %s",
                            im->disk.name, err_str(rc));
+            for (k = 0; a->mode != MODE_OVERWRITE && k < i; k++)
+                sr_image_delete(a->img[k].sr.path, a->img[k].disk.file);
             for (; i < a->num_img; i++)
                 sr_image_delete(a->img[i].sr.path, a->img[i].tmp);
             return rc;

@@ -111,7 +111,10 @@ static void sched_pass(struct backup_sched *s, int64_t *wake_out)
 
         if (due && due <= now) {
             const char *trigger = due < s->started ? "catch-up" : "schedule";
+            char at[21];
 
+            time_rfc3339(due, at);
+            log_info("backup job %s: %s run due at %s", j->id, trigger, at);
             /* Handled once, however many times it was missed. */
             db_backup_job_set_last_due(app->db, j->id, now);
             rc = backup_run_start(app, j->id, trigger, "scheduler", task_id);

@@ -322,6 +322,19 @@ def test_run_now_two_vms_incremental_restore(ctx):
     for v in by.values():
         assert v["snapshot"] in snaps, (v, snaps)
         assert snaps[v["snapshot"]]["name"] == v["vm_name"]
+    # The manifest keeps the job and the VM's configuration.
+    with open(os.path.join(ctx["repo_path"], "snapshots",
+                           by[a["id"]]["snapshot"] + ".json")) as f:
+        m = json.load(f)
+    assert m["job"] == job["id"], m
+    cfg = m["vm_config"]
+    assert cfg["vm"] == a["id"] and cfg["name"] == "alpha", cfg
+    assert cfg["vcpus"] == 1 and cfg["memory_mib"] == 128, cfg
+    assert cfg["boot"] == a["boot"] and cfg["tags"] == ["prod"], cfg
+    assert cfg["disks"] == [{"device": "xvda", "name": "alpha-root",
+                             "size_bytes": 8 * MIB, "mode": "rw"}], cfg
+    assert cfg["nics"] == [{"network": env.net,
+                            "mac": a["nics"][0]["mac"]}], cfg
 
     bases1 = _bases(ctx) - bases0
     assert len(bases1) == (2 if ctx["mnt"] else 0), bases1
@@ -476,11 +489,16 @@ def _wait_run(c, job_id, trigger, timeout):
                                                   _runs(c, job_id)))
 
 
+def _iso(s):
+    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=timezone.utc).timestamp()
+
+
 def test_scheduler_and_catch_up(ctx):
-    # The scheduler's clock 6 s before a minute boundary, so an every-
+    # The scheduler's clock 10 s before a minute boundary, so an every-
     # minute job is due within seconds.
     now = time.time()
-    offset = int(60 - now % 60) - 6
+    offset = int(60 - now % 60) - 10
     if offset < 0:
         offset += 60
     env = VmEnv(extra_args=["--test-clock-offset", str(offset)])
@@ -499,9 +517,13 @@ def test_scheduler_and_catch_up(ctx):
                           "vms": [vm["id"]], "schedule": "0 3 * * *"})
         assert r.status == 201, r
         daily = r.json
-        runs = _wait_run(c, minutely["id"], "schedule", 30)
+        # Due at next_runs[0] by the scheduler's clock (a minute later
+        # when set-up was slow).
+        due = _iso(minutely["next_runs"][0]) - offset - time.time()
+        assert due < 61, (due, minutely)
+        runs = _wait_run(c, minutely["id"], "schedule", due + 15)
         assert runs[0]["status"] == "success", runs
-        assert len(runs) == 1, runs
+        assert len(runs) == 1, (runs, env.d.read_log())
         assert _runs(c, daily["id"]) == []
         r = c.patch(JOBS + "/" + minutely["id"], {"enabled": False})
         assert r.status == 200 and r.json["next_runs"] == [], r
@@ -526,3 +548,31 @@ def test_sigterm_mid_run_stops_cleanly(ctx):
     _stop_mid_run(ctx, job, signal.SIGTERM, "shutting down")
     assert "stopped cleanly" in ctx["env"].d.read_log()
     _cli("verify", "--repo", ctx["repo_path"])
+
+
+def test_changes_arrive_as_events(ctx):
+    c = ctx["c"]
+    vm, _ = _vm(ctx, "evented")
+    ws = c.websocket("/api/v1/events")
+    assert ws.status == 101, ws.head
+    try:
+        job = _job(ctx, name="evented", vms=[vm["id"]])
+        r = c.patch(JOBS + "/" + job["id"], {"concurrency": 2})
+        assert r.status == 200, r
+        _run(ctx, job)
+        run_id = _runs(c, job["id"])[0]["id"]
+        assert c.delete(JOBS + "/" + job["id"]).status == 204
+        want = [("job", "created", job["id"]), ("job", "updated", job["id"]),
+                ("run", "created", run_id), ("run", "updated", run_id),
+                ("job", "deleted", job["id"])]
+        got = []
+        deadline = time.time() + 10
+        while time.time() < deadline and (not got or got[-1] != want[-1]):
+            m = ws.recv_json(timeout=10)
+            if m.get("type") == "backup":
+                got.append((m["kind"], m["action"], m["id"]))
+        # A run publishes "updated" once per VM and once at its end.
+        dedup = [g for i, g in enumerate(got) if i == 0 or g != got[i - 1]]
+        assert dedup == want, got
+    finally:
+        ws.close()

@@ -31,7 +31,8 @@ WRONG = {"string": [12345, True], "integer": ["1", 1.5, True],
          "number": ["1", True], "boolean": ["true", 1],
          "array": ["x", {"a": 1}], "object": ["x", [1]]}
 UUID_OF = {"sr": "sr", "default_sr": "sr", "network": "network",
-           "disk": "disk", "cdrom": "disk"}
+           "disk": "disk", "cdrom": "disk",
+           "repository": "backup/repositories"}
 # Figures that move on their own (the host's, the filesystem's).
 VOLATILE = {"free_bytes", "last_seen", "last_used", "uptime_s",
             "memory_free_bytes"}
@@ -64,6 +65,8 @@ def _setup(d):
                                      "password": PASSWORD, "role": "viewer"})
     create("backup/repositories", "/api/v1/backup/repositories",
            {"name": "bad-repo", "path": os.path.join(d.data, "bk", "bad")})
+    create("backup/jobs", "/api/v1/backup/jobs",
+           {"name": "bad-job", "repository": ids.get("backup/repositories")})
     r = a.get("/api/v1/openapi.json")
     assert r.status == 200, r
     return {"d": d, "a": a, "ids": ids, "missing": missing, "doc": r.json}
@@ -76,7 +79,7 @@ def _needs(ctx, path, schema):
     res = _res(path)
     if "{id}" in path:
         kinds.add({"vms": "vm", "disks": "disk", "users": "user",
-                   "backup/repositories": res}.get(res))
+                   "backup/repositories": res, "backup/jobs": res}.get(res))
     for k in (schema.get("example") or {}):
         kinds.add(UUID_OF.get(k))
     return [ctx["missing"][k] for k in sorted(kinds - {None})
@@ -99,7 +102,8 @@ def _path_ids(ctx, path):
     res = _res(path)
     kind = {"vms": "vm", "disks": "disk", "users": "user", "srs": "sr",
             "networks": "network",
-            "backup/repositories": "backup/repositories"}.get(res)
+            "backup/repositories": "backup/repositories",
+            "backup/jobs": "backup/jobs"}.get(res)
     return {"id": ctx["ids"].get(kind)} if kind else {}
 
 

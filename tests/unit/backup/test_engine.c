@@ -176,6 +176,35 @@ static void test_prune_protected_and_gc(void **state)
     bk_repo_free(r);
 }
 
+/* bk_prune_name keeps every snapshot of the other names. */
+static void test_prune_one_name(void **state)
+{
+    struct bk_repo *r = repo_open();
+    struct bk_backup_opts a = { .name = "one-a" }, b = { .name = "one-b" };
+    struct bk_disk_src d = { .name = "xvda", .path = img };
+    struct bk_backup_result ra[3], rb[3];
+    struct bk_retention keep = { .last = 1 };
+    char **rm = NULL;
+    size_t nrm = 0, i;
+
+    (void)state;
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(bk_backup(r, &a, &d, 1, NULL, &ra[i]), 0);
+        assert_int_equal(bk_backup(r, &b, &d, 1, NULL, &rb[i]), 0);
+    }
+    assert_int_equal(bk_prune_name(r, "one-a", &keep, 0, &rm, &nrm), 0);
+    assert_int_equal(nrm, 2);
+    for (i = 0; i < nrm; i++)
+        assert_true(!strcmp(rm[i], ra[0].snapshot_id) ||
+                    !strcmp(rm[i], ra[1].snapshot_id));
+    bk_strv_free(rm, nrm);
+    for (i = 0; i < 3; i++)
+        assert_int_equal(bk_restore(r, rb[i].snapshot_id, 0, out, NULL), 0);
+    assert_int_equal(bk_restore(r, ra[2].snapshot_id, 0, out, NULL), 0);
+    assert_int_not_equal(bk_restore(r, ra[0].snapshot_id, 0, out, NULL), 0);
+    bk_repo_free(r);
+}
+
 static void test_changemap_self_and_copy(void **state)
 {
     unsigned char changed[10];
@@ -234,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_cancel_leaves_no_snapshot),
         cmocka_unit_test(test_verify_names_snapshots),
         cmocka_unit_test(test_prune_protected_and_gc),
+        cmocka_unit_test(test_prune_one_name),
         cmocka_unit_test(test_changemap_self_and_copy),
     };
 

@@ -107,6 +107,7 @@ static void test_backup_jobs(void **state)
     j.tags = xcalloc(1, sizeof(*j.tags));
     xstrlcpy(j.tags[0], "prod", sizeof(j.tags[0]));
     j.num_tags = 1;
+    j.last_due = 150;
     assert_int_equal(db_backup_job_insert(db, &j), 0);
     mk_job(&k, "nightly", repo.id);
     assert_int_equal(db_backup_job_insert(db, &k), ERR_EXISTS);
@@ -123,6 +124,7 @@ static void test_backup_jobs(void **state)
     assert_int_equal(got.num_tags, 1);
     assert_string_equal(got.tags[0], "prod");
     assert_int_equal(got.keep_last, 3);
+    assert_int_equal(got.last_due, 150);
     db_backup_job_release(&got);
 
     assert_int_equal(db_backup_job_select_vms(db, j.id, &sel, &num), 0);
@@ -134,7 +136,13 @@ static void test_backup_jobs(void **state)
     /* Update: tags only, now "dev". */
     xstrlcpy(j.tags[0], "dev", sizeof(j.tags[0]));
     j.num_vms = 0;
+    j.last_due = 170;
     assert_int_equal(db_backup_job_update(db, &j), 0);
+    assert_int_equal(db_backup_job_get(db, j.id, &got), 0);
+    assert_int_equal(got.last_due, 170);
+    assert_int_equal(got.num_tags, 1);
+    db_backup_job_release(&got);
+    assert_int_equal(db_backup_job_set_last_due(db, j.id, 180), 0);
     assert_int_equal(db_backup_job_select_vms(db, j.id, &sel, &num), 0);
     assert_int_equal(num, 1);
     assert_string_equal(sel[0].id, vm_c);
