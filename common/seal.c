@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/fileutil.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/uuid.h"
@@ -47,21 +47,6 @@ static int read_key(const char *path, unsigned char key[SEAL_KEY_LEN])
     return 0;
 }
 
-static int fsync_dir_of(const char *path)
-{
-    char copy[4096];
-    int fd, rc = 0;
-
-    snprintf(copy, sizeof(copy), "%s", path);
-    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return err_from_errno(errno);
-    if (fsync(fd) < 0)
-        rc = err_from_errno(errno);
-    close(fd);
-    return rc;
-}
-
 /* A new random key in a 0600 temp file, fsynced, then linked to path:
  * link() fails with EEXIST when another thread or process won, and
  * then its key is the one. */
@@ -85,7 +70,7 @@ static int create_key(const char *path)
         rc = err_from_errno(errno);
     unlink(tmp);
     if (!rc)
-        rc = fsync_dir_of(path);
+        rc = file_sync_parent(path);
     if (rc)
         log_error("seal: cannot create the key %s: %s", path, err_str(rc));
     return rc;
