@@ -20,8 +20,8 @@ export async function setup() {
     const probe = await api.request('GET', '/backup/jobs');
     if (probe.status === 404) {
         await daemon.stop();
-        throw new Skip('this xenithd has no backup API (GET /backup/jobs: 404); ' +
-            'it comes with branches bkrepo and bkjobs');
+        throw new Skip('this xenithd has no backup jobs API (GET /backup/jobs: 404); ' +
+            'the module needs branches bkjobs (jobs, runs) and bkrepo (repositories, restore)');
     }
     const sr = await api.ok('POST', '/srs', { name: 'local', type: 'file',
         path: daemon.data + '/srs/local' });

@@ -41,7 +41,7 @@ export function vmName(id, fallback) {
 }
 
 /* The backup API is missing on this xenithd (404 at start-up). */
-export function NoBackupApi() {
-    return <p class="empty">This xenithd has no backup API: backups arrive
-        with a newer version.</p>;
+export function NoBackupApi({ what = 'backup' }) {
+    return <p class="empty">This xenithd has no {what} API: it arrives with a
+        newer version.</p>;
 }

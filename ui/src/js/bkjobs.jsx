@@ -3,7 +3,7 @@
 // tag, the schedule editor and retention; run now; delete.
 import { useMemo, useState } from 'preact/hooks';
 import { can, del, patch, post } from './api.js';
-import { backupApi, drop, jobs, put, repos, tasks, vms } from './data.js';
+import { drop, jobs, jobsApi, put, repos, tasks, vms } from './data.js';
 import { ago, zoned } from './format.js';
 import { useStore } from './store.js';
 import { Confirm, Empty, ErrorText, Field, FormModal, Link, PageHead, useAction } from './ui.jsx';
@@ -177,7 +177,7 @@ function JobRow({ j, setModal }) {
 export function Jobs() {
     const all = useStore(jobs);
     const r = useStore(repos);
-    const ok = useStore(backupApi);
+    const ok = useStore(jobsApi);
     const [modal, setModal] = useState(null);
     const list = [...all.values()].sort((a, b) => a.name.localeCompare(b.name));
     const admin = can('admin');
@@ -187,7 +187,7 @@ export function Jobs() {
                 title={r.size ? '' : 'Add a backup repository first'}
                 onClick={() => setModal(['new'])}>Create job</button>}
         </PageHead>
-        {!ok ? <NoBackupApi /> : !list.length ? <Empty>No backup job yet.
+        {!ok ? <NoBackupApi what="backup jobs" /> : !list.length ? <Empty>No backup job yet.
             {!r.size ? <> First <Link href="/backups/repositories">add a repository</Link>.</> : ''}
         </Empty> : <section class="card"><div class="table-wrap"><table class="table jobs">
             <thead><tr><th>Job</th><th>Repository</th><th>VMs</th><th>Schedule</th>

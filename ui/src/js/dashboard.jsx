@@ -1,6 +1,6 @@
 // dashboard.jsx: the host, VMs by state, storage, running tasks and the
 // latest failures at a glance.
-import { backupApi, host, jobs, srs, tasks, vms } from './data.js';
+import { jobsApi, host, jobs, srs, tasks, vms } from './data.js';
 import { bytes, duration, ago, zoned } from './format.js';
 import { useStore } from './store.js';
 import { Link, Meter, PageHead, Empty } from './ui.jsx';
@@ -47,7 +47,7 @@ export function Dashboard() {
     const all = [...t.values()].sort(newestFirst);
     const running = all.filter((x) => x.status === 'running' || x.status === 'pending');
     const failed = all.filter((x) => x.status === 'failure').slice(0, 6);
-    const bk = useStore(backupApi);
+    const bk = useStore(jobsApi);
     const memUsed = h ? h.memory_total_bytes - h.memory_free_bytes : 0;
     const used = [...s.values()].reduce((n, x) => n + (x.size_bytes - x.free_bytes), 0);
     const size = [...s.values()].reduce((n, x) => n + x.size_bytes, 0);

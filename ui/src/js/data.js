@@ -18,6 +18,7 @@ export const repos = store(new Map());
 export const jobs = store(new Map());
 export const backupSeq = store(0);
 export const backupApi = store(true);
+export const jobsApi = store(true); // the jobs half of it
 export const live = store('connecting'); // events socket: connecting|live|down
 
 const COLLECTIONS = {
@@ -69,6 +70,7 @@ export async function loadBackups() {
     repos.set(byId(r || []));
     jobs.set(byId(j || []));
     backupApi.set(!!(r || j));
+    jobsApi.set(!!j);
 }
 
 // Per object, a count of the events that carried its state: a GET
