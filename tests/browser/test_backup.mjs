@@ -237,7 +237,8 @@ export async function test_restore_as_new_vm({ page, vm }) {
 }
 
 export async function test_viewer_cannot_act_on_backups({ daemon, browser }) {
-    const page = await newPage(browser);
+    // In the dark theme, for the screenshots.
+    const page = await newPage(browser, { colorScheme: 'dark' });
     await login(page, daemon.url, 'watcher', 'Watcher-pass-1');
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await nav(page, 'Repositories');
@@ -250,6 +251,7 @@ export async function test_viewer_cannot_act_on_backups({ daemon, browser }) {
     await page.getByRole('link', { name: 'nightly', exact: true }).waitFor();
     for (const b of ['Create job', 'Run nightly now', 'Edit nightly', 'Delete nightly'])
         assert(await page.getByRole('button', { name: b }).count() === 0, 'viewer sees ' + b);
+    await shot(page, 'bk-09a-viewer-jobs-dark');
     await page.getByRole('link', { name: 'nightly', exact: true }).click();
     await page.locator('article.run').first().waitFor();
     for (const b of ['Run now', 'Edit'])
@@ -261,7 +263,7 @@ export async function test_viewer_cannot_act_on_backups({ daemon, browser }) {
     await page.getByRole('table').getByText('nightly').first().waitFor();
     assert(await page.getByRole('button', { name: /^Restore/ }).count() === 0,
         'viewer sees Restore');
-    await shot(page, 'bk-09-viewer');
+    await shot(page, 'bk-09b-viewer-vm-backups-dark');
     noProblems(page);
     await page.context().close();
 }
