@@ -26,15 +26,15 @@
 #define JOB_NEXT_RUNS   5
 #define JOB_RUNS_LIMIT  50
 #define JOB_KEEP_MAX    100000
-#define JOB_NAME_FIELDS 6
+#define JOB_KEEP_FIELDS 6
 
-static const char *const keep_names[JOB_NAME_FIELDS] = {
+static const char *const keep_names[JOB_KEEP_FIELDS] = {
     "last", "hourly", "daily", "weekly", "monthly", "yearly",
 };
 
 static int *job_keep(struct db_backup_job *j, size_t i)
 {
-    int *const f[JOB_NAME_FIELDS] = {
+    int *const f[JOB_KEEP_FIELDS] = {
         &j->keep_last,   &j->keep_hourly,  &j->keep_daily,
         &j->keep_weekly, &j->keep_monthly, &j->keep_yearly,
     };
@@ -87,7 +87,7 @@ static json_t *job_to_json(struct app *app, struct db_backup_job *j)
         json_array_append_new(vms, json_string(j->vms[i]));
     for (i = 0; i < j->num_tags; i++)
         json_array_append_new(tags, json_string(j->tags[i]));
-    for (i = 0; i < JOB_NAME_FIELDS; i++)
+    for (i = 0; i < JOB_KEEP_FIELDS; i++)
         json_object_set_new(keep, keep_names[i], json_integer(*job_keep(j, i)));
     if (j->enabled && j->schedule[0] &&
         !backup_schedule_next(j->schedule, j->timezone, backup_sched_now(app),
@@ -201,10 +201,10 @@ static int job_get_retention(struct resp *r, json_t *body,
                          "retention must be an object {last, hourly, daily, "
                          "weekly, monthly, yearly}");
     json_object_foreach(o, key, v) {
-        for (i = 0; i < JOB_NAME_FIELDS; i++)
+        for (i = 0; i < JOB_KEEP_FIELDS; i++)
             if (!strcmp(key, keep_names[i]))
                 break;
-        if (i == JOB_NAME_FIELDS)
+        if (i == JOB_KEEP_FIELDS)
             return api_error(r, ERR_INVALID, "retention",
                              "retention has no field '%.32s'", key);
         if (!json_is_integer(v) || json_integer_value(v) < 0 ||

@@ -364,6 +364,11 @@ static void backup_vm(struct run_worker *w, size_t idx)
     if (rc)
         goto out;
     cloned = 1;
+    if (!d->num) {
+        snprintf(err, sizeof(err), "the VM has no disk");
+        rc = ERR_INVALID;
+        goto out;
+    }
     config = vm_config_json(&vm, d);
     for (i = 0; i < d->num; i++) {
         src[i].name = vm.disks[i].device;

@@ -360,7 +360,25 @@ def test_run_now_two_vms_incremental_restore(ctx):
         for v in by2.values():
             assert v["used_changemap"] is False, v
 
-    # Restore both disks of the second run: byte-identical to the source.
+    # The API lists them by VM, with the job; a new VM restored from
+    # beta's second backup has beta's configuration and bytes.
+    r = c.get(V1 + "/backup/snapshots?vm=%s&repository=%s" % (b["id"],
+                                                              ctx["repo"]))
+    assert r.status == 200, r
+    assert [x["id"] for x in r.json] == [by2[b["id"]]["snapshot"],
+                                         by[b["id"]]["snapshot"]], r
+    assert all(x["job"] == job["id"] and x["vm"] == b["id"]
+               for x in r.json), r
+    r = c.post(V1 + "/backup/snapshots/%s/restore" % by2[b["id"]]["snapshot"],
+               {"mode": "new-vm"})
+    assert r.status == 202, r
+    t = c.wait_task(r.json["id"], timeout=60)
+    assert t["status"] == "success", t
+    nvm = t["result"]["vm"]
+    assert nvm["name"] == "beta restored" and nvm["tags"] == b["tags"], nvm
+    ndisk = c.get(V1 + "/disks/" + nvm["disks"][0]["disk"]).json
+    assert _sha(_image(ctx, ndisk)) == _sha(_image(ctx, db))
+    # And the CLI restores both disks byte-identical, no daemon needed.
     out = os.path.join(env.d.data, "restored.raw")
     for vm_id, disk in ((a["id"], da), (b["id"], db)):
         _cli("restore", "--repo", ctx["repo_path"], by2[vm_id]["snapshot"],
@@ -576,3 +594,24 @@ def test_changes_arrive_as_events(ctx):
         assert dedup == want, got
     finally:
         ws.close()
+
+
+def test_a_failed_vm_fails_the_run_not_the_others(ctx):
+    c = ctx["c"]
+    good, _ = _vm(ctx, "fine", 4 * MIB, _fill(5, 4 * MIB))
+    empty = ctx["env"].vm(name="diskless", disks=[])
+    job = _job(ctx, name="mixed", vms=[good["id"], empty["id"]])
+    t = _run(ctx, job, expect="failure")
+    assert "1 of 2 VM(s) failed" in t["error"]["message"], t
+    assert "diskless" in t["error"]["message"], t
+    run = _runs(c, job["id"])[0]
+    assert run["status"] == "failure" and run["task"] == t["id"], run
+    by = {v["vm_name"]: v for v in run["vms"]}
+    assert by["fine"]["status"] == "success" and by["fine"]["snapshot"], run
+    assert by["diskless"]["status"] == "failure", run
+    assert by["diskless"]["snapshot"] is None, run
+    assert "no disk" in by["diskless"]["error"], run
+    # A job that selects nothing fails and says so.
+    job = _job(ctx, name="nothing", tags=["no-vm-has-this"])
+    t = _run(ctx, job, expect="failure")
+    assert "selects no VM" in t["error"]["message"], t
