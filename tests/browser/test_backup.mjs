@@ -180,6 +180,38 @@ export async function test_history_and_dashboard({ page }) {
     noProblems(page);
 }
 
+export async function test_failed_run_says_why({ api, page }) {
+    // A job whose only VM has no disk: the run fails, and the job row, the
+    // history and the dashboard say why.
+    const empty = await api.ok('POST', '/vms', { name: 'nodisk1', vcpus: 1, memory_mib: 256,
+        boot: { type: 'pv', kernel: '/boot/vmlinuz' } });
+    const repo = (await api.ok('GET', '/backup/repositories'))[0];
+    await api.ok('POST', '/backup/jobs', { name: 'broken', repository: repo.id,
+        vms: [empty.id], schedule: '' });
+    page.problems.length = 0;
+    await nav(page, 'Jobs');
+    const row = page.locator('tr', { hasText: 'broken' });
+    await row.getByText('never run').waitFor();
+    await row.getByText('manual').waitFor();
+    await row.getByRole('button', { name: 'Run broken now' }).click();
+    await row.locator('.progress.failure').waitFor({ timeout: 30000 });
+    await row.getByRole('link', { name: 'broken' }).click();
+    const run = page.locator('article.run').first();
+    await run.getByText('Failed').first().waitFor();
+    await run.locator('tbody tr', { hasText: 'nodisk1' }).getByText('the VM has no disk').waitFor();
+    await shot(page, 'bk-05c-failed-run');
+    await nav(page, 'Dashboard');
+    const card = page.locator('section', { has: page.getByRole('heading', { name: 'Backups', exact: true }) });
+    await card.locator('li', { hasText: 'broken' }).getByText('Failed', { exact: true }).waitFor();
+    await card.locator('li', { hasText: 'broken' }).getByText(/the VM has no disk/).waitFor();
+    await nav(page, 'Jobs');
+    await page.getByRole('button', { name: 'Delete broken' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('link', { name: 'broken' }).waitFor({ state: 'detached' });
+    await api.ok('DELETE', '/vms/' + empty.id, undefined, 204);
+    noProblems(page);
+}
+
 export async function test_verify_repository({ page }) {
     await nav(page, 'Repositories');
     const card = page.getByRole('article', { name: 'Repository main' });

@@ -41,7 +41,8 @@ function Run({ run }) {
                 <td><RunBadge status={v.status} /></td>
                 <td>{bytes(v.bytes_read)}</td>
                 <td>{bytes(v.stored_bytes)}</td>
-                <td>{v.used_changemap ? 'used (incremental)' : 'not used (full read)'}</td>
+                <td>{v.status === 'failure' && !v.bytes_read ? '—' :
+                    v.used_changemap ? 'used (incremental)' : 'not used (full read)'}</td>
                 <td>{v.snapshot ? (vms.get().get(v.vm) ?
                     <Link href={`/vms/${v.vm}/backups`}>{v.snapshot.slice(0, 8)}</Link> :
                     <span class="mono">{v.snapshot.slice(0, 8)}</span>) : '—'}</td>
