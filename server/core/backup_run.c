@@ -141,6 +141,7 @@ struct vm_disks {
     char clone_path[DB_VM_MAX_DISKS][640];
     char base_file[DB_VM_MAX_DISKS][128]; /* previous kept clone, "" */
     char base_path[DB_VM_MAX_DISKS][640];
+    char base_snap[DB_VM_MAX_DISKS][37]; /* the backup it is the state of */
     struct vmclone_item items[DB_VM_MAX_DISKS];
     size_t num;
 };
@@ -177,9 +178,11 @@ static int vm_disks_load(struct run_ctx *ctx, const struct db_vm *vm,
             !strcmp(base.sr_id, d->sr[i].id) &&
             !sr_image_path(d->sr[i].path, base.file, d->base_path[i],
                            sizeof(d->base_path[i])) &&
-            access(d->base_path[i], R_OK) == 0)
+            access(d->base_path[i], R_OK) == 0) {
             xstrlcpy(d->base_file[i], base.file, sizeof(d->base_file[i]));
-        else
+            xstrlcpy(d->base_snap[i], base.snapshot_id,
+                     sizeof(d->base_snap[i]));
+        } else
             d->base_path[i][0] = '\0';
         d->items[i].sr_path = d->sr[i].path;
         d->items[i].src_file = d->disk[i].file;
@@ -336,6 +339,34 @@ static int vm_retention(struct run_worker *w, const char *name, char *err,
     return 0;
 }
 
+/* The parent of the new snapshot. The change map reuses the parent's
+ * chunk ids for unchanged extents, so with a kept clone the parent must
+ * be the very backup that clone is the state of (not merely the newest
+ * of the name: another job or the CLI may have written one since). A
+ * clone of another backup, or of one pruned meanwhile, is not used.
+ * NULL: no clone is used, the newest snapshot of the name is the parent
+ * and everything is read (and deduplicated by hash). */
+static const char *vm_parent(struct run_worker *w, struct vm_disks *d)
+{
+    const char *parent = NULL;
+    char id[BK_SNAPID_LEN];
+    size_t i;
+
+    for (i = 0; i < d->num; i++) {
+        if (!d->base_path[i][0])
+            continue;
+        if (!parent)
+            parent = d->base_snap[i];
+        else if (strcmp(parent, d->base_snap[i]))
+            d->base_path[i][0] = '\0';
+    }
+    if (parent && bk_snapshot_resolve(w->repo, parent, id) == 0)
+        return parent;
+    for (i = 0; i < d->num; i++)
+        d->base_path[i][0] = '\0';
+    return NULL;
+}
+
 static void backup_vm(struct run_worker *w, size_t idx)
 {
     struct run_ctx *ctx = w->ctx;
@@ -370,14 +401,14 @@ static void backup_vm(struct run_worker *w, size_t idx)
         goto out;
     }
     config = vm_config_json(&vm, d);
+    memset(&opts, 0, sizeof(opts));
+    opts.name = vm.name;
+    opts.parent = vm_parent(w, d);
     for (i = 0; i < d->num; i++) {
         src[i].name = vm.disks[i].device;
         src[i].path = d->clone_path[i];
         src[i].changed_since = d->base_path[i][0] ? d->base_path[i] : NULL;
     }
-    memset(&opts, 0, sizeof(opts));
-    opts.name = vm.name;
-    opts.parent = NULL;
     opts.job = ctx->job.id;
     opts.vm_config = config;
     rc = bk_backup(w->repo, &opts, src, d->num, &w->bk, &out);

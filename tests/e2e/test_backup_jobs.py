@@ -338,10 +338,17 @@ def test_run_now_two_vms_incremental_restore(ctx):
 
     bases1 = _bases(ctx) - bases0
     assert len(bases1) == (2 if ctx["mnt"] else 0), bases1
-    # Change alpha a little; the second run is incremental.
+    # Change alpha a little; the second run is incremental. Meanwhile an
+    # unrelated image was backed up under the name "alpha": the change
+    # map must still build on the job's own previous backup.
     with open(_image(ctx, da), "r+b") as f:
         f.seek(5 * MIB)
         f.write(os.urandom(MIB // 4))
+    other = os.path.join(env.d.data, "other.img")
+    with open(other, "wb") as f:
+        f.write(os.urandom(8 * MIB))
+    _cli("backup-file", "--repo", ctx["repo_path"], "--name", "alpha",
+         "--disk-name", "xvda", "--quiet", other)
     _run(ctx, job)
     run2 = _runs(c, job["id"])[0]
     by2 = {v["vm"]: v for v in run2["vms"]}
@@ -369,6 +376,10 @@ def test_run_now_two_vms_incremental_restore(ctx):
                                          by[b["id"]]["snapshot"]], r
     assert all(x["job"] == job["id"] and x["vm"] == b["id"]
                for x in r.json), r
+    r = c.get(V1 + "/backup/snapshots?vm=" + a["id"])
+    assert [(x["id"], x["parent"]) for x in r.json] == [
+        (by2[a["id"]]["snapshot"], by[a["id"]]["snapshot"]),
+        (by[a["id"]]["snapshot"], None)], r
     r = c.post(V1 + "/backup/snapshots/%s/restore" % by2[b["id"]]["snapshot"],
                {"mode": "new-vm"})
     assert r.status == 202, r
