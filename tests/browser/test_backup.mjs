@@ -88,8 +88,18 @@ export async function test_create_repository({ daemon, page }) {
 export async function test_create_job_with_schedule_preview({ api, page }) {
     page.problems.length = 0;
     await nav(page, 'Jobs');
-    await page.getByRole('button', { name: 'Create job' }).click();
+    // By keyboard: Enter opens the dialog with the name focused, Escape
+    // closes it.
+    await page.getByRole('button', { name: 'Create job' }).focus();
+    await page.keyboard.press('Enter');
     const dlg = page.getByRole('dialog');
+    await dlg.waitFor();
+    const focused = await page.evaluate(() => document.activeElement.id &&
+        document.querySelector(`label[for="${document.activeElement.id}"]`)?.textContent);
+    assert(focused === 'Job name', 'focus in the new dialog: ' + focused);
+    await page.keyboard.press('Escape');
+    await dlg.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Create job' }).click();
     await dlg.getByLabel('Job name').fill('nightly');
     await dlg.getByRole('checkbox', { name: /app1/ }).check();
     await dlg.getByLabel('Runs', { exact: true }).selectOption('daily');
