@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Daemon } from './lib.mjs';
+import { Daemon, Skip } from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
@@ -12,6 +12,7 @@ const files = fs.readdirSync(HERE).filter((f) => /^test_.*\.mjs$/.test(f))
     .filter((f) => !only.length || only.some((o) => f.startsWith(o))).sort();
 let failed = 0;
 let passed = 0;
+const skipped = [];
 
 for (const f of files) {
     const mod = await import(pathToFileURL(path.join(HERE, f)));
@@ -21,8 +22,13 @@ for (const f of files) {
     try {
         ctx = mod.setup ? await mod.setup() : {};
     } catch (e) {
-        console.log(`FAIL ${f} setup: ${e.stack}`);
-        failed++;
+        if (e instanceof Skip) {
+            console.log(`SKIP ${f} (${names.length} tests): ${e.message}`);
+            skipped.push(`${f} (${names.length} tests): ${e.message}`);
+        } else {
+            console.log(`FAIL ${f} setup: ${e.stack}`);
+            failed++;
+        }
         continue;
     }
     for (const n of names) {
@@ -51,5 +57,6 @@ for (const f of files) {
     }
 }
 for (const d of [...Daemon.running]) await d.stop();
-console.log(`browser tests: ${passed} passed, ${failed} failed`);
+console.log(`browser tests: ${passed} passed, ${failed} failed` +
+    (skipped.length ? `, NOT RUN: ${skipped.join('; ')}` : ''));
 process.exit(failed ? 1 : 0);

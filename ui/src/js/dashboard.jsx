@@ -1,10 +1,39 @@
 // dashboard.jsx: the host, VMs by state, storage, running tasks and the
 // latest failures at a glance.
-import { host, srs, tasks, vms } from './data.js';
-import { bytes, duration, ago } from './format.js';
+import { jobsApi, host, jobs, srs, tasks, vms } from './data.js';
+import { bytes, duration, ago, zoned } from './format.js';
 import { useStore } from './store.js';
-import { Link, Meter, PageHead, Progress, Empty } from './ui.jsx';
-import { newestFirst, taskLabel } from './tasks.jsx';
+import { Link, Meter, PageHead, Empty } from './ui.jsx';
+import { TaskBar, newestFirst, taskLabel } from './tasks.jsx';
+
+const RUN = { success: 'Succeeded', failure: 'Failed', running: 'Running',
+    cancelled: 'Cancelled', interrupted: 'Interrupted' };
+
+/* Each backup job's last result; a running one with its live bar. */
+function BackupCard() {
+    const j = useStore(jobs);
+    const t = useStore(tasks);
+    const list = [...j.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return <section class="card" aria-labelledby="d-bk">
+        <h2 id="d-bk">Backups</h2>
+        {list.length ? <ul class="task-mini backup-mini">
+            {list.map((x) => {
+                const lr = x.last_run;
+                const run = lr && lr.status === 'running' && t.get(lr.task);
+                return <li key={x.id}>
+                    <span><Link href={'/backups/jobs/' + x.id}>{x.name}</Link>{' '}
+                        {lr ? <span class={'status status-' + lr.status}>{RUN[lr.status] || lr.status}</span> :
+                            <span class="muted">never run</span>}
+                        {lr && lr.status !== 'running' && <span class="muted"> {ago(lr.finished || lr.started)}</span>}</span>
+                    {run && <TaskBar t={run} label={'Backup of ' + x.name} />}
+                    {lr && lr.error && <span class="error small">{lr.error}</span>}
+                    {x.next_runs && x.next_runs[0] && <span class="muted small">
+                        next {zoned(x.next_runs[0], x.timezone)}</span>}
+                </li>;
+            })}
+        </ul> : <Empty>No backup job. <Link href="/backups/jobs">Set one up</Link>.</Empty>}
+    </section>;
+}
 
 const STATES = ['running', 'paused', 'suspended', 'halted', 'crashed'];
 
@@ -18,6 +47,7 @@ export function Dashboard() {
     const all = [...t.values()].sort(newestFirst);
     const running = all.filter((x) => x.status === 'running' || x.status === 'pending');
     const failed = all.filter((x) => x.status === 'failure').slice(0, 6);
+    const bk = useStore(jobsApi);
     const memUsed = h ? h.memory_total_bytes - h.memory_free_bytes : 0;
     const used = [...s.values()].reduce((n, x) => n + (x.size_bytes - x.free_bytes), 0);
     const size = [...s.values()].reduce((n, x) => n + x.size_bytes, 0);
@@ -64,10 +94,11 @@ export function Dashboard() {
                 {running.length ? <ul class="task-mini">
                     {running.map((x) => <li key={x.id}>
                         <span>{taskLabel(x)}</span>
-                        <Progress value={x.progress} busy label={taskLabel(x)} />
+                        <TaskBar t={x} label={taskLabel(x)} />
                     </li>)}
                 </ul> : <Empty>Nothing is running.</Empty>}
             </section>
+            {bk && <BackupCard />}
             <section class="card" aria-labelledby="d-fail">
                 <h2 id="d-fail">Recent failures</h2>
                 {failed.length ? <ul class="task-mini">

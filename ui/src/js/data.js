@@ -10,11 +10,21 @@ export const srs = store(new Map());
 export const disks = store(new Map());
 export const networks = store(new Map());
 export const host = store(null);
+// Backups (issue 4's API): repositories and jobs like the collections
+// above; backupSeq counts backup events so lists without a store of their
+// own (runs, snapshots) know when to reload. backupApi: false when this
+// xenithd has no backup API (404), and the screens say so.
+export const repos = store(new Map());
+export const jobs = store(new Map());
+export const backupSeq = store(0);
+export const backupApi = store(true);
+export const jobsApi = store(true); // the jobs half of it
 export const live = store('connecting'); // events socket: connecting|live|down
 
 const COLLECTIONS = {
     vm: [vms, '/vms/'], task: [tasks, '/tasks/'], sr: [srs, '/srs/'],
     disk: [disks, '/disks/'], network: [networks, '/networks/'],
+    repository: [repos, '/backup/repositories/'], job: [jobs, '/backup/jobs/'],
 };
 
 function byId(list) {
@@ -44,6 +54,23 @@ export async function loadAll() {
     disks.set(byId(d));
     networks.set(byId(n));
     host.set(h);
+    await loadBackups();
+}
+
+/* The backup collections; a daemon without the backup API (404) leaves
+ * them empty (and backupApi false) instead of failing the whole start-up.
+ * Each half is loaded on its own: repositories and jobs come from two
+ * parts of the server that may land one after the other. */
+export async function loadBackups() {
+    const one = (p) => get(p).catch((e) => {
+        if (e.status === 404 || e.status === 501) return null;
+        throw e;
+    });
+    const [r, j] = await Promise.all([one('/backup/repositories'), one('/backup/jobs')]);
+    repos.set(byId(r || []));
+    jobs.set(byId(j || []));
+    backupApi.set(!!(r || j));
+    jobsApi.set(!!j);
 }
 
 // Per object, a count of the events that carried its state: a GET
@@ -63,7 +90,31 @@ export async function refresh(type, id) {
     }
 }
 
+/* {"type":"backup","kind":"repository"|"job"|"run",...}: the kind may
+ * also travel inside data. A run changes its job's last_run and next
+ * runs, so the job is fetched again (runs carry no job id in the event). */
+function onBackupEvent(ev) {
+    const kind = ev.kind || (ev.data && ev.data.kind);
+    backupSeq.set((n) => n + 1);
+    if (kind === 'run') {
+        const job = ev.data && ev.data.job;
+        if (job) refresh('job', job);
+        else reloadJobs();
+        return;
+    }
+    if (!COLLECTIONS[kind]) return;
+    onEvent({ ...ev, type: kind, data: null });
+}
+
+let jobTimer = 0;
+function reloadJobs() {
+    clearTimeout(jobTimer);
+    jobTimer = setTimeout(() => get('/backup/jobs', { noRedirect: true })
+        .then((l) => jobs.set(byId(l))).catch(() => {}), 200);
+}
+
 function onEvent(ev) {
+    if (ev.type === 'backup') return onBackupEvent(ev);
     const c = COLLECTIONS[ev.type];
     if (!c) return;
     seen.set(ev.id, ++seq);

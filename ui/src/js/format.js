@@ -46,3 +46,28 @@ export function time(iso) {
 export function pct(f) {
     return Math.round(f * 100) + '%';
 }
+
+/* Throughput as people compare it with disks and links: decimal MB/s. */
+export function mbps(bps) {
+    if (bps == null || isNaN(bps)) return '—';
+    const v = Number(bps) / 1e6;
+    return (v < 10 ? v.toFixed(1) : Math.round(v)) + ' MB/s';
+}
+
+/* A time in an IANA time zone (the browser's own when tz is empty). */
+export function zoned(iso, tz) {
+    if (!iso) return '—';
+    const o = { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric',
+        hour: '2-digit', minute: '2-digit' };
+    try {
+        return new Date(iso).toLocaleString(undefined, tz ? { ...o, timeZone: tz } : o);
+    } catch (e) {
+        return new Date(iso).toLocaleString(undefined, o);
+    }
+}
+
+/* Logical over stored bytes, "3.2×"; 0 means nothing stored yet. */
+export function ratio(r) {
+    if (!r) return '—';
+    return (r < 10 ? Number(r).toFixed(2) : Math.round(r)) + '×';
+}

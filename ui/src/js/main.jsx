@@ -7,7 +7,7 @@ import { connectEvents, disconnectEvents, live, loadAll, tasks } from './data.js
 import { ChangePassword, Login, Logo } from './login.jsx';
 import { match, navigate, path } from './router.js';
 import { useStore } from './store.js';
-import { Link } from './ui.jsx';
+import { Link, lazy } from './ui.jsx';
 import { Dashboard } from './dashboard.jsx';
 import { VmList } from './vmlist.jsx';
 import { VmPage } from './vmpage.jsx';
@@ -22,11 +22,20 @@ import { Pool } from './pool.jsx';
 import { Settings } from './settings.jsx';
 import { ConsoleFull } from './console.jsx';
 
+// The backup screens are a chunk of their own, loaded on first visit.
+const loadBackups = () => import('./backups.js');
+const Repositories = lazy(loadBackups, 'Repositories');
+const RepoSnapshots = lazy(loadBackups, 'RepoSnapshots');
+const Jobs = lazy(loadBackups, 'Jobs');
+const JobHistory = lazy(loadBackups, 'JobHistory');
+
 const NAV = [
     ['/', 'Dashboard', 'viewer'],
     ['/vms', 'Virtual machines', 'viewer'],
     ['/storage', 'Storage', 'viewer'],
     ['/networks', 'Networks', 'viewer'],
+    ['/backups/repositories', 'Repositories', 'viewer', 'Backups'],
+    ['/backups/jobs', 'Jobs', 'viewer', 'Backups'],
     ['/tasks', 'Tasks', 'viewer'],
     ['/pool', 'Pool', 'viewer'],
     ['/users', 'Users', 'admin'],
@@ -40,7 +49,37 @@ const ROUTES = [
     ['/vms/:id', VmPage], ['/vms/:id/:tab', VmPage], ['/storage', Storage],
     ['/networks', Networks], ['/tasks', Tasks], ['/pool', Pool], ['/users', Users],
     ['/tokens', Tokens], ['/audit', Audit], ['/settings', Settings],
+    ['/backups', Repositories], ['/backups/repositories', Repositories],
+    ['/backups/repositories/:id', RepoSnapshots],
+    ['/backups/jobs', Jobs], ['/backups/jobs/:id', JobHistory],
 ];
+
+/* The main menu; entries with a group (the fourth field) are listed
+ * under its heading. */
+function NavList({ active, onPick }) {
+    const items = NAV.filter((n) => can(n[2]));
+    const out = [];
+    for (let i = 0; i < items.length; i++) {
+        const [href, label, , group] = items[i];
+        if (!group) {
+            out.push(<li key={href}><Link href={href}
+                aria-current={active(href) ? 'page' : undefined}
+                onClick={onPick}>{label}</Link></li>);
+            continue;
+        }
+        const sub = [];
+        while (i < items.length && items[i][3] === group) sub.push(items[i++]);
+        i--;
+        const id = 'nav-' + group.toLowerCase();
+        out.push(<li key={id} class="nav-group">
+            <span id={id} class="nav-group-label">{group}</span>
+            <ul aria-labelledby={id}>{sub.map(([h, l]) => <li key={h}>
+                <Link href={h} aria-current={active(h) ? 'page' : undefined}
+                    onClick={onPick}>{l}</Link></li>)}</ul>
+        </li>);
+    }
+    return <ul>{out}</ul>;
+}
 
 let expired = false;
 
@@ -112,12 +151,7 @@ function Shell() {
             <button type="button" onClick={logout}>Log out</button>
         </header>
         <nav class="sidebar" aria-label="Main">
-            <ul>
-                {NAV.filter((n) => can(n[2])).map(([href, label]) =>
-                    <li key={href}><Link href={href}
-                        aria-current={active(href) ? 'page' : undefined}
-                        onClick={() => setMenu(false)}>{label}</Link></li>)}
-            </ul>
+            <NavList active={active} onPick={() => setMenu(false)} />
         </nav>
         <main id="main" tabIndex={-1}>
             {err ? <p class="error" role="alert">{err.message}</p> :

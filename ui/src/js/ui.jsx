@@ -143,7 +143,7 @@ export function Meter({ used, total, label }) {
 
 /* A dialog holding a form: submit runs onSubmit (async), shows its error
  * in words and closes on success. */
-export function FormModal({ title, onClose, onSubmit, submit, children }) {
+export function FormModal({ title, onClose, onSubmit, submit, children, wide }) {
     const a = useAction();
     const go = (e) => {
         e.preventDefault();
@@ -151,7 +151,7 @@ export function FormModal({ title, onClose, onSubmit, submit, children }) {
             if ((await onSubmit()) !== false) onClose(true);
         });
     };
-    return <Modal title={title} onClose={() => onClose()}>
+    return <Modal title={title} onClose={() => onClose()} wide={wide}>
         <form onSubmit={go}>
             <div class="modal-body">{children}<ErrorText error={a.error} /></div>
             <footer><button type="button" onClick={() => onClose()}>Cancel</button>
@@ -177,4 +177,25 @@ export function useList(path) {
         reload();
     };
     return { list, err, reload, modal, setModal, close };
+}
+
+/* A component whose code loads on first use (its own chunk): load()
+ * returns the module, name picks the export. */
+export function lazy(load, name) {
+    let mod = null;
+    return function Lazy(props) {
+        const [m, setM] = useState(mod);
+        const [err, setErr] = useState(null);
+        useEffect(() => {
+            if (!m) load().then((x) => {
+                mod = x;
+                setM(x);
+            }, setErr);
+        }, []);
+        if (err) return <p class="error" role="alert">Could not load this screen:
+            {' '}{err.message}. Reload the page to try again.</p>;
+        if (!m) return <p class="loading">Loading…</p>;
+        const C = m[name];
+        return <C {...props} />;
+    };
 }

@@ -7,7 +7,7 @@ import { disks, networks, tasks, vms } from './data.js';
 import { mib } from './format.js';
 import { navigate } from './router.js';
 import { useStore } from './store.js';
-import { Confirm, ErrorText, Link, Progress, StateBadge, useAction } from './ui.jsx';
+import { Confirm, ErrorText, Link, Progress, StateBadge, lazy, useAction } from './ui.jsx';
 import { ACTIONS, allowed, runAction } from './vmactions.js';
 import { isActive, taskLabel } from './tasks.jsx';
 import { Graphs } from './graphs.jsx';
@@ -16,9 +16,12 @@ import { VmConfig } from './vmconfig.jsx';
 import { Snapshots } from './snapshots.jsx';
 import { VmAudit } from './vmaudit.jsx';
 
+const VmBackups = lazy(() => import('./backups.js'), 'VmBackups');
+
 const TABS = [
     ['', 'Overview', 'viewer'], ['console', 'Console', 'operator'],
     ['config', 'Configuration', 'viewer'], ['snapshots', 'Snapshots', 'viewer'],
+    ['backups', 'Backups', 'viewer'],
     ['audit', 'Audit trail', 'admin'],
 ];
 
@@ -133,6 +136,7 @@ export function VmPage({ id, tab = '' }) {
             {tab === 'console' && <ConsoleTab vm={vm} />}
             {tab === 'config' && <VmConfig vm={vm} />}
             {tab === 'snapshots' && <Snapshots vm={vm} />}
+            {tab === 'backups' && <VmBackups vm={vm} />}
             {tab === 'audit' && <VmAudit vm={vm} />}
         </div>
     </div>;
