@@ -38,6 +38,7 @@ struct db_network {
     char bridge[16];
     int mtu;
     int64_t created_at;
+    int bridge_owned; /* xenith created the bridge (and may delete it) */
 };
 
 struct db_pool {
