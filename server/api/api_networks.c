@@ -9,6 +9,7 @@
  */
 #include "server/api/api.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,10 @@
 #include "server/core/app.h"
 #include "server/core/events.h"
 #include "xen/hv.h"
+
+/* Creates and deletes one at a time: between the look at the host and
+ * the record, no other request makes or removes the same bridge. */
+static pthread_mutex_t net_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static json_t *net_to_json(struct app *app, const struct db_network *n)
 {
@@ -135,6 +140,17 @@ static int net_make_bridge(struct app *app, struct resp *r, int mtu_given,
     return 0;
 }
 
+/* The record of n could not be written (err): 500/409 to r, and the
+ * bridge made for it goes again. */
+static void net_unmake_bridge(struct app *app, struct resp *r, int err,
+                              const struct db_network *n)
+{
+    api_error(r, err, NULL, "cannot record the network: %s", err_str(err));
+    if (n->bridge_owned && hv_net_delete(app->hv, n->bridge))
+        log_error("network: cannot remove bridge %s again: %s", n->bridge,
+                  hv_last_error());
+}
+
 int api_networks_create(struct app *app, struct req *q, struct resp *r)
 {
     static const char *const allowed[] = { "name", "bridge", "mtu", NULL };
@@ -159,20 +175,18 @@ int api_networks_create(struct app *app, struct req *q, struct resp *r)
     xstrlcpy(n.bridge, bridge, sizeof(n.bridge));
     n.mtu = (int)mtu;
     n.created_at = time_now();
+    pthread_mutex_lock(&net_mu);
     rc = net_check_taken(app, r, &n);
-    if (rc)
-        goto out;
-    rc = net_make_bridge(app, r, json_object_get(body, "mtu") != NULL, &n);
-    if (rc)
-        goto out;
-    rc = db_network_insert(app->db, &n);
-    if (rc) {
-        api_error(r, rc, NULL, "cannot record the network: %s", err_str(rc));
-        if (n.bridge_owned && hv_net_delete(app->hv, n.bridge))
-            log_error("network: cannot remove bridge %s again: %s", n.bridge,
-                      hv_last_error());
-        goto out;
+    if (!rc)
+        rc = net_make_bridge(app, r, json_object_get(body, "mtu") != NULL, &n);
+    if (!rc) {
+        rc = db_network_insert(app->db, &n);
+        if (rc)
+            net_unmake_bridge(app, r, rc, &n);
     }
+    pthread_mutex_unlock(&net_mu);
+    if (rc)
+        goto out;
     log_info("network: created %s (%s) on bridge %s (%s)", n.name, n.id,
              n.bridge, n.bridge_owned ? "created" : "adopted");
     xstrlcpy(r->audit_target, n.id, sizeof(r->audit_target));
@@ -222,16 +236,13 @@ static int net_remove_bridge(struct app *app, struct resp *r,
     return rc;
 }
 
-int api_network_delete(struct app *app, struct req *q, struct resp *r)
+/* DELETE of network id, with net_mu held. */
+static int net_delete_locked(struct app *app, struct resp *r, const char *id)
 {
     struct db_network n;
     struct hv_bridge b;
-    const char *id;
     int rc;
 
-    if (api_param_uuid(q, r, 0, &id))
-        return ERR_INVALID;
-    xstrlcpy(r->audit_target, id, sizeof(r->audit_target));
     rc = db_network_get(app->db, id, &n);
     if (rc)
         return api_error(r, rc, NULL, "network %s: %s", id, err_str(rc));
@@ -255,4 +266,18 @@ int api_network_delete(struct app *app, struct req *q, struct resp *r)
     events_publish(app->events, "network", "deleted", id, NULL);
     r->status = 204;
     return 0;
+}
+
+int api_network_delete(struct app *app, struct req *q, struct resp *r)
+{
+    const char *id;
+    int rc;
+
+    if (api_param_uuid(q, r, 0, &id))
+        return ERR_INVALID;
+    xstrlcpy(r->audit_target, id, sizeof(r->audit_target));
+    pthread_mutex_lock(&net_mu);
+    rc = net_delete_locked(app, r, id);
+    pthread_mutex_unlock(&net_mu);
+    return rc;
 }

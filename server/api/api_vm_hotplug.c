@@ -126,8 +126,8 @@ static const char *hp_name(const struct hp_step *s)
 }
 
 /* Undo steps [0, n) in reverse, logging what cannot be undone. */
-static void hp_undo(struct app *app, const char *uuid,
-                    const struct hp_plan *p, size_t n)
+static void hp_undo(struct app *app, const char *uuid, const struct hp_plan *p,
+                    size_t n)
 {
     while (n-- > 0) {
         const struct hp_step *s = &p->steps[n];

@@ -44,8 +44,7 @@ void lx_nl_msg_init(struct lx_nl_msg *m, uint16_t type, uint16_t flags,
     m->len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(*ifi));
 }
 
-void lx_nl_put(struct lx_nl_msg *m, uint16_t type, const void *data,
-               size_t len)
+void lx_nl_put(struct lx_nl_msg *m, uint16_t type, const void *data, size_t len)
 {
     struct rtattr *a;
     size_t need;
@@ -266,8 +265,7 @@ static int lx_nl_one(const struct nlmsghdr *h, lx_nl_link_cb cb, void *opaque,
     if (h->nlmsg_type == NLMSG_ERROR) {
         const struct nlmsgerr *e = NLMSG_DATA(h);
 
-        *err_out = h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)) ? EPROTO
-                                                            : -e->error;
+        *err_out = h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)) ? EPROTO : -e->error;
         return 1;
     }
     if (h->nlmsg_type == NLMSG_DONE) {
@@ -403,8 +401,7 @@ static int lx_nl_get(const char *name, struct lx_nl_link *out)
 }
 
 /* lx_nl_bridge_info, also giving the interface's index. */
-static int lx_nl_info(const char *name, struct hv_bridge *out,
-                      int *ifindex_out)
+static int lx_nl_info(const char *name, struct hv_bridge *out, int *ifindex_out)
 {
     struct lx_nl_ports ports = { 0, 0 };
     struct lx_nl_link l;

@@ -60,7 +60,7 @@ struct lx_nl_link {
     char name[16];
     unsigned int flags; /* IFF_UP ... */
     int mtu;
-    int master; /* ifindex of the bridge it is a port of, 0 if none */
+    int master;    /* ifindex of the bridge it is a port of, 0 if none */
     char kind[16]; /* IFLA_INFO_KIND: "bridge", "vif" ... or "" */
 };
 

@@ -86,8 +86,7 @@ static void test_bad_input(void **state)
     assert_int_equal(lx_nl_build_newbridge(&m, 1, "br0", 67), ERR_INVALID);
     assert_int_equal(lx_nl_build_newbridge(&m, 1, "br0", 65536), ERR_INVALID);
     assert_int_equal(lx_nl_build_getlink(&m, 1, ""), ERR_INVALID);
-    assert_int_equal(lx_nl_build_newbridge(&m, 1, "b23456789012345", 65535),
-                     0);
+    assert_int_equal(lx_nl_build_newbridge(&m, 1, "b23456789012345", 65535), 0);
 
     lx_nl_msg_init(&m, RTM_NEWLINK, NLM_F_REQUEST, 1, 0, 0, 0);
     lx_nl_put(&m, IFLA_IFALIAS, big, sizeof(big));
@@ -139,8 +138,8 @@ static int add_port(const char *name, const char *bridge)
     struct lx_nl_msg m;
 
     lx_nl_msg_init(&m, RTM_NEWLINK,
-                   NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 99,
-                   0, 0, 0);
+                   NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 99, 0,
+                   0, 0);
     lx_nl_put_str(&m, IFLA_IFNAME, name);
     lx_nl_put_u32(&m, IFLA_MASTER, if_nametoindex(bridge));
     lx_nl_nest_begin(&m, IFLA_LINKINFO);
