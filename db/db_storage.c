@@ -268,12 +268,19 @@ int db_network_list(struct db *db, struct db_network **list_out,
     return rc;
 }
 
+static const char net_used[] =
+    "SELECT count(*) FROM vm_nics WHERE network_id = :id";
+
+int db_network_num_nics(struct db *db, const char *id, int64_t *num_out)
+{
+    return db_query_int(db, net_used, "count network nics", num_out,
+                        DB_ARGS(DB_TEXT(":id", id)));
+}
+
 int db_network_delete(struct db *db, const char *id)
 {
     static const char sql[] = "DELETE FROM networks WHERE id = :id";
-    static const char used[] =
-        "SELECT count(*) FROM vm_nics WHERE network_id = :id";
-    static const char *const counts[] = { used };
+    static const char *const counts[] = { net_used };
 
     return delete_unused(db, id, sql, "delete network", counts, 1);
 }

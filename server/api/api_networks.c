@@ -241,12 +241,18 @@ static int net_delete_locked(struct app *app, struct resp *r, const char *id)
 {
     struct db_network n;
     struct hv_bridge b;
+    int64_t nics = 0;
     int rc;
 
     rc = db_network_get(app->db, id, &n);
     if (rc)
         return api_error(r, rc, NULL, "network %s: %s", id, err_str(rc));
-    /* The common refusal first, before anything is touched. */
+    /* The refusals first, before anything is touched: a VM's NIC on
+     * it, then anything else plugged into a bridge to be deleted. */
+    if (!db_network_num_nics(app->db, id, &nics) && nics > 0)
+        return api_error(r, ERR_CONFLICT, NULL,
+                         "network %s is used by %lld VM NIC%s", n.name,
+                         (long long)nics, nics == 1 ? "" : "s");
     if (n.bridge_owned && !hv_net_info(app->hv, n.bridge, &b) &&
         b.num_ports > 0)
         return api_error(r, ERR_CONFLICT, NULL,

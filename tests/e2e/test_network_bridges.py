@@ -81,7 +81,7 @@ def test_a_network_in_use_is_not_deleted(ctx):
     assert r.status == 201, r
     vid = r.json["id"]
     r = c.delete(NETS + "/" + nid)
-    assert r.status == 409 and "used by a VM" in r.json["error"]["message"]
+    assert r.status == 409 and "used by 1 VM NIC" in r.json["error"]["message"]
     assert net(c, "used")["bridge_exists"] is True
     assert c.delete("/api/v1/vms/" + vid).status == 204
     assert c.delete(NETS + "/" + nid).status == 204
