@@ -404,6 +404,7 @@ class Suite:
     def hotplug(self, vid, net):
         """Disk and vif of the running second VM, attached and detached
         through PATCH /vms/{id}; the guest reports what it sees."""
+        self.step("second VM: network made, started, vif up")
         c = self.c
         url = "%s/vms/%s" % (V1, vid)
         r = c.delete("%s/networks/%s" % (V1, net))
