@@ -9,7 +9,7 @@
 #include "db/db_internal.h"
 
 #define SR_COLS  "id, name, type, path, created_at"
-#define NET_COLS "id, name, bridge, mtu, created_at"
+#define NET_COLS "id, name, bridge, mtu, created_at, bridge_owned"
 #define DISK_COLS                                                        \
     "d.id, d.name, d.sr_id, d.file, d.size_bytes, d.format, "            \
     "d.snapshot_of, d.created_at, "                                      \
@@ -228,18 +228,21 @@ static void net_row(sqlite3_stmt *st, void *p)
     db_col_text(st, 2, n->bridge, sizeof(n->bridge));
     n->mtu = sqlite3_column_int(st, 3);
     n->created_at = sqlite3_column_int64(st, 4);
+    n->bridge_owned = sqlite3_column_int(st, 5) != 0;
 }
 
 int db_network_insert(struct db *db, const struct db_network *n)
 {
     static const char sql[] = "INSERT INTO networks (" NET_COLS ") VALUES "
-                              "(:id, :name, :bridge, :mtu, :created_at)";
+                              "(:id, :name, :bridge, :mtu, :created_at, "
+                              ":owned)";
 
     return db_exec_unique(
         db, sql, "insert network",
         DB_ARGS(DB_TEXT(":id", n->id), DB_TEXT(":name", n->name),
                 DB_TEXT(":bridge", n->bridge), DB_INT(":mtu", n->mtu),
-                DB_INT(":created_at", n->created_at)));
+                DB_INT(":created_at", n->created_at),
+                DB_INT(":owned", n->bridge_owned != 0)));
 }
 
 int db_network_get(struct db *db, const char *id, struct db_network *out)
@@ -265,12 +268,19 @@ int db_network_list(struct db *db, struct db_network **list_out,
     return rc;
 }
 
+static const char net_used[] =
+    "SELECT count(*) FROM vm_nics WHERE network_id = :id";
+
+int db_network_num_nics(struct db *db, const char *id, int64_t *num_out)
+{
+    return db_query_int(db, net_used, "count network nics", num_out,
+                        DB_ARGS(DB_TEXT(":id", id)));
+}
+
 int db_network_delete(struct db *db, const char *id)
 {
     static const char sql[] = "DELETE FROM networks WHERE id = :id";
-    static const char used[] =
-        "SELECT count(*) FROM vm_nics WHERE network_id = :id";
-    static const char *const counts[] = { used };
+    static const char *const counts[] = { net_used };
 
     return delete_unused(db, id, sql, "delete network", counts, 1);
 }

@@ -38,6 +38,7 @@ struct db_network {
     char bridge[16];
     int mtu;
     int64_t created_at;
+    int bridge_owned; /* xenith created the bridge (and may delete it) */
 };
 
 struct db_pool {
@@ -72,6 +73,8 @@ int db_network_insert(struct db *db, const struct db_network *n);
 int db_network_get(struct db *db, const char *id, struct db_network *out);
 int db_network_list(struct db *db, struct db_network **list_out,
                     size_t *num_out);
+/* How many VM NICs are on network id (0 for no such network). */
+int db_network_num_nics(struct db *db, const char *id, int64_t *num_out);
 /* ERR_CONFLICT while a VM has a NIC on it. */
 int db_network_delete(struct db *db, const char *id);
 

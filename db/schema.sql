@@ -79,13 +79,16 @@ CREATE TABLE disks (
     UNIQUE (sr_id, file)
 );
 
+-- bridge_owned (0004, hence its place): xenith created the bridge and
+-- may delete it; 0 for a bridge it adopted.
 CREATE TABLE networks (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
     bridge TEXT NOT NULL UNIQUE,
     mtu INTEGER NOT NULL DEFAULT 1500 CHECK (mtu BETWEEN 68 AND 65535),
     created_at INTEGER NOT NULL
-);
+, bridge_owned INTEGER NOT NULL DEFAULT 0
+    CHECK (bridge_owned IN (0, 1)));
 
 CREATE TABLE vms (
     id TEXT PRIMARY KEY,

@@ -204,6 +204,22 @@ int hv_nic_detach(struct hv *hv, const char *uuid, const char *mac)
     return HV_CALL(hv, nic_detach, uuid, mac);
 }
 
+int hv_net_info(struct hv *hv, const char *bridge, struct hv_bridge *out)
+{
+    memset(out, 0, sizeof(*out));
+    return HV_CALL(hv, net_info, bridge, out);
+}
+
+int hv_net_create(struct hv *hv, const char *bridge, int mtu)
+{
+    return HV_CALL(hv, net_create, bridge, mtu);
+}
+
+int hv_net_delete(struct hv *hv, const char *bridge)
+{
+    return HV_CALL(hv, net_delete, bridge);
+}
+
 int hv_stats(struct hv *hv, const char *uuid, struct hv_stats *out)
 {
     return HV_CALL(hv, stats, uuid, out);

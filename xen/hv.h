@@ -123,7 +123,8 @@ typedef void (*hv_event_cb)(void *opaque, const struct hv_event *ev);
 const char *hv_default_uri(void);
 
 /* Open a driver by URI. test:///default takes options after '?', joined
- * by '&': "shutdown_ms=N" (how long a clean shutdown takes, default 300)
+ * by '&': "shutdown_ms=N" (how long a clean shutdown takes, default
+ * 300), "bridges=A,B" (bridges the host has before xenith runs, to adopt)
  * and "state=DIR" (accepted, unused: hv_suspend is given its file). Each
  * open of test:///default is a new, empty hypervisor. ERR_INVALID for an
  * unknown scheme or option. */
@@ -182,6 +183,31 @@ int hv_disk_detach(struct hv *hv, const char *uuid, const char *vdev);
 int hv_nic_attach(struct hv *hv, const char *uuid, const struct hv_nic *n);
 int hv_nic_detach(struct hv *hv, const char *uuid, const char *mac);
 
+/* ---- networks: Linux bridges in dom0 ---- */
+
+/* What the host has under a bridge's name (all zero when nothing). */
+struct hv_bridge {
+    int exists;    /* an interface of that name exists */
+    int is_bridge; /* ... and it is a Linux bridge */
+    int up;
+    int mtu;
+    int num_ports; /* interfaces enslaved to it (vifs ...) */
+};
+
+/* Look up the interface named bridge. 0 also when there is none
+ * (out->exists 0). The test driver answers from its own in-memory table
+ * and never looks at the host's interfaces. */
+int hv_net_info(struct hv *hv, const char *bridge, struct hv_bridge *out);
+/* Create bridge with this MTU and set it up. ERR_EXISTS when an
+ * interface of that name exists already (a caller adopts an existing
+ * bridge through hv_net_info instead), ERR_INVALID for a bad name or
+ * MTU. */
+int hv_net_create(struct hv *hv, const char *bridge, int mtu);
+/* Delete bridge. ERR_NOTFOUND when it is gone, ERR_CONFLICT when it is
+ * no bridge or still has ports. The driver does not know who made a
+ * bridge: callers delete only the ones they created. */
+int hv_net_delete(struct hv *hv, const char *bridge);
+
 /* ---- observation ---- */
 
 int hv_stats(struct hv *hv, const char *uuid, struct hv_stats *out);
@@ -197,8 +223,8 @@ int hv_console_open(struct hv *hv, const char *uuid, int *fd_out);
  * "injected failure") until it is cleared with err 0. op is one of
  * start shutdown reboot destroy pause resume suspend restore set_vcpus
  * set_memory disk_attach disk_detach nic_attach nic_detach stats
- * console_open (else ERR_INVALID). Test driver only; others
- * ERR_UNSUPPORTED. */
+ * console_open net_create net_delete (else ERR_INVALID). Test driver
+ * only; others ERR_UNSUPPORTED. */
 int hv_inject_failure(struct hv *hv, const char *op, int err);
 
 const char *hv_state_name(enum hv_state s); /* "running", ... */

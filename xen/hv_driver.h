@@ -8,7 +8,7 @@
 
 #include "xen/hv.h"
 
-#define HV_DRIVER_VERSION 1
+#define HV_DRIVER_VERSION 2
 
 struct hv_driver {
     int version;
@@ -39,6 +39,11 @@ struct hv_driver {
     int (*disk_detach)(void *priv, const char *uuid, const char *vdev);
     int (*nic_attach)(void *priv, const char *uuid, const struct hv_nic *n);
     int (*nic_detach)(void *priv, const char *uuid, const char *mac);
+
+    /* version 2: networks */
+    int (*net_info)(void *priv, const char *bridge, struct hv_bridge *out);
+    int (*net_create)(void *priv, const char *bridge, int mtu);
+    int (*net_delete)(void *priv, const char *bridge);
 
     int (*stats)(void *priv, const char *uuid, struct hv_stats *out);
     int (*console_open)(void *priv, const char *uuid, int *fd_out);

@@ -1,13 +1,15 @@
 /* api_networks.c: networks, each a Linux bridge in dom0.
  *
- * NEEDSWORK: a network is only a record in the DB for now. Creating
- * (and removing) the real bridge through netlink belongs to the libxl
- * driver issue; until then "bridge_exists" tells whether a bridge of
- * that name is present on the host.
+ * POST creates the bridge through the driver (hv_net_create: netlink in
+ * the libxl driver, an in-memory table in the test driver), or adopts a
+ * bridge of that name that is there already; "bridge_owned" records
+ * which. DELETE removes the record, and the bridge only when xenith made
+ * it and nothing is plugged into it. "bridge_exists" is asked of the
+ * driver on every read.
  */
 #include "server/api/api.h"
 
-#include <net/if.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,13 +22,24 @@
 #include "server/api/api_util.h"
 #include "server/core/app.h"
 #include "server/core/events.h"
+#include "xen/hv.h"
 
-static json_t *net_to_json(const struct db_network *n)
+/* Creates and deletes one at a time: between the look at the host and
+ * the record, no other request makes or removes the same bridge. */
+static pthread_mutex_t net_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static json_t *net_to_json(struct app *app, const struct db_network *n)
 {
-    return json_pack("{s:s, s:s, s:s, s:i, s:o, s:b}", "id", n->id, "name",
+    struct hv_bridge b;
+
+    /* A driver that cannot tell (an error) says: not there. */
+    if (hv_net_info(app->hv, n->bridge, &b))
+        b.exists = 0;
+    return json_pack("{s:s, s:s, s:s, s:i, s:o, s:b, s:b}", "id", n->id, "name",
                      n->name, "bridge", n->bridge, "mtu", n->mtu, "created_at",
                      api_time(n->created_at), "bridge_exists",
-                     if_nametoindex(n->bridge) != 0);
+                     b.exists && b.is_bridge, "bridge_owned",
+                     n->bridge_owned != 0);
 }
 
 int api_networks_list(struct app *app, struct req *q, struct resp *r)
@@ -42,7 +55,7 @@ int api_networks_list(struct app *app, struct req *q, struct resp *r)
         return rc;
     arr = json_array();
     for (i = 0; i < num; i++)
-        json_array_append_new(arr, net_to_json(&list[i]));
+        json_array_append_new(arr, net_to_json(app, &list[i]));
     free(list);
     return api_json(r, 200, arr);
 }
@@ -92,6 +105,52 @@ static int net_check_taken(struct app *app, struct resp *r,
     return rc;
 }
 
+/* Create n's bridge, or adopt the one of that name when it is a bridge
+ * (and, when the request named an MTU, has that MTU); sets
+ * n->bridge_owned, and n->mtu from an adopted bridge. 0 or an error
+ * written to r. */
+static int net_make_bridge(struct app *app, struct resp *r, int mtu_given,
+                           struct db_network *n)
+{
+    struct hv_bridge b;
+    int rc;
+
+    rc = hv_net_info(app->hv, n->bridge, &b);
+    if (rc)
+        return api_error(r, rc, "bridge", "cannot look up bridge %s: %s",
+                         n->bridge, hv_last_error());
+    if (b.exists && !b.is_bridge)
+        return api_error(r, ERR_CONFLICT, "bridge",
+                         "interface %s exists and is not a bridge", n->bridge);
+    if (b.exists && mtu_given && b.mtu != n->mtu)
+        return api_error(r, ERR_CONFLICT, "mtu",
+                         "bridge %s exists with MTU %d, not %d", n->bridge,
+                         b.mtu, n->mtu);
+    if (b.exists) {
+        if (b.mtu >= 68 && b.mtu <= 65535)
+            n->mtu = b.mtu;
+        n->bridge_owned = 0;
+        return 0;
+    }
+    rc = hv_net_create(app->hv, n->bridge, n->mtu);
+    if (rc)
+        return api_error(r, rc, "bridge", "cannot create bridge %s: %s",
+                         n->bridge, hv_last_error());
+    n->bridge_owned = 1;
+    return 0;
+}
+
+/* The record of n could not be written (err): 500/409 to r, and the
+ * bridge made for it goes again. */
+static void net_unmake_bridge(struct app *app, struct resp *r, int err,
+                              const struct db_network *n)
+{
+    api_error(r, err, NULL, "cannot record the network: %s", err_str(err));
+    if (n->bridge_owned && hv_net_delete(app->hv, n->bridge))
+        log_error("network: cannot remove bridge %s again: %s", n->bridge,
+                  hv_last_error());
+}
+
 int api_networks_create(struct app *app, struct req *q, struct resp *r)
 {
     static const char *const allowed[] = { "name", "bridge", "mtu", NULL };
@@ -116,18 +175,22 @@ int api_networks_create(struct app *app, struct req *q, struct resp *r)
     xstrlcpy(n.bridge, bridge, sizeof(n.bridge));
     n.mtu = (int)mtu;
     n.created_at = time_now();
+    pthread_mutex_lock(&net_mu);
     rc = net_check_taken(app, r, &n);
+    if (!rc)
+        rc = net_make_bridge(app, r, json_object_get(body, "mtu") != NULL, &n);
+    if (!rc) {
+        rc = db_network_insert(app->db, &n);
+        if (rc)
+            net_unmake_bridge(app, r, rc, &n);
+    }
+    pthread_mutex_unlock(&net_mu);
     if (rc)
         goto out;
-    rc = db_network_insert(app->db, &n);
-    if (rc) {
-        rc = api_error(r, rc, NULL, "cannot record the network: %s",
-                       err_str(rc));
-        goto out;
-    }
-    log_info("network: created %s (%s) on bridge %s", n.name, n.id, n.bridge);
+    log_info("network: created %s (%s) on bridge %s (%s)", n.name, n.id,
+             n.bridge, n.bridge_owned ? "created" : "adopted");
     xstrlcpy(r->audit_target, n.id, sizeof(r->audit_target));
-    o = net_to_json(&n);
+    o = net_to_json(app, &n);
     events_publish(app->events, "network", "created", n.id, json_deep_copy(o));
     rc = api_json(r, 201, o);
 out:
@@ -146,7 +209,69 @@ int api_network_get(struct app *app, struct req *q, struct resp *r)
     rc = db_network_get(app->db, id, &n);
     if (rc)
         return api_error(r, rc, NULL, "network %s: %s", id, err_str(rc));
-    return api_json(r, 200, net_to_json(&n));
+    return api_json(r, 200, net_to_json(app, &n));
+}
+
+/* Remove n's bridge when xenith made it (n's record already deleted:
+ * it is put back when the bridge stays). 0 or an error written to r. */
+static int net_remove_bridge(struct app *app, struct resp *r,
+                             const struct db_network *n)
+{
+    int rc;
+
+    if (!n->bridge_owned)
+        return 0;
+    rc = hv_net_delete(app->hv, n->bridge);
+    if (rc == ERR_NOTFOUND) {
+        log_warn("network: bridge %s of %s was gone already", n->bridge, n->id);
+        return 0;
+    }
+    if (!rc)
+        return 0;
+    api_error(r, rc, NULL, "cannot delete bridge %s: %s", n->bridge,
+              hv_last_error());
+    if (db_network_insert(app->db, n))
+        log_error("network: cannot restore the record of %s (%s)", n->name,
+                  n->id);
+    return rc;
+}
+
+/* DELETE of network id, with net_mu held. */
+static int net_delete_locked(struct app *app, struct resp *r, const char *id)
+{
+    struct db_network n;
+    struct hv_bridge b;
+    int64_t nics = 0;
+    int rc;
+
+    rc = db_network_get(app->db, id, &n);
+    if (rc)
+        return api_error(r, rc, NULL, "network %s: %s", id, err_str(rc));
+    /* The refusals first, before anything is touched: a VM's NIC on
+     * it, then anything else plugged into a bridge to be deleted. */
+    if (!db_network_num_nics(app->db, id, &nics) && nics > 0)
+        return api_error(r, ERR_CONFLICT, NULL,
+                         "network %s is used by %lld VM NIC%s", n.name,
+                         (long long)nics, nics == 1 ? "" : "s");
+    if (n.bridge_owned && !hv_net_info(app->hv, n.bridge, &b) &&
+        b.num_ports > 0)
+        return api_error(r, ERR_CONFLICT, NULL,
+                         "bridge %s of network %s has %d port%s in use",
+                         n.bridge, n.name, b.num_ports,
+                         b.num_ports == 1 ? "" : "s");
+    rc = db_network_delete(app->db, id);
+    if (rc == ERR_CONFLICT)
+        return api_error(r, rc, NULL, "network %s is used by a VM's NIC", id);
+    if (rc)
+        return api_error(r, rc, NULL, "network %s: %s", id, err_str(rc));
+    rc = net_remove_bridge(app, r, &n);
+    if (rc)
+        return rc;
+    log_info("network: deleted %s (%s)%s", n.name, id,
+             n.bridge_owned ? " and its bridge" : "");
+    events_publish(app->events, "network", "deleted", id, NULL);
+    r->status = 204;
+    return 0;
 }
 
 int api_network_delete(struct app *app, struct req *q, struct resp *r)
@@ -157,12 +282,8 @@ int api_network_delete(struct app *app, struct req *q, struct resp *r)
     if (api_param_uuid(q, r, 0, &id))
         return ERR_INVALID;
     xstrlcpy(r->audit_target, id, sizeof(r->audit_target));
-    rc = db_network_delete(app->db, id);
-    if (rc == ERR_CONFLICT)
-        return api_error(r, rc, NULL, "network %s is used by a VM's NIC", id);
-    if (rc)
-        return api_error(r, rc, NULL, "network %s: %s", id, err_str(rc));
-    events_publish(app->events, "network", "deleted", id, NULL);
-    r->status = 204;
-    return 0;
+    pthread_mutex_lock(&net_mu);
+    rc = net_delete_locked(app, r, id);
+    pthread_mutex_unlock(&net_mu);
+    return rc;
 }

@@ -14,6 +14,7 @@
 #include "db/db.h"
 #include "db/db_vms.h"
 #include "server/api/api_util.h"
+#include "server/api/api_vm_hotplug.h"
 #include "server/api/api_vm_util.h"
 #include "server/core/app.h"
 #include "server/core/vmconf.h"
@@ -206,10 +207,9 @@ static int patch_needs_claim(json_t *body)
            json_object_get(body, "nics");
 }
 
-static int patch_needs_halted(json_t *body)
+static int patch_has_devices(json_t *body)
 {
-    return json_object_get(body, "boot") || json_object_get(body, "disks") ||
-           json_object_get(body, "nics");
+    return json_object_get(body, "disks") || json_object_get(body, "nics");
 }
 
 int api_vm_patch(struct app *app, struct req *q, struct resp *r)
@@ -235,11 +235,15 @@ int api_vm_patch(struct app *app, struct req *q, struct resp *r)
     rc = vmconf_apply_json(r, body, 0, &vm);
     if (rc)
         goto out;
-    if (patch_needs_halted(body) && strcmp(old.state, "halted")) {
+    if (json_object_get(body, "boot") && strcmp(old.state, "halted")) {
         rc = api_error(r, ERR_CONFLICT, "state",
-                       "vm is %s: boot, disks and nics change only while "
-                       "halted",
-                       old.state);
+                       "vm is %s: boot changes only while halted", old.state);
+        goto out;
+    }
+    if (patch_has_devices(body) && !strcmp(old.state, "suspended")) {
+        rc = api_error(r, ERR_CONFLICT, "state",
+                       "vm is suspended: disks and nics change while "
+                       "halted, running or paused");
         goto out;
     }
     rc = vmconf_check_refs(r, app->db, &vm);
@@ -254,15 +258,22 @@ int api_vm_patch(struct app *app, struct req *q, struct resp *r)
         goto out;
     }
     if (live) {
-        rc = patch_live(app, r, &old, &vm);
+        rc = api_vm_hotplug(app, r, &old, &vm);
         if (rc)
             goto out;
+        rc = patch_live(app, r, &old, &vm);
+        if (rc) {
+            api_vm_hotplug_undo(app, &old, &vm);
+            goto out;
+        }
     }
     vm.updated_at = time_now();
     rc = db_vm_update(app->db, &vm);
     if (rc) {
-        if (live)
+        if (live) {
             patch_live(app, r, &vm, &old);
+            api_vm_hotplug_undo(app, &old, &vm);
+        }
         rc = api_error(r, rc, rc == ERR_CONFLICT ? "disks" : NULL,
                        "cannot change the vm: %s", err_str(rc));
         goto out;

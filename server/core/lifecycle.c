@@ -115,6 +115,32 @@ static const struct hv_domain *dom_find(const struct hv_domain *doms,
     return NULL;
 }
 
+/* The bridges xenith made are not persistent (a dom0 reboot loses
+ * them): make the missing ones again, before any VM needs them. */
+static void reconcile_networks(struct app *app)
+{
+    struct db_network *nets = NULL;
+    struct hv_bridge b;
+    size_t num = 0, i;
+
+    if (db_network_list(app->db, &nets, &num)) {
+        log_error("reconcile: cannot list networks");
+        return;
+    }
+    for (i = 0; i < num; i++) {
+        if (!nets[i].bridge_owned ||
+            (!hv_net_info(app->hv, nets[i].bridge, &b) && b.exists))
+            continue;
+        if (hv_net_create(app->hv, nets[i].bridge, nets[i].mtu))
+            log_warn("reconcile: network %s: cannot create bridge %s: %s",
+                     nets[i].name, nets[i].bridge, hv_last_error());
+        else
+            log_info("reconcile: network %s: bridge %s created again",
+                     nets[i].name, nets[i].bridge);
+    }
+    free(nets);
+}
+
 int reconcile_at_start(struct app *app)
 {
     struct hv_domain *doms = NULL;
@@ -122,6 +148,7 @@ int reconcile_at_start(struct app *app)
     size_t ndoms = 0, nvms = 0, i;
     int rc;
 
+    reconcile_networks(app);
     rc = hv_list(app->hv, &doms, &ndoms);
     if (rc) {
         log_warn("reconcile: cannot list domains: %s", hv_last_error());
@@ -316,6 +343,7 @@ int demo_populate(struct app *app)
     xstrlcpy(net.bridge, "xenbr0", sizeof(net.bridge));
     net.mtu = 1500;
     net.created_at = time_now();
+    net.bridge_owned = hv_net_create(app->hv, net.bridge, net.mtu) == 0;
     rc = db_network_insert(app->db, &net);
     for (i = 1; !rc && i <= 3; i++) {
         rc = demo_disk(app, &sr, i, &disk);

@@ -5,7 +5,8 @@
 
 struct app;
 
-/* Reconcile DB and driver: a domain running in the hypervisor but not in
+/* Reconcile DB and driver: the bridges of networks xenith created are
+ * made again when missing; a domain running in the hypervisor but not in
  * the DB is imported; a VM in the DB whose domain is gone is marked
  * halted. Logs what it changed. */
 int reconcile_at_start(struct app *app);

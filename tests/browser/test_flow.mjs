@@ -163,7 +163,7 @@ export async function test_snapshot({ page }) {
     noProblems(page);
 }
 
-export async function test_config_edit_live({ page }) {
+export async function test_config_edit_live({ page, api }) {
     await page.getByRole('tab', { name: 'Configuration' }).click();
     await page.getByLabel('Memory (MiB)').fill('768');
     await page.getByLabel('Tags').fill('prod, web, frontend');
@@ -176,6 +176,18 @@ export async function test_config_edit_live({ page }) {
     await page.getByRole('tab', { name: 'Configuration' }).click();
     assert(await page.getByLabel('Kernel', { exact: true }).isDisabled(),
         'boot fields editable while running');
+    // NICs (and disks) change live: a NIC hot-plugged and removed again.
+    const nics = async () => (await api.ok('GET', '/vms')).find(
+        (v) => v.name === 'web1').nics.length;
+    const before = await nics();
+    await page.getByRole('button', { name: 'Add a NIC' }).click();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    assert(await nics() === before + 1, 'NIC not attached live');
+    await page.getByRole('button', { name: `Remove eth${before}` }).click();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    assert(await nics() === before, 'NIC not detached live');
     noProblems(page);
 }
 

@@ -26,7 +26,7 @@ cat <<MSG
     password:  $(cat "$W/admin-password")
   A guest kernel and initramfs are in dom0 at /guest/vmlinuz and
   /guest/initrd.gz (PV, cmdline "console=hvc0"); make a file SR at e.g.
-  /srv/sr0; the bridge xenbr0 exists for networks.
+  /srv/sr0; a network (e.g. bridge xenbr0) makes its bridge in dom0.
   Stops after $MIN minutes or on Ctrl-C.
 
 MSG

@@ -57,8 +57,8 @@ ip link set lo up
 ip addr add 10.0.2.15/24 dev eth0
 ip link set eth0 up
 ip route add default via 10.0.2.2
-# a bridge for guests' vifs (xenithd does not create bridges yet)
-ip link add xenbr0 type bridge && ip link set xenbr0 up
+# no bridge for guests' vifs here: xenithd makes it (netlink) when the
+# test creates the network
 PORT=$(sed -n 's/.*xenith_port=\([0-9]*\).*/\1/p' /proc/cmdline)
 PORT=${PORT:-8443}
 mark "xenithd-start port=$PORT"

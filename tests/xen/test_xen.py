@@ -22,6 +22,7 @@ from xenith_client import Client, free_port  # noqa: E402
 
 V1 = "/api/v1"
 MARKER = "XENITH-DISK-MARKER-7f3a"
+HOT_MARKER = "XENITH-HOTPLUG-MARKER-51c2"
 GUEST = {"type": "pv", "kernel": "/guest/vmlinuz",
          "ramdisk": "/guest/initrd.gz", "cmdline": "console=hvc0 quiet"}
 
@@ -312,12 +313,7 @@ class Suite:
 
     def vif_vm(self):
         c = self.c
-        # The bridge itself is made by dom0's /init: xenithd does not
-        # create bridges yet (tests/xen/README.md).
-        r = c.post(V1 + "/networks", {"name": "lan", "bridge": "xenbr0"})
-        self.check("network on the dom0 bridge",
-                   r.status == 201 and r.json.get("bridge_exists") is True, r)
-        net = r.json["id"]
+        net = self.network_lan()
         r = c.post(V1 + "/disks", {"name": "root1", "sr": self.sr,
                                    "size_bytes": 4 << 20})
         d1 = r.json["id"]
@@ -334,6 +330,7 @@ class Suite:
         r = c.patch("%s/vms/%s" % (V1, vid), {"vcpus": 1})
         self.check("take a vCPU offline in the running VM",
                    r.status == 200 and self.vm(vid)["vcpus"] == 1, r)
+        self.hotplug(vid, net)
         t = self.action(vid, "shutdown", {"timeout_s": 5})
         self.check("shutdown ignored by the guest: the task fails after the "
                    "timeout, the VM runs on",
@@ -348,12 +345,112 @@ class Suite:
                    self.saw_event(vid, "halted", m), t)
         self.step("VM with a vif")
 
+    # -- networks and hot-plug (xenithd makes the bridges: netlink) --
+    def network_lan(self):
+        """The network the vif VM uses: dom0 has no bridge until xenithd
+        makes it (dom0's /init makes none)."""
+        c = self.c
+        r = c.post(V1 + "/networks", {"name": "lan", "bridge": "xenbr0"})
+        self.check("create network lan: xenithd makes bridge xenbr0",
+                   r.status == 201 and r.json.get("bridge_owned") is True and
+                   r.json.get("bridge_exists") is True, r)
+        net = r.json["id"]
+        r = c.get(V1 + "/networks")
+        lan = [n for n in (r.json or []) if n.get("id") == net]
+        self.check("GET /networks: bridge xenbr0 exists in dom0",
+                   r.status == 200 and lan and lan[0]["bridge_exists"], r)
+        return net
+
+    def network_unused(self):
+        """A second network nobody uses: delete removes its bridge (made
+        again, not adopted, by the next create)."""
+        c = self.c
+        r = c.post(V1 + "/networks", {"name": "spare", "bridge": "xenbr1",
+                                      "mtu": 9000})
+        ok = r.status == 201 and r.json.get("bridge_owned") is True and \
+            r.json.get("bridge_exists") is True and r.json["mtu"] == 9000
+        rd = c.delete("%s/networks/%s" % (V1, r.json.get("id")))
+        r2 = c.post(V1 + "/networks", {"name": "spare", "bridge": "xenbr1"})
+        self.check("delete an unused network: its bridge is gone from dom0",
+                   ok and rd.status == 204 and r2.status == 201 and
+                   r2.json.get("bridge_owned") is True, (r, rd, r2))
+        rd = c.delete("%s/networks/%s" % (V1, r2.json.get("id")))
+        self.check("delete it again", rd.status == 204, rd)
+        self.step("networks: bridges made and removed through netlink")
+
+    def console_during(self, vm_id, act, want, timeout=60):
+        """Open the console, run act(), read until every string in want
+        was seen: (act's result, ok, output)."""
+        ws = self.c.websocket("%s/vms/%s/console" % (V1, vm_id))
+        if ws.status != 101:
+            return None, False, ws.head
+        buf = b""
+        try:
+            res = act()
+            deadline = time.time() + timeout
+            while time.time() < deadline and \
+                    not all(w.encode() in buf for w in want):
+                try:
+                    op, data = ws.recv(timeout=2)
+                except socket.timeout:
+                    continue
+                if op == 8:
+                    break
+                buf += data
+        finally:
+            ws.close()
+        return res, all(w.encode() in buf for w in want), buf[-600:]
+
+    def hotplug(self, vid, net):
+        """Disk and vif of the running second VM, attached and detached
+        through PATCH /vms/{id}; the guest reports what it sees."""
+        self.step("second VM: network made, started, vif up")
+        c = self.c
+        url = "%s/vms/%s" % (V1, vid)
+        r = c.delete("%s/networks/%s" % (V1, net))
+        self.check("network in use by the running VM is not deleted (409)",
+                   r.status == 409, r)
+        r = c.post(V1 + "/disks", {"name": "hot1", "sr": self.sr,
+                                   "size_bytes": 4 << 20})
+        hot = r.json["id"]
+        data = (HOT_MARKER + "\n").encode()
+        c.post("%s/disks/%s/import" % (V1, hot),
+               raw=data + b"\0" * (4096 - len(data)),
+               content_type="application/octet-stream")
+        disks = self.vm(vid)["disks"]
+        r, ok, out = self.console_during(vid, lambda: c.patch(url, {
+            "disks": disks + [{"disk": hot, "device": "xvdb"}]}),
+            ["XENITH-GUEST-HOTPLUG add block xvdb marker=" + HOT_MARKER])
+        self.check("hot-attach a disk: the guest sees xvdb and its marker",
+                   r is not None and r.status == 200 and ok and
+                   len(self.vm(vid)["disks"]) == 2, (r, out))
+        r, ok, out = self.console_during(
+            vid, lambda: c.patch(url, {"disks": disks}),
+            ["XENITH-GUEST-HOTPLUG remove block xvdb"])
+        self.check("hot-detach the disk: gone from the guest",
+                   r is not None and r.status == 200 and ok and
+                   len(self.vm(vid)["disks"]) == 1, (r, out))
+        nics = self.vm(vid)["nics"]
+        r, ok, out = self.console_during(
+            vid, lambda: c.patch(url, {"nics": []}),
+            ["XENITH-GUEST-HOTPLUG remove net eth0"])
+        r2, ok2, out2 = self.console_during(
+            vid, lambda: c.patch(url, {"nics": nics}),
+            ["XENITH-GUEST-HOTPLUG add net eth0"])
+        self.check("hot-detach and re-attach the vif: the guest's eth0 "
+                   "goes and comes back",
+                   r is not None and r.status == 200 and ok and
+                   r2 is not None and r2.status == 200 and ok2,
+                   (r, out, r2, out2))
+        self.step("hot-plug: disk and vif of a running VM")
+
     def run(self):
         try:
             if self.boot():
                 self.storage()
                 self.pv_lifecycle()
                 self.vif_vm()
+                self.network_unused()
         except Exception as e:  # a crash is a failure, not a pass
             import traceback
             traceback.print_exc()

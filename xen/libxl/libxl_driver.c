@@ -20,6 +20,7 @@
 #include "common/xalloc.h"
 #include "xen/hv_driver.h"
 #include "xen/hv_probe.h"
+#include "xen/libxl/netlink.h"
 
 int lx_fail(int lrc, const char *what, const char *uuid)
 {
@@ -306,6 +307,25 @@ static void lx_fill(struct lx *x, const libxl_dominfo *info,
     out->memory_mib = info->current_memkb / 1024;
 }
 
+/* Networks: bridges through rtnetlink (netlink.c), libxl not needed. */
+static int lx_net_info(void *priv, const char *bridge, struct hv_bridge *out)
+{
+    (void)priv;
+    return lx_nl_bridge_info(bridge, out);
+}
+
+static int lx_net_create(void *priv, const char *bridge, int mtu)
+{
+    (void)priv;
+    return lx_nl_bridge_create(bridge, mtu);
+}
+
+static int lx_net_delete(void *priv, const char *bridge)
+{
+    (void)priv;
+    return lx_nl_bridge_delete(bridge);
+}
+
 static int lx_list(void *priv, struct hv_domain **list_out, size_t *num_out)
 {
     struct lx *x = priv;
@@ -366,6 +386,9 @@ const struct hv_driver hv_libxl_driver = {
     .disk_detach = lx_disk_detach,
     .nic_attach = lx_nic_attach,
     .nic_detach = lx_nic_detach,
+    .net_info = lx_net_info,
+    .net_create = lx_net_create,
+    .net_delete = lx_net_delete,
     .stats = lx_stats,
     .console_open = lx_console_open,
 };

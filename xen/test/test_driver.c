@@ -5,9 +5,11 @@
  * test_live.c, stats in test_stats.c, consoles in test_console.c and the
  * driver thread in test_thread.c. test_priv.h describes the locking.
  *
- * URI: test:///default[?shutdown_ms=N][&state=DIR]. shutdown_ms is how
- * long a clean shutdown takes (default 300). state is accepted for
- * compatibility and unused: hv_suspend is given the state file's path.
+ * URI: test:///default[?shutdown_ms=N][&bridges=A,B][&state=DIR].
+ * shutdown_ms is how long a clean shutdown takes (default 300). bridges
+ * are the pretend host's bridges at open (test_net.c). state is accepted
+ * for compatibility and unused: hv_suspend is given the state file's
+ * path.
  * Every hv_open makes a separate, empty hypervisor.
  */
 #include "xen/test/test_priv.h"
@@ -42,6 +44,8 @@ static const char *const tdrv_op_names[TDRV_OP_COUNT] = {
     [TDRV_OP_NIC_DETACH] = "nic_detach",
     [TDRV_OP_STATS] = "stats",
     [TDRV_OP_CONSOLE_OPEN] = "console_open",
+    [TDRV_OP_NET_CREATE] = "net_create",
+    [TDRV_OP_NET_DELETE] = "net_delete",
 };
 
 struct tdrv_dom *tdrv_find(struct tdrv *d, const char *uuid)
@@ -142,6 +146,10 @@ static int tdrv_parse_opts(struct tdrv *d, const char *opts)
                 goto out;
             }
             d->shutdown_ms = (int)v;
+        } else if (!strncmp(kv, "bridges=", 8)) {
+            rc = tdrv_net_seed(d, kv + 8);
+            if (rc)
+                goto out;
         } else if (strncmp(kv, "state=", 6)) {
             rc = hv_fail(ERR_INVALID, "unknown test URI option '%s'", kv);
             goto out;
@@ -167,6 +175,7 @@ static void tdrv_free(struct tdrv *d)
         close(d->wake[0]);
     if (d->wake[1] >= 0)
         close(d->wake[1]);
+    tdrv_net_release(d);
     pthread_cond_destroy(&d->cond);
     pthread_mutex_destroy(&d->lock);
     free(d);
@@ -197,11 +206,11 @@ static int tdrv_open(const char *uri, void **priv_out)
     d->next_console_id = 1;
     rand_bytes(&d->seed, sizeof(d->seed));
 
-    if (uri[sizeof(base) - 1] == '?') {
+    rc = tdrv_net_seed(d, "");
+    if (!rc && uri[sizeof(base) - 1] == '?')
         rc = tdrv_parse_opts(d, uri + sizeof(base));
-        if (rc)
-            goto out;
-    }
+    if (rc)
+        goto out;
     if (pipe2(d->wake, O_CLOEXEC | O_NONBLOCK)) {
         rc = hv_fail(err_from_errno(errno), "pipe: %s", strerror(errno));
         goto out;
@@ -357,6 +366,9 @@ const struct hv_driver hv_test_driver = {
     .disk_detach = tdrv_disk_detach,
     .nic_attach = tdrv_nic_attach,
     .nic_detach = tdrv_nic_detach,
+    .net_info = tdrv_net_info,
+    .net_create = tdrv_net_create,
+    .net_delete = tdrv_net_delete,
     .stats = tdrv_stats,
     .console_open = tdrv_console_open,
     .inject_failure = tdrv_inject_failure,

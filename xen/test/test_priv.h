@@ -45,6 +45,8 @@ enum tdrv_op {
     TDRV_OP_NIC_DETACH,
     TDRV_OP_STATS,
     TDRV_OP_CONSOLE_OPEN,
+    TDRV_OP_NET_CREATE,
+    TDRV_OP_NET_DELETE,
     TDRV_OP_COUNT,
 };
 
@@ -89,6 +91,13 @@ struct tdrv_dom {
     struct tdrv_stats st;
 };
 
+/* A network interface of the pretend host (test_net.c). */
+struct tdrv_link {
+    char name[16];
+    int is_bridge;
+    int mtu;
+};
+
 struct tdrv_event {
     struct tdrv_event *next;
     struct hv_event ev;
@@ -112,6 +121,8 @@ struct tdrv {
     void *cb_opaque;
     int delivering; /* the driver thread is inside cb */
     int inject[TDRV_OP_COUNT];
+    struct tdrv_link *links; /* the host's interfaces: "lo", bridges */
+    size_t num_links;
 };
 
 /* ---- test_driver.c: shared helpers (call with the lock held) ---- */
@@ -180,6 +191,17 @@ int tdrv_disk_attach(void *priv, const char *uuid, const struct hv_disk *disk);
 int tdrv_disk_detach(void *priv, const char *uuid, const char *vdev);
 int tdrv_nic_attach(void *priv, const char *uuid, const struct hv_nic *nic);
 int tdrv_nic_detach(void *priv, const char *uuid, const char *mac);
+
+/* ---- test_net.c: bridges of a pretend host (never the real one) ---- */
+
+/* Add the interfaces the pretend host has at open: "lo", and a bridge
+ * for each name in the comma-separated list (the URI's bridges=). 0 or
+ * ERR_INVALID for a bad name. */
+int tdrv_net_seed(struct tdrv *d, const char *bridges);
+void tdrv_net_release(struct tdrv *d);
+int tdrv_net_info(void *priv, const char *bridge, struct hv_bridge *out);
+int tdrv_net_create(void *priv, const char *bridge, int mtu);
+int tdrv_net_delete(void *priv, const char *bridge);
 
 /* ---- test_stats.c ---- */
 

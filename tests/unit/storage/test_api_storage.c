@@ -539,7 +539,9 @@ static void test_networks(void **state)
     expect(&c, 201, NULL);
     xstrlcpy(id, str(c.json, "id"), sizeof(id));
     assert_int_equal(json_integer_value(json_object_get(c.json, "mtu")), 1500);
-    assert_true(json_is_false(json_object_get(c.json, "bridge_exists")));
+    /* made through the (test) driver, so xenith owns it */
+    assert_true(json_is_true(json_object_get(c.json, "bridge_exists")));
+    assert_true(json_is_true(json_object_get(c.json, "bridge_owned")));
     call_done(&c);
     assert_int_equal(num_events, ev + 1);
     assert_non_null(strstr(last_event, "\"network\""));
@@ -549,9 +551,16 @@ static void test_networks(void **state)
     bad(api_networks_create, "POST", NULL,
         "{\"name\":\"lan2\",\"bridge\":\"xen-br_0.1\"}", 409, "bridge");
 
-    /* "lo" exists on every Linux host. */
+    /* "lo" exists (on the test driver's pretend host too): no bridge */
+    bad(api_networks_create, "POST", NULL,
+        "{\"name\":\"loop\",\"bridge\":\"lo\"}", 409, "bridge");
+    /* a driver that cannot make the bridge: its error, nothing recorded */
+    assert_int_equal(hv_inject_failure(app.hv, "net_create", ERR_IO), 0);
+    bad(api_networks_create, "POST", NULL,
+        "{\"name\":\"io\",\"bridge\":\"xenbr5\"}", 500, "bridge");
+    assert_int_equal(hv_inject_failure(app.hv, "net_create", 0), 0);
     call(&c, api_networks_create, "POST", NULL, NULL,
-         "{\"name\":\"loop\",\"bridge\":\"lo\",\"mtu\":65535}");
+         "{\"name\":\"loop\",\"bridge\":\"xenbr6\",\"mtu\":65535}");
     expect(&c, 201, NULL);
     assert_true(json_is_true(json_object_get(c.json, "bridge_exists")));
     call_done(&c);
@@ -563,6 +572,14 @@ static void test_networks(void **state)
     call(&c, api_network_get, "GET", id, NULL, NULL);
     expect(&c, 200, NULL);
     assert_string_equal(str(c.json, "bridge"), "xen-br_0.1");
+    call_done(&c);
+    /* the bridge will not go: the record stays too */
+    assert_int_equal(hv_inject_failure(app.hv, "net_delete", ERR_IO), 0);
+    bad(api_network_delete, "DELETE", id, NULL, 500, NULL);
+    assert_int_equal(hv_inject_failure(app.hv, "net_delete", 0), 0);
+    call(&c, api_network_get, "GET", id, NULL, NULL);
+    expect(&c, 200, NULL);
+    assert_true(json_is_true(json_object_get(c.json, "bridge_exists")));
     call_done(&c);
     call(&c, api_network_delete, "DELETE", id, NULL, NULL);
     expect(&c, 204, NULL);

@@ -690,6 +690,116 @@ static void test_driver_failures(void **state)
     power_ok(api_vm_destroy, id, "halted");
 }
 
+/* 1 when the test driver's domain id has a disk at vdev (probed by
+ * attaching it again: "already has disk"). */
+static int dom_has_disk(const char *id, const char *vdev, const char *disk)
+{
+    struct hv_disk d;
+    char path[600];
+
+    disk_file(disk, path, sizeof(path));
+    memset(&d, 0, sizeof(d));
+    xstrlcpy(d.path, path, sizeof(d.path));
+    xstrlcpy(d.vdev, vdev, sizeof(d.vdev));
+    if (hv_disk_attach(app.hv, id, &d) == ERR_CONFLICT)
+        return 1;
+    assert_int_equal(hv_disk_detach(app.hv, id, vdev), 0);
+    return 0;
+}
+
+static size_t num_disks(const char *id)
+{
+    struct call c;
+    size_t n;
+
+    call(&c, api_vm_get, "GET", id, NULL);
+    expect(&c, 200, NULL, NULL);
+    n = json_array_size(json_object_get(c.json, "disks"));
+    call_done(&c);
+    return n;
+}
+
+/* A PATCH body: disks xvda and xvdb, then extra (",..." or ""). */
+static char *two_disks(const char *xvda, const char *xvdb, const char *extra)
+{
+    return xasprintf("{\"disks\":[{\"disk\":\"%s\",\"device\":\"xvda\"},"
+                     "{\"disk\":\"%s\",\"device\":\"xvdb\"}]%s}",
+                     xvda, xvdb, extra);
+}
+
+/* Live disk/NIC changes that fail part-way leave the domain and the
+ * record as they were. */
+static void test_hotplug_failures(void **state)
+{
+    char disk[37], disk2[37], id[37], *body, *nics;
+    struct call c;
+
+    (void)state;
+    make_disk("h1", disk);
+    make_disk("h2", disk2);
+    body = vm_body("hot", disk, NULL);
+    create_vm(body, id);
+    free(body);
+    power_ok(api_vm_start, id, "running");
+
+    /* the attach worked, then memory failed: the disk goes again */
+    body = two_disks(disk, disk2, ",\"memory_mib\":512");
+    assert_int_equal(hv_inject_failure(app.hv, "set_memory", ERR_IO), 0);
+    call(&c, api_vm_patch, "PATCH", id, body);
+    expect(&c, 500, "memory_mib", NULL);
+    call_done(&c);
+    assert_int_equal(hv_inject_failure(app.hv, "set_memory", 0), 0);
+    free(body);
+    assert_false(dom_has_disk(id, "xvdb", disk2));
+    assert_int_equal(num_disks(id), 1);
+
+    /* the database refuses the record: the attach is undone */
+    body = two_disks(disk, disk2, "");
+    db_inject_failure(app.db, "UPDATE vms", 1);
+    call(&c, api_vm_patch, "PATCH", id, body);
+    expect(&c, 500, NULL, NULL);
+    call_done(&c);
+    free(body);
+    assert_false(dom_has_disk(id, "xvdb", disk2));
+    assert_int_equal(num_disks(id), 1);
+
+    /* a NIC attach fails after the disk attach: the disk goes again
+     * (the VM's NIC keeps its MAC, so it stays as it is) */
+    call(&c, api_vm_get, "GET", id, NULL);
+    nics = xasprintf(
+        ",\"nics\":[{\"network\":\"%s\",\"mac\":\"%s\"},"
+        "{\"network\":\"%s\"}]",
+        net_id, str(json_array_get(json_object_get(c.json, "nics"), 0), "mac"),
+        net_id);
+    call_done(&c);
+    body = two_disks(disk, disk2, nics);
+    assert_int_equal(hv_inject_failure(app.hv, "nic_attach", ERR_IO), 0);
+    call(&c, api_vm_patch, "PATCH", id, body);
+    expect(&c, 500, "nics", "cannot attach nic");
+    call_done(&c);
+    assert_int_equal(hv_inject_failure(app.hv, "nic_attach", 0), 0);
+    free(body);
+    free(nics);
+    assert_false(dom_has_disk(id, "xvdb", disk2));
+
+    /* a detach that fails: 500 naming disks, xvda still there */
+    assert_int_equal(hv_inject_failure(app.hv, "disk_detach", ERR_IO), 0);
+    call(&c, api_vm_patch, "PATCH", id, "{\"disks\":[]}");
+    expect(&c, 500, "disks", "cannot detach disk xvda");
+    call_done(&c);
+    assert_int_equal(hv_inject_failure(app.hv, "disk_detach", 0), 0);
+    assert_true(dom_has_disk(id, "xvda", disk));
+    assert_int_equal(num_disks(id), 1);
+
+    /* and the plain case works */
+    call(&c, api_vm_patch, "PATCH", id, "{\"disks\":[]}");
+    expect(&c, 200, NULL, NULL);
+    call_done(&c);
+    assert_int_equal(num_disks(id), 0);
+    assert_false(dom_has_disk(id, "xvda", disk));
+    power_ok(api_vm_destroy, id, "halted");
+}
+
 static void test_reconcile(void **state)
 {
     char disk[37], id[37], stray[37], st[16], lost[37];
@@ -745,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_crash_event_halts),
         cmocka_unit_test(test_snapshots),
         cmocka_unit_test(test_driver_failures),
+        cmocka_unit_test(test_hotplug_failures),
         cmocka_unit_test(test_reconcile),
     };
 

@@ -703,6 +703,56 @@ static void test_live_changes(void **state)
     }
 }
 
+/* Bridges of the pretend host: lo and the URI's are there; made ones
+ * can be deleted unless a live domain's NIC is on them. */
+static void test_networks(void **state)
+{
+    struct fixture *f = *state;
+    struct hv_vm_config c;
+    struct hv_bridge b;
+    struct hv *hv;
+
+    assert_int_equal(hv_open("test:///default?bridges=br-a,", &hv), 0);
+    assert_int_equal(hv_net_info(hv, "br-a", &b), 0);
+    assert_true(b.exists && b.is_bridge && b.up && b.mtu == 1500);
+    assert_int_equal(hv_net_create(hv, "br-a", 1500), ERR_EXISTS);
+    hv_close(hv);
+    assert_int_equal(hv_open("test:///default?bridges=a,a", &hv), ERR_INVALID);
+    assert_int_equal(hv_open("test:///default?bridges=a/b", &hv), ERR_INVALID);
+
+    assert_int_equal(hv_net_info(f->hv, "br-a", &b), 0);
+    assert_int_equal(b.exists, 0);
+    assert_int_equal(hv_net_info(f->hv, "lo", &b), 0);
+    assert_true(b.exists && !b.is_bridge);
+    assert_int_equal(hv_net_delete(f->hv, "lo"), ERR_CONFLICT);
+    assert_int_equal(hv_net_create(f->hv, "lo", 1500), ERR_EXISTS);
+    assert_int_equal(hv_net_create(f->hv, "xenbr0", 67), ERR_INVALID);
+    assert_int_equal(hv_net_create(f->hv, "b234567890123456", 1500),
+                     ERR_INVALID);
+    assert_int_equal(hv_net_create(f->hv, "xenbr0", 9000), 0);
+    assert_int_equal(hv_net_info(f->hv, "xenbr0", &b), 0);
+    assert_true(b.exists && b.is_bridge && b.mtu == 9000);
+    assert_int_equal(b.num_ports, 0);
+
+    cfg_init(&c, f); /* one NIC on xenbr0 */
+    assert_int_equal(hv_start(f->hv, &c), 0);
+    assert_int_equal(hv_net_info(f->hv, "xenbr0", &b), 0);
+    assert_int_equal(b.num_ports, 1);
+    assert_int_equal(hv_net_delete(f->hv, "xenbr0"), ERR_CONFLICT);
+    assert_non_null(strstr(hv_last_error(), "1 port in use"));
+    assert_int_equal(hv_destroy(f->hv, c.uuid), 0);
+
+    assert_int_equal(hv_inject_failure(f->hv, "net_delete", ERR_IO), 0);
+    assert_int_equal(hv_net_delete(f->hv, "xenbr0"), ERR_IO);
+    assert_int_equal(hv_inject_failure(f->hv, "net_delete", 0), 0);
+    assert_int_equal(hv_net_delete(f->hv, "xenbr0"), 0);
+    assert_int_equal(hv_net_delete(f->hv, "xenbr0"), ERR_NOTFOUND);
+    assert_int_equal(hv_net_info(f->hv, "xenbr0", &b), 0);
+    assert_int_equal(b.exists, 0);
+    assert_int_equal(hv_inject_failure(f->hv, "net_create", ERR_IO), 0);
+    assert_int_equal(hv_net_create(f->hv, "xenbr0", 1500), ERR_IO);
+}
+
 /* A guest that crashes stays as a crashed domain until destroyed. */
 static void test_crash(void **state)
 {
@@ -850,6 +900,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_live_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_networks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_without_lock, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),

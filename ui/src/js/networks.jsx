@@ -11,7 +11,7 @@ function NewNet({ onClose }) {
         onSubmit={() => post('/networks', { name: f.name, bridge: f.bridge, mtu: Number(f.mtu) })}>
                 <Field label="Name"><input required value={f.name} autofocus
                     onInput={(e) => setF({ ...f, name: e.target.value })} /></Field>
-                <Field label="Bridge" hint="A Linux bridge in dom0, such as xenbr0">
+                <Field label="Bridge" hint="A Linux bridge in dom0, such as xenbr0: made when missing">
                     <input required value={f.bridge}
                         onInput={(e) => setF({ ...f, bridge: e.target.value })} /></Field>
                 <Field label="MTU"><input type="number" min="576" max="9216" value={f.mtu}
@@ -47,7 +47,7 @@ export function Networks() {
         </section>
         {modal && modal[0] === 'new' && <NewNet onClose={() => setModal(null)} />}
         {modal && modal[0] === 'del' && <Confirm title={`Delete network ${modal[1].name}?`}
-            text="The bridge itself stays on the host." action="Delete" danger
+            text="A bridge xenith made goes with it; one that was there before stays on the host." action="Delete" danger
             onConfirm={() => del('/networks/' + modal[1].id)} onClose={() => setModal(null)} />}
     </div>;
 }

@@ -1,6 +1,7 @@
 // vmconfig.jsx: change a VM with PATCH: name, description, vCPUs,
-// memory, tags any time (vCPUs and memory live while it runs); boot,
-// disks and NICs while it is halted. Only changed fields are sent.
+// memory, tags any time (vCPUs and memory live while it runs); disks and
+// NICs unless it is suspended (hot-plugged while it runs); boot while it
+// is halted. Only changed fields are sent.
 import { useEffect, useState } from 'preact/hooks';
 import { can, patch } from './api.js';
 import { disks, networks } from './data.js';
@@ -29,6 +30,7 @@ export function VmConfig({ vm }) {
     const nets = useStore(networks);
     const ro = !can('operator');
     const halted = vm.state === 'halted';
+    const devices = vm.state !== 'suspended';
     useEffect(() => setF(fromVm(vm)), [vm.updated_at]);
     const set = (k, v) => {
         setSaved(false);
@@ -47,6 +49,8 @@ export function VmConfig({ vm }) {
         if (halted) {
             const b = bootBody(f.boot);
             if (JSON.stringify(b) !== JSON.stringify(bootBody(o.boot))) body.boot = b;
+        }
+        if (devices) {
             if (JSON.stringify(f.disks) !== JSON.stringify(o.disks))
                 body.disks = f.disks.map((d) => ({ disk: d.disk, device: d.device, mode: d.mode }));
             if (JSON.stringify(f.nics) !== JSON.stringify(o.nics))
@@ -76,9 +80,14 @@ export function VmConfig({ vm }) {
             </div>
         </fieldset>
         <fieldset disabled={ro || !halted}>
-            <legend>Boot, disks and network {!halted &&
+            <legend>Boot {!halted &&
                 <span class="muted">(change while halted)</span>}</legend>
             <BootFields boot={f.boot} onChange={(b) => set('boot', b)} disks={allDisks} />
+        </fieldset>
+        <fieldset disabled={ro || !devices}>
+            <legend>Disks and network {devices ? !halted &&
+                <span class="muted">(changed live)</span> :
+                <span class="muted">(not while suspended)</span>}</legend>
             <h3>Disks</h3>
             <ul class="plain edit-list">
                 {f.disks.map((d, i) => <li key={i}>
