@@ -152,9 +152,9 @@ static int parse_version(const char *v, int *minor_out)
     int major, minor;
     char nl;
 
-    if (memcmp(v, "RFB ", 4) || sscanf(v + 4, "%3d.%3d%c", &major, &minor,
-                                       &nl) != 3 ||
-        nl != '\n' || major != 3)
+    if (memcmp(v, "RFB ", 4) ||
+        sscanf(v + 4, "%3d.%3d%c", &major, &minor, &nl) != 3 || nl != '\n' ||
+        major != 3)
         return ERR_INVALID;
     *minor_out = minor >= 8 ? 8 : minor == 7 ? 7 : 3;
     return 0;

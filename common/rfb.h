@@ -17,10 +17,10 @@
 
 #include "common/buf.h"
 
-#define RFB_VERSION_38 "RFB 003.008\n"
-#define RFB_VERSION_LEN 12
-#define RFB_SEC_NONE 1
-#define RFB_SEC_VNC  2
+#define RFB_VERSION_38   "RFB 003.008\n"
+#define RFB_VERSION_LEN  12
+#define RFB_SEC_NONE     1
+#define RFB_SEC_VNC      2
 #define RFB_PASSWORD_MAX 8 /* VNC authentication uses 8 bytes of it */
 
 /* The 16-byte answer to a VNC authentication challenge: each half

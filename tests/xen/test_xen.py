@@ -19,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from xenith_client import Client, free_port  # noqa: E402
+from rfbws import RfbClient, RfbError, colours, write_png  # noqa: E402
 
 V1 = "/api/v1"
 MARKER = "XENITH-DISK-MARKER-7f3a"
@@ -348,12 +349,108 @@ class Suite:
                    self.saw_event(vid, "halted", m), t)
         self.step("VM with a vif")
 
+    # -- HVM: the ISO in the SR, serial console, VNC screenshot --
+    def hvm_screen(self, vm_id, want_colours):
+        """A whole-screen RFB update over /vnc: (rgb, width, height, name)
+        once the screen has at least want_colours colours (or the last
+        one seen when the time is up), or (None, error, 0, '')."""
+        deadline = time.time() + self.a.hvm_wait
+        last = (None, "no answer", 0, "")
+        while time.time() < deadline:
+            ws = self.c.websocket("%s/vms/%s/vnc" % (V1, vm_id),
+                                  headers={"Sec-WebSocket-Protocol": "binary"})
+            if ws.status != 101:
+                ws.close()
+                return None, ws.head, 0, ""
+            try:
+                rfb = RfbClient(ws, timeout=30)
+                w, h, name = rfb.handshake()
+                rfb.set_pixel_format(32)
+                rfb.set_encodings([0])
+                while time.time() < deadline:
+                    rfb.request()
+                    fb, _ = rfb.read_update()
+                    last = (fb, w, h, name)
+                    if len(colours(fb)) >= want_colours:
+                        return last
+                    time.sleep(3)
+            except (RfbError, OSError, ConnectionError) as e:
+                # qemu may still be coming up: connect again
+                if last[0] is None:
+                    last = (None, repr(e), 0, "")
+                time.sleep(2)
+            finally:
+                ws.close()
+        return last
+
+    def hvm_vm(self):
+        c = self.c
+        iso = open(os.path.join(self.a.work, "hvm.iso"), "rb").read()
+        size = (len(iso) + (1 << 20) - 1) & ~((1 << 20) - 1)
+        r = c.post(V1 + "/disks", {"name": "hvm-iso", "sr": self.sr,
+                                   "size_bytes": size})
+        ok = r.status == 201
+        if ok:
+            cd = r.json["id"]
+            r = c.post("%s/disks/%s/import" % (V1, cd), raw=iso,
+                       content_type="application/octet-stream")
+            ok = r.status == 200
+        self.check("boot ISO imported into a disk in the SR", ok, r)
+        if not ok:
+            return
+        r = c.post(V1 + "/vms", {"name": "hvm0", "vcpus": 1,
+                                 "memory_mib": 128,
+                                 "boot": {"type": "hvm", "cdrom": cd}})
+        self.check("define HVM VM booting from the ISO", r.status == 201, r)
+        if r.status != 201:
+            return
+        vid = r.json["id"]
+        t = self.action(vid, "start", timeout=180)
+        v = self.vm(vid)
+        self.check("start HVM VM (qemu-xen device model in dom0)",
+                   t["status"] == "success" and v["state"] == "running",
+                   (t, v))
+        self.step("HVM: import ISO, define, start")
+        if t["status"] != "success":
+            return
+
+        # qemu drops serial output while no one has the pty open: connect
+        # at once, before SeaBIOS reaches isolinux.
+        ok, out = self.console(vid, ["ISOLINUX", "boot:"],
+                               timeout=self.a.hvm_wait)
+        self.check("HVM serial console (the pty named in xenstore) shows "
+                   "isolinux's banner and prompt", ok, out)
+        self.step("HVM: boot to isolinux, serial console")
+
+        fb, w, h, name = self.hvm_screen(vid, want_colours=3)
+        if fb is not None:
+            path = os.path.join(self.a.work, "hvm-vnc.png")
+            write_png(path, w, h, fb)
+            print("  HVM screenshot: %s (%dx%d, %d colours)" % (
+                path, w, h, len(colours(fb))))
+        self.check("VNC over /vnc: RFB handshake, ServerInit names the VM, "
+                   "a framebuffer that is not one colour",
+                   fb is not None and "hvm0" in name and w >= 320 and
+                   h >= 200 and len(colours(fb)) >= 3,
+                   (w, h, name) if fb is not None else w)
+        self.step("HVM: VNC screenshot")
+
+        ws = self.c.websocket("%s/vms/%s/vnc" % (V1, self.vid))
+        self.check("VNC of a halted PV VM is refused with 409",
+                   ws.status == 409, ws.head)
+        ws.close()
+        t = self.action(vid, "destroy")
+        self.check("destroy the HVM VM", t["status"] == "success" and
+                   self.vm(vid)["state"] == "halted", t)
+        self.step("HVM: destroy")
+
     def run(self):
         try:
             if self.boot():
                 self.storage()
                 self.pv_lifecycle()
                 self.vif_vm()
+                self.hvm_vm()
         except Exception as e:  # a crash is a failure, not a pass
             import traceback
             traceback.print_exc()
@@ -389,6 +486,9 @@ def main():
                    help="host port for dom0's 8443 (the next one is VNC); "
                    "default: a free pair")
     p.add_argument("--timeout", type=int, default=840)
+    p.add_argument("--hvm-wait", type=int, default=240,
+                   help="seconds for the HVM guest to reach its boot "
+                   "screen (slow under emulation)")
     a = p.parse_args()
     a.work = os.path.abspath(a.work)
     while not a.port:

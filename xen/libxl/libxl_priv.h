@@ -117,8 +117,6 @@ void lx_stats_release(struct lx *x);
 int lx_console_open(void *priv, const char *uuid, int *fd_out);
 
 /* libxl_vnc.c */
-/* An HVM config gets a new random VNC password (others: nothing). */
-int lx_vnc_password(libxl_domain_config *d);
 int lx_vnc_open(void *priv, const char *uuid, int *fd_out);
 
 /* libxl_watch.c */

@@ -1,12 +1,20 @@
 /* libxl_vnc.c: an HVM domain's graphical console. libxl starts the
- * qemu-xen device model with its VNC server on 127.0.0.1 (a free port,
- * libxl_config.c) and the per-start random password lx_vnc_password()
- * puts into the config; libxl hands the password to qemu over QMP and
- * keeps it in xenstore (console/vnc-pass, dom0-only). lx_vnc_open reads
- * the port and the password from xenstore, connects on loopback and
- * answers the VNC authentication challenge itself (common/rfb.h), so
- * the browser behind xenith's WebSocket never sees the password. The
- * password is never logged.
+ * qemu-xen device model with its VNC server on 127.0.0.1 in dom0 at a
+ * free port (libxl_config.c) and writes the port to xenstore
+ * (console/vnc-port); lx_vnc_open connects there and does the RFB
+ * handshake (common/rfb.h), so xenith's WebSocket carries the session
+ * from ClientInit on.
+ *
+ * No VNC password: Debian 12's qemu-system-xen has only QEMU's built-in
+ * cipher backend, without DES, and exits at start-up when a VNC password
+ * is set ("Cipher backend does not support DES algorithm"). The server
+ * is reachable from dom0 only (loopback; the driver refuses any other
+ * listen address) and every browser is authenticated by xenith. A
+ * domain whose qemu does ask for VNC authentication (one started by xl
+ * with vncpasswd, with a qemu that has DES) is answered with the
+ * password libxl keeps in xenstore (console/vnc-pass or
+ * /vm/<uuid>/vncpasswd, readable in dom0 only); it is never logged or
+ * sent to the browser.
  */
 #include "xen/libxl/libxl_priv.h"
 
@@ -16,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <xenstore.h>
@@ -24,43 +31,42 @@
 #include "common/err.h"
 #include "common/rfb.h"
 #include "common/timeutil.h"
-#include "common/xalloc.h"
 #include "xen/hv_driver.h"
 
 #define LX_VNC_WAIT_MS 15000 /* qemu writes vnc-port once VNC listens */
 #define LX_VNC_HS_MS   5000  /* connect + RFB handshake */
 
-int lx_vnc_password(libxl_domain_config *d)
-{
-    static const char chars[] = "abcdefghijkmnopqrstuvwxyz"
-                                "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    uint8_t rnd[RFB_PASSWORD_MAX];
-    char *pw;
-    size_t i;
-
-    if (d->b_info.type != LIBXL_DOMAIN_TYPE_HVM)
-        return 0;
-    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-        return hv_fail(ERR_INTERNAL, "getrandom: %s", strerror(errno));
-    pw = xmalloc(RFB_PASSWORD_MAX + 1);
-    for (i = 0; i < RFB_PASSWORD_MAX; i++)
-        pw[i] = chars[rnd[i] % (sizeof(chars) - 1)];
-    pw[RFB_PASSWORD_MAX] = '\0';
-    free(d->b_info.u.hvm.vnc.passwd);
-    d->b_info.u.hvm.vnc.passwd = pw;
-    memset(rnd, 0, sizeof(rnd));
-    return 0;
-}
-
 /* /local/domain/<domid>/console/<key> (**new**, free()) or NULL. */
-static char *console_node(struct xs_handle *xs, uint32_t domid,
-                          const char *key)
+static char *console_node(struct xs_handle *xs, uint32_t domid, const char *key)
 {
     char path[96];
     unsigned int len;
 
     snprintf(path, sizeof(path), "/local/domain/%u/console/%s", domid, key);
     return xs_read(xs, XBT_NULL, path, &len);
+}
+
+/* A VNC password libxl keeps for the domain (**new**), or NULL. */
+static char *find_password(struct xs_handle *xs, uint32_t domid)
+{
+    char path[96], *vm, *pw = console_node(xs, domid, "vnc-pass");
+    unsigned int len;
+
+    if (pw && pw[0])
+        return pw;
+    free(pw);
+    pw = NULL;
+    snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
+    vm = xs_read(xs, XBT_NULL, path, &len);
+    if (vm && strlen(vm) < sizeof(path) - 16) {
+        snprintf(path, sizeof(path), "%s/vncpasswd", vm);
+        pw = xs_read(xs, XBT_NULL, path, &len);
+    }
+    free(vm);
+    if (pw && pw[0])
+        return pw;
+    free(pw);
+    return NULL;
 }
 
 static int vnc_connect(const char *uuid, const char *listen, int port,
@@ -127,7 +133,7 @@ int lx_vnc_open(void *priv, const char *uuid, int *fd_out)
         goto out;
     }
     listen = console_node(xs, domid, "vnc-listen");
-    pass = console_node(xs, domid, "vnc-pass");
+    pass = find_password(xs, domid);
     rc = vnc_connect(uuid, listen ? listen : "127.0.0.1", (int)p, &fd);
     if (rc)
         goto out;

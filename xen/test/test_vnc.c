@@ -30,10 +30,10 @@
 #include "common/xalloc.h"
 #include "xen/hv_driver.h"
 
-#define TDRV_VNC_OUT_MAX   (8 * 1024 * 1024)
-#define TDRV_VNC_CUT_MAX   (1024 * 1024) /* ClientCutText we accept */
-#define TDRV_VNC_HS_MS     5000          /* the client handshake */
-#define TDRV_VNC_READ      4096
+#define TDRV_VNC_OUT_MAX (8 * 1024 * 1024)
+#define TDRV_VNC_CUT_MAX (1024 * 1024) /* ClientCutText we accept */
+#define TDRV_VNC_HS_MS   5000          /* the client handshake */
+#define TDRV_VNC_READ    4096
 
 enum vnc_stage {
     VNC_VERSION = 0, /* sent ours, want the client's 12 bytes */
@@ -66,9 +66,8 @@ static uint32_t get32(const uint8_t *p)
 
 static void vnc_draw(struct tdrv_dom *dom)
 {
-    static const uint32_t bars[8] = { 0xffffff, 0xffff00, 0x00ffff,
-                                      0x00ff00, 0xff00ff, 0xff0000,
-                                      0x0000ff, 0x000000 };
+    static const uint32_t bars[8] = { 0xffffff, 0xffff00, 0x00ffff, 0x00ff00,
+                                      0xff00ff, 0xff0000, 0x0000ff, 0x000000 };
     const int w = TDRV_FB_W, h = TDRV_FB_H;
     uint32_t *fb = dom->fb;
     char line[96];
@@ -343,8 +342,8 @@ static int vnc_message(struct tdrv_dom *dom, struct tdrv_vnc *v)
 }
 
 /* Bytes from the client. 0, 1 (the screen changed) or -1 (drop). */
-static int vnc_feed(struct tdrv_dom *dom, struct tdrv_vnc *v,
-                    const uint8_t *p, size_t n)
+static int vnc_feed(struct tdrv_dom *dom, struct tdrv_vnc *v, const uint8_t *p,
+                    size_t n)
 {
     int changed = 0, need, rc;
 

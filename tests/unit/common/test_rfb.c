@@ -74,8 +74,8 @@ static void test_vnc_response(void **state)
 /* A scripted server on the other end of a socketpair. */
 struct server {
     int fd;
-    const char *version;  /* what it sends first */
-    const char *sec;      /* bytes after the client's version */
+    const char *version; /* what it sends first */
+    const char *sec;     /* bytes after the client's version */
     size_t sec_len;
     const char *password; /* VNC auth: check the answer with it */
     int result_reason;    /* send a reason after a failed result */
@@ -219,7 +219,8 @@ static void test_client_refusals(void **state)
 {
     struct server notrfb = { .version = "SSH-2.0-xx\r\n" };
     struct server refused = { .version = "RFB 003.008\n",
-                              .sec = "\x00\x00\x00\x00\x04" "busy",
+                              .sec = "\x00\x00\x00\x00\x04"
+                                     "busy",
                               .sec_len = 9 };
     struct server silent = { .version = "RFB 0" };
     char why[128];
