@@ -17,7 +17,7 @@ python3 clang-format
 libmicrohttpd-dev libwebsockets-dev libjansson-dev libsqlite3-dev
 libzstd-dev libssl-dev libxen-dev libcmocka-dev
 sqlite3 xfsprogs mount
-chromium fonts-dejavu-core
+chromium firefox-esr fonts-dejavu-core
 qemu-system-x86 cpio xz-utils bc iproute2
 seabios qemu-system-data xorriso isolinux syslinux-common"
 

@@ -66,6 +66,9 @@ int api_vm_snapshots_list(struct app *app, struct req *q, struct resp *r);
 int api_vm_start(struct app *app, struct req *q, struct resp *r);
 int api_vm_stats(struct app *app, struct req *q, struct resp *r);
 int api_vm_suspend(struct app *app, struct req *q, struct resp *r);
+int api_settings_get(struct app *app, struct req *q, struct resp *r);
+int api_settings_patch(struct app *app, struct req *q, struct resp *r);
+int api_settings_tls_put(struct app *app, struct req *q, struct resp *r);
 int api_vms_create(struct app *app, struct req *q, struct resp *r);
 int api_vms_list(struct app *app, struct req *q, struct resp *r);
 

@@ -106,6 +106,13 @@ const struct route api_routes[] = {
     { "GET", V1 "/audit/verify", api_audit_verify, ADM, 0,
       "Check the audit hash chain" },
 
+    { "GET", V1 "/settings", api_settings_get, VIEW, 0,
+      "Host settings: time zone, TLS certificate" },
+    { "PATCH", V1 "/settings", api_settings_patch, ADM, 0,
+      "Change the time zone" },
+    { "PUT", V1 "/settings/tls", api_settings_tls_put, ADM, 0,
+      "Replace the TLS certificate and key (served at once)" },
+
     { "GET", V1 "/metrics", api_metrics, VIEW, 0, "Prometheus metrics" },
     { "GET", V1 "/events", api_events, VIEW, ROUTE_WEBSOCKET,
       "Live events (WebSocket)" },
