@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from xenith_client import Client, free_port  # noqa: E402
-from rfbws import RfbClient, RfbError, colours, write_png  # noqa: E402
+from rfbws import RfbClient, RfbError, colours, pixel, write_png  # noqa: E402
 
 V1 = "/api/v1"
 MARKER = "XENITH-DISK-MARKER-7f3a"
@@ -350,38 +350,36 @@ class Suite:
         self.step("VM with a vif")
 
     # -- HVM: the ISO in the SR, serial console, VNC screenshot --
-    def hvm_screen(self, vm_id, want_colours):
-        """A whole-screen RFB update over /vnc: (rgb, width, height, name)
-        once the screen has at least want_colours colours (or the last
-        one seen when the time is up), or (None, error, 0, '')."""
+    def hvm_screen(self, vm_id, ready):
+        """Whole-screen RFB updates over /vnc until ready(rgb, width)
+        holds or --hvm-wait passes: (rfb, ws, rgb) with the session left
+        open (the caller closes ws), or (None, None, error)."""
         deadline = time.time() + self.a.hvm_wait
-        last = (None, "no answer", 0, "")
+        err = "no answer"
         while time.time() < deadline:
             ws = self.c.websocket("%s/vms/%s/vnc" % (V1, vm_id),
                                   headers={"Sec-WebSocket-Protocol": "binary"})
             if ws.status != 101:
                 ws.close()
-                return None, ws.head, 0, ""
+                return None, None, ws.head
             try:
                 rfb = RfbClient(ws, timeout=30)
-                w, h, name = rfb.handshake()
+                rfb.handshake()
                 rfb.set_pixel_format(32)
                 rfb.set_encodings([0])
+                fb = None
                 while time.time() < deadline:
                     rfb.request()
                     fb, _ = rfb.read_update()
-                    last = (fb, w, h, name)
-                    if len(colours(fb)) >= want_colours:
-                        return last
+                    if ready(fb, rfb.width):
+                        return rfb, ws, fb
                     time.sleep(3)
+                return rfb, ws, fb
             except (RfbError, OSError, ConnectionError) as e:
-                # qemu may still be coming up: connect again
-                if last[0] is None:
-                    last = (None, repr(e), 0, "")
-                time.sleep(2)
-            finally:
+                err = repr(e)  # qemu may still be coming up: again
                 ws.close()
-        return last
+                time.sleep(2)
+        return None, None, err
 
     def hvm_vm(self):
         c = self.c
@@ -422,18 +420,56 @@ class Suite:
                    "isolinux's banner and prompt", ok, out)
         self.step("HVM: boot to isolinux, serial console")
 
-        fb, w, h, name = self.hvm_screen(vid, want_colours=3)
-        if fb is not None:
-            path = os.path.join(self.a.work, "hvm-vnc.png")
-            write_png(path, w, h, fb)
-            print("  HVM screenshot: %s (%dx%d, %d colours)" % (
-                path, w, h, len(colours(fb))))
-        self.check("VNC over /vnc: RFB handshake, ServerInit names the VM, "
-                   "a framebuffer that is not one colour",
-                   fb is not None and "hvm0" in name and w >= 320 and
-                   h >= 200 and len(colours(fb)) >= 3,
-                   (w, h, name) if fb is not None else w)
-        self.step("HVM: VNC screenshot")
+        def title_bar(rgb, width):  # the ISO's blue title line
+            r, g, b = pixel(rgb, width, 24, 8)
+            return b > 120 and r < 60 and g < 60
+
+        rfb, ws, fb = self.hvm_screen(vid, title_bar)
+        try:
+            if rfb and fb:
+                path = os.path.join(self.a.work, "hvm-vnc.png")
+                write_png(path, rfb.width, rfb.height, fb)
+                print("  HVM screenshot: %s (%dx%d, %d colours)" % (
+                    path, rfb.width, rfb.height, len(colours(fb))))
+            self.check("VNC over /vnc: RFB handshake, ServerInit names the "
+                       "VM, the ISO's boot screen in a framebuffer update",
+                       rfb is not None and fb is not None and
+                       "hvm0" in rfb.name and rfb.width >= 320 and
+                       rfb.height >= 200 and len(colours(fb)) >= 3 and
+                       title_bar(fb, rfb.width),
+                       (rfb.name, rfb.width, rfb.height) if rfb else fb)
+            self.step("HVM: VNC screenshot")
+            if rfb and fb:
+                # Keys typed through the bridge reach the guest: isolinux
+                # echoes them after "boot: " (text row 8, 9x16 cells from
+                # column 6), where only the cursor blinked before.
+                def typed(rgb, width):
+                    lit = sum(1 for y in range(128, 140)
+                              for x in range(54, 108)
+                              if max(pixel(rgb, width, x, y)) > 100)
+                    return lit > 40
+
+                rfb.request(incremental=True)
+                for ch in "xenith":
+                    rfb.key(ord(ch), True)
+                    rfb.key(ord(ch), False)
+                ok = False
+                end = time.time() + 60
+                while time.time() < end and not ok:
+                    fb, _ = rfb.read_update(fb)
+                    ok = typed(fb, rfb.width)
+                    if not ok:
+                        rfb.request(incremental=True)
+                write_png(os.path.join(self.a.work, "hvm-vnc-typed.png"),
+                          rfb.width, rfb.height, fb)
+                self.check("VNC input: keys typed over /vnc appear at the "
+                           "guest's boot prompt", ok)
+                self.step("HVM: VNC input")
+        except (RfbError, OSError, ConnectionError) as e:
+            self.check("VNC session to the HVM guest", False, repr(e))
+        finally:
+            if ws:
+                ws.close()
 
         ws = self.c.websocket("%s/vms/%s/vnc" % (V1, self.vid))
         self.check("VNC of a halted PV VM is refused with 409",
