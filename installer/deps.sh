@@ -9,7 +9,9 @@ set -eu
 # sqlite3: the unit tests drive the CLI; python3: the e2e suite.
 # iproute2: tests/xen copies Debian's ip into dom0 and takes its libraries
 # (libbpf, libmnl, libelf ...) from this host; without them the vif
-# hotplug script cannot find the bridge.
+# hotplug script cannot find the bridge. seabios, qemu-system-data: the
+# firmware and keymap of the HVM device model tests/xen puts into dom0;
+# xorriso, isolinux, syslinux-common: its HVM guest's boot CD.
 # tzdata: backup job schedules are read in IANA zones from
 # /usr/share/zoneinfo (server/core/tzfile.c).
 PKGS="build-essential pkg-config git ca-certificates curl openssl
@@ -18,7 +20,8 @@ libmicrohttpd-dev libwebsockets-dev libjansson-dev libsqlite3-dev
 libzstd-dev libssl-dev libxen-dev libcmocka-dev
 sqlite3 xfsprogs mount tzdata
 chromium firefox-esr fonts-dejavu-core
-qemu-system-x86 cpio xz-utils bc iproute2"
+qemu-system-x86 cpio xz-utils bc iproute2
+seabios qemu-system-data xorriso isolinux syslinux-common"
 
 # `deps.sh bench`: also the peers the benchmarks measure against. Not for
 # make run/test: installing nginx starts a system nginx on port 80.

@@ -8,7 +8,7 @@
 
 #include "xen/hv.h"
 
-#define HV_DRIVER_VERSION 2
+#define HV_DRIVER_VERSION 3
 
 struct hv_driver {
     int version;
@@ -47,6 +47,7 @@ struct hv_driver {
 
     int (*stats)(void *priv, const char *uuid, struct hv_stats *out);
     int (*console_open)(void *priv, const char *uuid, int *fd_out);
+    int (*vnc_open)(void *priv, const char *uuid, int *fd_out);
 
     int (*inject_failure)(void *priv, const char *op, int err);
 };

@@ -14,9 +14,14 @@
 #   WORK/dom0-initrd.gz   dom0: busybox, xenstored, xenconsoled, hotplug
 #                         scripts, modules, build/xenithd and its libraries,
 #                         the guest files under /guest, /init from
-#                         tests/xen/dom0-init.sh
+#                         tests/xen/dom0-init.sh, and for HVM guests the
+#                         qemu-xen device model, hvmloader and SeaBIOS
+#   WORK/hvm.iso          an isolinux CD that shows a boot screen on VGA
+#                         and the serial port and waits there (test_xen.py
+#                         imports it into a disk for an HVM guest)
 # Needs on the host: the packages in installer/deps.sh (qemu-system-x86,
-# cpio, xz-utils, libxen-dev) and a built build/xenithd.
+# cpio, xz-utils, libxen-dev, seabios, xorriso, isolinux) and a built
+# build/xenithd.
 set -euo pipefail
 
 ROOTDIR=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,12 +38,15 @@ step() { printf 'build-image: %-28s %6.1f s\n' "$1" "$(echo "$(date +%s.%N) - $T
 # xen-utils-4.17: xl, xenstored, xenconsoled, libxl-save-helper;
 # xen-utils-common: /etc/xen/scripts (hotplug); xenstore-utils: xenstore-*;
 # libxen*: the toolstack libraries of the same build; busybox-static: both
-# userlands; util-linux: flock for the hotplug scripts' locking.
+# userlands; util-linux: flock for the hotplug scripts' locking;
+# qemu-system-xen: the HVM device model (/usr/libexec/xen-qemu-system-i386,
+# the path libxl runs).
 KPKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}')
 PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-utils
 libxenmisc4.17 libxenstore4 libxentoollog1 libxencall1
 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxendevicemodel1
-libxentoolcore1 libxenhypfs1 $KPKG busybox-static util-linux iproute2"
+libxentoolcore1 libxenhypfs1 $KPKG busybox-static util-linux iproute2
+qemu-system-xen"
 mkdir -p "$W/debs"
 if [ ! -e "$W/debs/.complete" ] || [ "$(cat "$W/debs/.complete")" != "$(echo $PKGS)" ]; then
     (cd "$W/debs" && rm -f ./*.deb && apt-get download -q $PKGS)
@@ -139,6 +147,19 @@ copy_bin "$D" "$RX/bin/ip" /sbin/ip
 copy_bin "$D" "$XENITHD" /usr/sbin/xenithd
 mkdir -p "$D/usr/share/xenith"
 cp -a "$ROOTDIR/web" "$D/usr/share/xenith/web"
+# HVM guests: the qemu-xen device model (its libraries from this host,
+# which has qemu-system-x86), hvmloader, SeaBIOS and the VGA BIOSes qemu
+# loads, and the keymap qemu's VNC server wants.
+copy_bin "$D" "$RX/usr/libexec/xen-qemu-system-i386" \
+    /usr/libexec/xen-qemu-system-i386
+mkdir -p "$D/usr/lib/xen-4.17/boot" "$D/usr/share/seabios" \
+    "$D/usr/share/qemu/keymaps"
+cp "$RX/usr/lib/xen-4.17/boot/hvmloader" "$D/usr/lib/xen-4.17/boot/"
+for f in bios-256k.bin vgabios-stdvga.bin vgabios-cirrus.bin; do
+    cp -L "/usr/share/seabios/$f" "$D/usr/share/seabios/"
+    cp -L "/usr/share/seabios/$f" "$D/usr/share/qemu/"
+done
+cp -L /usr/share/qemu/keymaps/en-us "$D/usr/share/qemu/keymaps/"
 # test-only: a backtrace in the log if xenithd crashes
 gcc -O1 -g -shared -fPIC -o "$W/segv-trace.so" "$HERE/segv-trace.c"
 cp "$W/segv-trace.so" "$D/usr/lib/segv-trace.so"
@@ -156,4 +177,33 @@ chmod +x "$D/init"
 (cd "$D" && find . | cpio -o -H newc --quiet | gzip -1) > "$W/dom0-initrd.gz.tmp"
 mv "$W/dom0-initrd.gz.tmp" "$W/dom0-initrd.gz"
 step dom0
-ls -la "$W/xen" "$W/vmlinux" "$W/dom0-initrd.gz" "$W/guest/"
+
+# ---------- the HVM guest's boot CD ----------
+# isolinux only: SeaBIOS boots it in seconds even under emulation, and
+# its screen (DISPLAY, coloured with ^O codes) and prompt stay up for the
+# VNC screenshot; SERIAL puts isolinux's banner and "boot:" prompt (not
+# the DISPLAY text) on the guest's COM1, which xenithd serves on
+# /console. Nothing is booted: the prompt waits forever.
+if [ ! -s "$W/hvm.iso" ] || [ "$HERE/build-image.sh" -nt "$W/hvm.iso" ]; then
+    I=$W/iso
+    rm -rf "$I"
+    mkdir -p "$I/isolinux"
+    cp /usr/lib/ISOLINUX/isolinux.bin \
+        /usr/lib/syslinux/modules/bios/ldlinux.c32 "$I/isolinux/"
+    printf 'SERIAL 0 115200\nDISPLAY boot.msg\nPROMPT 1\nTIMEOUT 0\nDEFAULT wait\nLABEL wait\n  KERNEL /none\n' \
+        > "$I/isolinux/isolinux.cfg"
+    {
+        printf '\x0c\x0f1f                                        \n'
+        printf '   XENITH HVM TEST ISO  (isolinux)      \n'
+        printf '                                        \x0f0e\n\n'
+        printf '\x0f2f  booted by SeaBIOS in an HVM guest     \x0f0f\n'
+        printf '\x0f4e  qemu-xen VNC -> xenithd /vnc -> PNG   \x0f0f\n\n'
+        printf '\x0f0aXENITH-HVM-ISO-READY\x0f0f\n'
+    } > "$I/isolinux/boot.msg"
+    xorriso -as mkisofs -quiet -o "$W/hvm.iso.tmp" -b isolinux/isolinux.bin \
+        -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 \
+        -boot-info-table -V XENITH_HVM "$I" 2>/dev/null
+    mv "$W/hvm.iso.tmp" "$W/hvm.iso"
+fi
+step iso
+ls -la "$W/xen" "$W/vmlinux" "$W/dom0-initrd.gz" "$W/hvm.iso" "$W/guest/"

@@ -33,14 +33,16 @@ while [ ! -S /var/run/xenstored/socket ] && [ $i -lt 100 ]; do
 done
 xen-init-dom0 || echo "XENITH-DOM0 xen-init-dom0 failed"
 # guests' consoles also go to /var/log/xen/console/guest-NAME.log, which
-# is copied to hvc0 (the serial log) for diagnosis
+# is copied to hvc0 (the serial log) for diagnosis, and so are the HVM
+# device models' logs (qemu-dm-NAME.log)
 xenconsoled --pid-file=/var/run/xenconsoled.pid --log=guest \
     --log-dir=/var/log/xen/console
-(cd /var/log/xen/console && while :; do
-    for f in guest-*.log; do
-        [ -e "$f" ] && [ ! -e "/tmp/tailing-$f" ] || continue
-        touch "/tmp/tailing-$f"
-        tail -f "$f" | sed "s/^/${f%.log}: /" &
+(while :; do
+    for f in /var/log/xen/console/guest-*.log /var/log/xen/qemu-dm-*.log; do
+        b=${f##*/}
+        [ -e "$f" ] && [ ! -e "/tmp/tailing-$b" ] || continue
+        touch "/tmp/tailing-$b"
+        tail -F "$f" 2>/dev/null | sed "s/^/${b%.log}: /" &
     done
     sleep 1
 done) &

@@ -34,7 +34,9 @@ void hv_libxl_make_disk(const struct hv_disk *d, libxl_device_disk *x)
 {
     x->pdev_path = xstrdup(d->path);
     x->vdev = xstrdup(d->vdev);
-    x->backend = LIBXL_DISK_BACKEND_PHY;
+    /* libxl wants qdisk (qemu) behind an HVM guest's CD-ROM: "Backend
+     * for CD devices on HVM guests must be Qdisk". */
+    x->backend = d->cdrom ? LIBXL_DISK_BACKEND_QDISK : LIBXL_DISK_BACKEND_PHY;
     x->format = LIBXL_DISK_FORMAT_RAW;
     x->is_cdrom = d->cdrom ? 1 : 0;
     x->removable = d->cdrom ? 1 : 0;

@@ -391,4 +391,5 @@ const struct hv_driver hv_libxl_driver = {
     .net_delete = lx_net_delete,
     .stats = lx_stats,
     .console_open = lx_console_open,
+    .vnc_open = lx_vnc_open,
 };

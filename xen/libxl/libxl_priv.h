@@ -116,6 +116,9 @@ void lx_stats_release(struct lx *x);
 /* libxl_console.c */
 int lx_console_open(void *priv, const char *uuid, int *fd_out);
 
+/* libxl_vnc.c */
+int lx_vnc_open(void *priv, const char *uuid, int *fd_out);
+
 /* libxl_watch.c */
 void *lx_watch_main(void *arg);
 

@@ -46,6 +46,7 @@ static const char *const tdrv_op_names[TDRV_OP_COUNT] = {
     [TDRV_OP_CONSOLE_OPEN] = "console_open",
     [TDRV_OP_NET_CREATE] = "net_create",
     [TDRV_OP_NET_DELETE] = "net_delete",
+    [TDRV_OP_VNC_OPEN] = "vnc_open",
 };
 
 struct tdrv_dom *tdrv_find(struct tdrv *d, const char *uuid)
@@ -371,5 +372,6 @@ const struct hv_driver hv_test_driver = {
     .net_delete = tdrv_net_delete,
     .stats = tdrv_stats,
     .console_open = tdrv_console_open,
+    .vnc_open = tdrv_vnc_open,
     .inject_failure = tdrv_inject_failure,
 };

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -90,12 +92,55 @@ static void test_body_cap(void **state)
     http_job_free(job);
 }
 
+static int fake_open(struct app *app, const char *arg, int *fd_out, char *why,
+                     size_t cap)
+{
+    (void)app;
+    if (!strcmp(arg, "fail")) {
+        snprintf(why, cap, "nothing to open for %s", arg);
+        return ERR_CONFLICT;
+    }
+    *fd_out = dup(STDERR_FILENO);
+    return 0;
+}
+
+/* A job with ->open runs it instead of the router, and frees the fd
+ * nobody took. */
+static void test_open_job(void **state)
+{
+    struct http_job *job = http_job_new();
+    struct stat st;
+    int fd;
+
+    (void)state;
+    assert_int_equal(job->open_fd, -1);
+    job->open = fake_open;
+    snprintf(job->open_arg, sizeof(job->open_arg), "vm");
+    http_job_run(NULL, job);
+    assert_int_equal(job->open_rc, 0);
+    fd = job->open_fd;
+    assert_true(fd >= 0);
+    assert_int_equal(job->r.status, 0); /* the router did not run */
+    http_job_free(job);
+    assert_int_equal(fstat(fd, &st), -1); /* closed with the job */
+
+    job = http_job_new();
+    job->open = fake_open;
+    snprintf(job->open_arg, sizeof(job->open_arg), "fail");
+    http_job_run(NULL, job);
+    assert_int_equal(job->open_rc, ERR_CONFLICT);
+    assert_int_equal(job->open_fd, -1);
+    assert_string_equal(job->open_why, "nothing to open for fail");
+    http_job_free(job);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_query_round_trip),
         cmocka_unit_test(test_header_limit),
         cmocka_unit_test(test_body_cap),
+        cmocka_unit_test(test_open_job),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
