@@ -5,6 +5,7 @@
  */
 #include "server/http/pub_internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -491,4 +492,33 @@ int pub_http_writable(struct http_public *h, struct lws *wsi,
     }
     lws_callback_on_writable(wsi);
     return 0;
+}
+
+/* lws 4.1 answers what its parser refuses (no method, a bad %XX
+ * escape, a path that is not absolute, an unknown Upgrade) with a bare
+ * HTML "403 Forbidden" from lws_return_http_status() before any of our
+ * callbacks runs, and offers no hook for it. The library calls that
+ * exported function through its PLT, so this definition takes its
+ * place: those refusals become our JSON 400 with the security headers
+ * (and the connection closes, as lws hangs up after them). Every other
+ * status goes to the library's own function. */
+int lws_return_http_status(struct lws *wsi, unsigned int code,
+                           const char *html_body)
+{
+    typedef int (*status_fn)(struct lws *, unsigned int, const char *);
+    struct http_public *h = lws_context_user(lws_get_context(wsi));
+    status_fn real;
+    struct resp r;
+    int rc;
+
+    if (code != HTTP_STATUS_FORBIDDEN || !h) {
+        *(void **)&real = dlsym(RTLD_NEXT, "lws_return_http_status");
+        return real ? real(wsi, code, html_body) : 1;
+    }
+    resp_init(&r);
+    http_job_answer_error(&r, ERR_INVALID, NULL, "malformed request");
+    resp_header(&r, "Connection", "close");
+    rc = pub_write_now(wsi, h, &r);
+    resp_release(&r);
+    return rc ? 1 : 0;
 }
