@@ -528,6 +528,31 @@ int pub_write_now(struct lws *wsi, struct http_public *h, const struct resp *r)
     return 0;
 }
 
+/* The next piece of the body, up to cap bytes, in place: *src_out
+ * points into r->body or the read-ahead. Its length; 0 when nothing is
+ * at hand (the read-ahead is used up, or the body sent). */
+static size_t next_piece(struct http_job *job, const unsigned char **src_out,
+                         size_t cap)
+{
+    struct resp *r = &job->r;
+    size_t n;
+
+    if (job->body_off < r->body.len) {
+        n = r->body.len - job->body_off;
+        if (n > cap)
+            n = cap;
+        *src_out = (const unsigned char *)r->body.data + job->body_off;
+        job->body_off += n;
+        return n;
+    }
+    n = job->rd_len - job->rd_off;
+    if (n > cap)
+        n = cap;
+    *src_out = job->rd + job->rd_off;
+    job->rd_off += n;
+    return n;
+}
+
 static int finish(struct lws *wsi, struct pub_pss *pss, struct http_job *job)
 {
     int close_after = resp_wants_close(&job->r);
@@ -540,27 +565,18 @@ static int finish(struct lws *wsi, struct pub_pss *pss, struct http_job *job)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* Next piece of the body into buf[cap]: from r->body, then from the
- * read-ahead of r->body_fd. Its length; 0 when nothing is at hand. */
-static size_t next_chunk(struct http_job *job, unsigned char *buf, size_t cap)
+/* Copy up to cap bytes of the body (r->body, then the read-ahead of
+ * r->body_fd) to buf. Its length; 0 when nothing is at hand. */
+static size_t copy_body(struct http_job *job, unsigned char *buf, size_t cap)
 {
-    struct resp *r = &job->r;
-    size_t n;
+    const unsigned char *src;
+    size_t n, got = 0;
 
-    if (job->body_off < r->body.len) {
-        n = r->body.len - job->body_off;
-        if (n > cap)
-            n = cap;
-        memcpy(buf, r->body.data + job->body_off, n);
-        job->body_off += n;
-        return n;
+    while (got < cap && (n = next_piece(job, &src, cap - got))) {
+        memcpy(buf + got, src, n);
+        got += n;
     }
-    n = job->rd_len - job->rd_off;
-    if (n > cap)
-        n = cap;
-    memcpy(buf, job->rd + job->rd_off, n);
-    job->rd_off += n;
-    return n;
+    return got;
 }
 
 static int body_left(const struct http_job *job)
@@ -569,57 +585,80 @@ static int body_left(const struct http_job *job)
            job->fd_left > 0;
 }
 
+/* The status line, headers and as much of the body as fits into one
+ * write (one TLS record for most API answers). */
+static int write_head(struct http_public *h, struct lws *wsi,
+                      struct pub_pss *pss, struct http_job *job)
+{
+    unsigned char *start = h->wbuf + LWS_PRE, *p = start;
+    unsigned char *end = start + PUB_CHUNK;
+    int64_t len = (int64_t)job->r.body.len;
+    int head = !strcmp(job->q.method, "HEAD"), last;
+    size_t n;
+
+    if (job->r.body_fd >= 0)
+        len += job->r.body_fd_len;
+    if (add_headers(wsi, &job->r, len, &p, end - 1) ||
+        lws_finalize_http_header(wsi, &p, end - 1)) {
+        log_debug("http: %s %s: headers too large", job->q.method, job->q.path);
+        return -1;
+    }
+    if (!head && !job->rd_err)
+        p += copy_body(job, p, (size_t)(end - p));
+    last = head || len == 0 || !body_left(job);
+    n = (size_t)(p - start);
+    if (lws_write(wsi, start, n,
+                  last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) {
+        /* Usually the client went away before its answer. */
+        log_debug("http: %s %s: cannot write the headers", job->q.method,
+                  job->q.path);
+        return -1;
+    }
+    job->hdr_sent = 1;
+    if (last)
+        return finish(wsi, pss, job);
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
 int pub_http_writable(struct http_public *h, struct lws *wsi,
                       struct pub_pss *pss)
 {
     struct http_job *job = pss->job;
-    unsigned char *start = h->wbuf + LWS_PRE, *p = start;
-    unsigned char *end = start + PUB_CHUNK - 1;
-    int head;
 
     if (!job || job->state != HTTP_JOB_WRITING || job->in_flight)
         return 0;
-    head = job->q.method && !strcmp(job->q.method, "HEAD");
-    if (!job->hdr_sent) {
-        int64_t len = (int64_t)job->r.body.len;
-
-        if (job->r.body_fd >= 0)
-            len += job->r.body_fd_len;
-        if (add_headers(wsi, &job->r, len, &p, end) ||
-            lws_finalize_write_http_header(wsi, start, &p, end)) {
-            /* Usually the client went away before its answer. */
-            log_debug("http: %s %s: cannot write the headers", job->q.method,
-                      job->q.path);
-            return -1;
-        }
-        job->hdr_sent = 1;
-        if (head || len == 0)
-            return finish(wsi, pss, job);
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
+    if (!job->hdr_sent)
+        return write_head(h, wsi, pss, job);
     for (;;) {
+        const unsigned char *src;
         size_t n;
         int last;
 
         if (job->rd_err)
             return -1;
-        n = next_chunk(job, start, PUB_CHUNK);
-        if (!n) {
-            /* The read-ahead is used up: a worker reads on. */
-            pub_submit(h, job, PUB_TASK_READ, pub_run_read);
-            return 0;
-        }
+        n = next_piece(job, &src, PUB_WRITE);
+        if (!n)
+            break;
         last = !body_left(job);
-        if (lws_write(wsi, start, n,
+        /* Straight from the job's buffers: on HTTP/1.1 without stream
+         * compression (info.alpn, no lws mounts) lws_write() does not
+         * use the LWS_PRE bytes before them, and it keeps a copy of
+         * what the socket does not take. */
+        if (lws_write(wsi, (unsigned char *)src, n,
                       last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
             return -1;
         if (last)
             return finish(wsi, pss, job);
-        if (lws_send_pipe_choked(wsi))
-            break;
+        if (job->rd_off >= job->rd_len && job->body_off >= job->r.body.len)
+            break; /* the read-ahead is sent or with lws */
+        if (lws_send_pipe_choked(wsi)) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
     }
-    lws_callback_on_writable(wsi);
+    /* A worker reads on while the socket drains. */
+    pub_submit(h, job, PUB_TASK_READ, pub_run_read);
     return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #define PUB_CHUNK        (64 * 1024)   /* rx buffer, write chunk */
 #define PUB_TX_PACKET    (1024 * 1024) /* most lws hands to one SSL_write */
+#define PUB_WRITE        (256 * 1024)  /* most one lws_write() of a body */
 #define PUB_READ         (256 * 1024) /* a worker reads a file this much ahead */
 #define PUB_SPOOL_HIGH   (1024 * 1024) /* upload bytes held: stop reading */
 #define PUB_SPOOL_LOW    (256 * 1024)  /* resume below */

@@ -27,8 +27,7 @@ static void submit_to(struct workers *w, struct http_job *job,
     workers_submit(w, job);
 }
 
-void pub_submit(struct http_public *h, struct http_job *job,
-                enum pub_task task,
+void pub_submit(struct http_public *h, struct http_job *job, enum pub_task task,
                 void (*fn)(struct app *app, struct http_job *job))
 {
     submit_to(h->workers, job, task, fn);
@@ -85,7 +84,7 @@ void pub_run_spool(struct app *app, struct http_job *job)
 {
     (void)app;
     if (!job->spool_err)
-        job->spool_err =
-            spool_write(job->q.body_fd, job->spool_out.data, job->spool_out.len);
+        job->spool_err = spool_write(job->q.body_fd, job->spool_out.data,
+                                     job->spool_out.len);
     buf_reset(&job->spool_out);
 }
