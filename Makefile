@@ -49,7 +49,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all web web-gz deps run test test-unit test-e2e test-browser lint \
         fmt fmt-check clean bench-api bench-ws xen-image test-xen xen-demo
 
-all: $(BUILD)/xenithd $(UNIT_BIN) web-gz $(BUILD)/xenith-backup
+all: $(BUILD)/xenithd $(UNIT_BIN) web-gz $(BUILD)/xenith-backup $(BUILD)/xenith
 
 # Precompressed twins of the UI's files, served to gzip-capable clients.
 web-gz: web
@@ -161,6 +161,15 @@ test-backup: all
 
 -include $(BK_CLI_SRC:%.c=$(BUILD)/obj/%.d)
 # ---- end backup ----
+
+# The `xenith` CLI: the API over the local socket (common/ and jansson).
+CLI_SRC := $(wildcard server/cli/*.c)
+$(BUILD)/xenith: $(CLI_SRC:%.c=$(BUILD)/obj/%.o) \
+                 $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+	@echo "  LINK    $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BK_LIBS) -lm
+
+-include $(CLI_SRC:%.c=$(BUILD)/obj/%.d)
 
 # Real Xen 4.17 under QEMU TCG with this build's xenithd in dom0
 # (tests/xen/). The Debian packages are cached in build/xen-work.

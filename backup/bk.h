@@ -184,4 +184,38 @@ int bk_stats(struct bk_repo *repo, struct bk_stats *st_out);
 /* Free an array of **new** strings. */
 void bk_strv_free(char **v, size_t n);
 
+/* ---- snapshot details (snapshot_info.c) ---- */
+
+struct bk_snapshot_disk {
+    char name[64];
+    uint64_t size;
+};
+
+struct bk_snapshot_detail {
+    struct bk_snapshot_info info;
+    char job[64];                   /* "" when none */
+    char *vm_config;                /* **owned** JSON text, or NULL */
+    struct bk_snapshot_disk *disks; /* **owned**, info.num_disks of them */
+};
+
+/* Read the manifest of snapshot snap_id (a full id): its info, job,
+ * VM config and disks. ERR_NOTFOUND when there is no such snapshot,
+ * ERR_IO when its manifest is damaged. Release with
+ * bk_snapshot_detail_release. */
+int bk_snapshot_detail(struct bk_repo *repo, const char *snap_id,
+                       struct bk_snapshot_detail *out);
+void bk_snapshot_detail_release(struct bk_snapshot_detail *d);
+
+/* After a failed bk_restore, find why: the first chunk of disk number
+ * disk of snap_id that is missing or corrupt, as hex into chunk_out
+ * (*missing_out 1 when missing). 0 when one was found; ERR_NOTFOUND
+ * when every chunk reads back fine (the failure was elsewhere); ERR_IO
+ * when the manifest or index is damaged (chunk_out ""). */
+int bk_snapshot_find_bad_chunk(struct bk_repo *repo, const char *snap_id,
+                               size_t disk, char chunk_out[BK_ID_HEXLEN],
+                               int *missing_out);
+
+/* The repository's chunk size in bytes (cheap: from the open config). */
+uint32_t bk_repo_chunk_size(const struct bk_repo *repo);
+
 #endif

@@ -86,9 +86,7 @@ static int hex_val(char c)
     return -1;
 }
 
-/* Decode lower-case hex s[0..len) into out; bytes written or -1. */
-static long hex_decode(const char *s, size_t len, unsigned char *out,
-                       size_t cap)
+long hex_decode(const char *s, size_t len, unsigned char *out, size_t cap)
 {
     size_t i;
 

@@ -24,6 +24,10 @@ int ct_equal(const void *a, const void *b, size_t len);
  * different lengths answer 0 at once). */
 int ct_streq(const char *a, const char *b);
 
+/* Decode lower-case hex s[0..len) (len even, > 0) into out[cap]: bytes
+ * written, or -1 for bad hex or too little room. */
+long hex_decode(const char *s, size_t len, unsigned char *out, size_t cap);
+
 /* Hash password pw with scrypt (N=2^15, r=8, p=1, 16-byte random salt,
  * 32-byte key) into out[cap] as
  * "$scrypt$ln=15,r=8,p=1$<salt hex>$<key hex>".

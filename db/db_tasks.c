@@ -6,9 +6,10 @@
 
 #include "db/db_internal.h"
 
-#define TASK_COLS                                                    \
-    "id, kind, target_type, target_id, username, status, progress, " \
-    "created_at, started_at, finished_at, result, error"
+#define TASK_COLS                                                      \
+    "id, kind, target_type, target_id, username, status, progress, "   \
+    "created_at, started_at, finished_at, result, error, bytes_done, " \
+    "bytes_total, rate_bps, eta_s"
 
 void db_task_release(struct db_task *t)
 {
@@ -21,19 +22,31 @@ void db_task_release(struct db_task *t)
 }
 
 /* The arguments both insert and update bind (the columns that change). */
-#define TASK_STATE_ARGS(t)                                    \
-    DB_TEXT(":id", (t)->id), DB_TEXT(":status", (t)->status), \
-        DB_DOUBLE(":progress", (t)->progress),                \
-        DB_INT_OR_NULL(":started_at", (t)->started_at),       \
-        DB_INT_OR_NULL(":finished_at", (t)->finished_at),     \
-        DB_TEXT(":result", (t)->result), DB_TEXT(":error", (t)->error)
+#define TASK_STATE_ARGS(t)                                              \
+    DB_TEXT(":id", (t)->id), DB_TEXT(":status", (t)->status),           \
+        DB_DOUBLE(":progress", (t)->progress),                          \
+        DB_INT_OR_NULL(":started_at", (t)->started_at),                 \
+        DB_INT_OR_NULL(":finished_at", (t)->finished_at),               \
+        DB_TEXT(":result", (t)->result), DB_TEXT(":error", (t)->error), \
+        DB_INT(":has_bytes", (t)->has_bytes),                           \
+        DB_INT(":bytes_done", (t)->bytes_done),                         \
+        DB_INT(":bytes_total", (t)->bytes_total),                       \
+        DB_INT(":rate_bps", (t)->rate_bps), DB_INT(":eta_s", (t)->eta_s)
+
+/* The byte columns: NULL unless the task reports bytes (eta_s also when
+ * unknown). */
+#define BYTES_DONE   "iif(:has_bytes, :bytes_done, NULL)"
+#define BYTES_TOTAL  "iif(:has_bytes, :bytes_total, NULL)"
+#define BYTES_RATE   "iif(:has_bytes, :rate_bps, NULL)"
+#define BYTES_ETA    "iif(:has_bytes AND :eta_s >= 0, :eta_s, NULL)"
+#define BYTES_VALUES BYTES_DONE ", " BYTES_TOTAL ", " BYTES_RATE ", " BYTES_ETA
 
 int db_task_insert(struct db *db, const struct db_task *t)
 {
     static const char sql[] =
         "INSERT INTO tasks (" TASK_COLS ") VALUES (:id, :kind, :target_type, "
         ":target_id, :username, :status, :progress, :created_at, "
-        ":started_at, :finished_at, :result, :error)";
+        ":started_at, :finished_at, :result, :error, " BYTES_VALUES ")";
 
     return db_exec(db, sql, "insert task",
                    DB_ARGS(TASK_STATE_ARGS(t), DB_TEXT(":kind", t->kind),
@@ -48,7 +61,9 @@ int db_task_update(struct db *db, const struct db_task *t)
     static const char sql[] =
         "UPDATE tasks SET status = :status, progress = :progress, "
         "started_at = :started_at, finished_at = :finished_at, "
-        "result = :result, error = :error WHERE id = :id";
+        "result = :result, error = :error, bytes_done = " BYTES_DONE
+        ", bytes_total = " BYTES_TOTAL ", rate_bps = " BYTES_RATE
+        ", eta_s = " BYTES_ETA " WHERE id = :id";
 
     return db_exec_one(db, sql, "update task", DB_ARGS(TASK_STATE_ARGS(t)));
 }
@@ -72,6 +87,13 @@ static void task_row(sqlite3_stmt *st, void *p)
         t->result = db_col_strdup(st, 10);
     if (sqlite3_column_type(st, 11) != SQLITE_NULL)
         t->error = db_col_strdup(st, 11);
+    t->has_bytes = sqlite3_column_type(st, 13) != SQLITE_NULL;
+    t->bytes_done = sqlite3_column_int64(st, 12);
+    t->bytes_total = sqlite3_column_int64(st, 13);
+    t->rate_bps = sqlite3_column_int64(st, 14);
+    t->eta_s = sqlite3_column_type(st, 15) == SQLITE_NULL
+                   ? -1
+                   : sqlite3_column_int64(st, 15);
 }
 
 static void task_release_any(void *p)

@@ -21,6 +21,12 @@ struct db_task {
     int64_t finished_at; /* 0 = not yet */
     char *result;        /* **owned** JSON text or NULL */
     char *error;         /* **owned** JSON text {"code","message"} or NULL */
+    /* Byte progress (task_progress_bytes); has_bytes 0 = none reported. */
+    int has_bytes;
+    int64_t bytes_done;
+    int64_t bytes_total;
+    int64_t rate_bps; /* bytes/s over the task so far */
+    int64_t eta_s;    /* -1 = unknown */
 };
 
 void db_task_release(struct db_task *t); /* frees result/error */

@@ -136,6 +136,9 @@ CREATE TABLE vm_snapshot_disks (
     PRIMARY KEY (snapshot_id, device)
 );
 
+-- The last line's columns were added by 0002 (where ALTER TABLE puts
+-- them): byte progress, NULL when the task reports none (eta_s also when
+-- the time left is unknown).
 CREATE TABLE tasks (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -150,8 +153,19 @@ CREATE TABLE tasks (
     finished_at INTEGER,
     result TEXT,                     -- JSON
     error TEXT                       -- JSON {"code","message"}
-);
+, bytes_done INTEGER, bytes_total INTEGER, rate_bps INTEGER, eta_s INTEGER);
 CREATE INDEX tasks_created ON tasks (created_at);
+
+CREATE TABLE backup_repos (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL UNIQUE,
+    encrypted INTEGER NOT NULL DEFAULT 0 CHECK (encrypted IN (0, 1)),
+    passphrase_sealed TEXT,          -- NULL for a plain repository
+    compression_level INTEGER NOT NULL DEFAULT 1
+        CHECK (compression_level BETWEEN 0 AND 19),
+    created_at INTEGER NOT NULL
+);
 
 -- Failed log-ins counted per username ('u:NAME') and per source address
 -- ('a:ADDR') in a window from the first failure (server/core/auth_limit.h),

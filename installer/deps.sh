@@ -15,7 +15,7 @@ python3 clang-format
 libmicrohttpd-dev libwebsockets-dev libjansson-dev libsqlite3-dev
 libzstd-dev libssl-dev libxen-dev libcmocka-dev
 sqlite3 xfsprogs mount
-chromium fonts-dejavu-core
+chromium firefox-esr fonts-dejavu-core
 qemu-system-x86 cpio xz-utils bc iproute2"
 
 # `deps.sh bench`: also the peers the benchmarks measure against. Not for

@@ -20,6 +20,7 @@
 #include "server/core/tasks.h"
 #include "server/core/vmstate.h"
 #include "server/http/http.h"
+#include "server/http/tls_live.h"
 #include "xen/hv.h"
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -187,6 +188,8 @@ int main(int argc, char **argv)
 out:
     http_public_stop(pub);
     http_local_stop(loc);
+    tls_live_free(app.tls);
+    app.tls = NULL;
     tasks_stop(app.tasks);
     vmstate_stop(&app);
     hv_close(app.hv);

@@ -7,6 +7,16 @@
 
 int api_audit_list(struct app *app, struct req *q, struct resp *r);
 int api_audit_verify(struct app *app, struct req *q, struct resp *r);
+int api_backup_repo_delete(struct app *app, struct req *q, struct resp *r);
+int api_backup_repo_gc(struct app *app, struct req *q, struct resp *r);
+int api_backup_repo_get(struct app *app, struct req *q, struct resp *r);
+int api_backup_repo_patch(struct app *app, struct req *q, struct resp *r);
+int api_backup_repo_prune(struct app *app, struct req *q, struct resp *r);
+int api_backup_repo_verify(struct app *app, struct req *q, struct resp *r);
+int api_backup_snapshot_restore(struct app *app, struct req *q, struct resp *r);
+int api_backup_snapshots_list(struct app *app, struct req *q, struct resp *r);
+int api_backup_repos_create(struct app *app, struct req *q, struct resp *r);
+int api_backup_repos_list(struct app *app, struct req *q, struct resp *r);
 int api_disk_delete(struct app *app, struct req *q, struct resp *r);
 int api_disk_export(struct app *app, struct req *q, struct resp *r);
 int api_disk_get(struct app *app, struct req *q, struct resp *r);
@@ -61,6 +71,9 @@ int api_vm_snapshots_list(struct app *app, struct req *q, struct resp *r);
 int api_vm_start(struct app *app, struct req *q, struct resp *r);
 int api_vm_stats(struct app *app, struct req *q, struct resp *r);
 int api_vm_suspend(struct app *app, struct req *q, struct resp *r);
+int api_settings_get(struct app *app, struct req *q, struct resp *r);
+int api_settings_patch(struct app *app, struct req *q, struct resp *r);
+int api_settings_tls_put(struct app *app, struct req *q, struct resp *r);
 int api_vms_create(struct app *app, struct req *q, struct resp *r);
 int api_vms_list(struct app *app, struct req *q, struct resp *r);
 

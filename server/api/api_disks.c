@@ -23,7 +23,7 @@
 #define DISK_MIN_SIZE (1024LL * 1024)
 #define DISK_MAX_SIZE (64LL * 1024 * 1024 * 1024 * 1024)
 
-static json_t *disk_to_json(const struct db_disk *d, const char *sr_path)
+json_t *api_disk_json(const struct db_disk *d, const char *sr_path)
 {
     uint64_t used = 0;
     json_t *o, *att = json_null();
@@ -103,7 +103,7 @@ int api_disks_list(struct app *app, struct req *q, struct resp *r)
         for (j = 0; j < num_srs && !path; j++)
             if (!strcmp(srs[j].id, list[i].sr_id))
                 path = srs[j].path;
-        json_array_append_new(arr, disk_to_json(&list[i], path));
+        json_array_append_new(arr, api_disk_json(&list[i], path));
     }
     free(list);
     free(srs);
@@ -159,7 +159,7 @@ int api_disks_create(struct app *app, struct req *q, struct resp *r)
         goto out;
     }
     xstrlcpy(r->audit_target, d.id, sizeof(r->audit_target));
-    o = disk_to_json(&d, sr.path);
+    o = api_disk_json(&d, sr.path);
     events_publish(app->events, "disk", "created", d.id, json_deep_copy(o));
     rc = api_json(r, 201, o);
 out:
@@ -174,7 +174,7 @@ int api_disk_get(struct app *app, struct req *q, struct resp *r)
 
     if (disk_load(app, q, r, &d, &sr))
         return ERR_INVALID;
-    return api_json(r, 200, disk_to_json(&d, sr.path));
+    return api_json(r, 200, api_disk_json(&d, sr.path));
 }
 
 /* Grow the image and the row together: the row first, the file next,
@@ -245,7 +245,7 @@ int api_disk_patch(struct app *app, struct req *q, struct resp *r)
     }
     if (rc)
         goto out;
-    o = disk_to_json(&d, sr.path);
+    o = api_disk_json(&d, sr.path);
     if (has_size && !db_disk_vm_state(app->db, d.id, state) && state[0] &&
         strcmp(state, "halted"))
         json_object_set_new(o, "note",
@@ -349,7 +349,7 @@ int api_disk_import(struct app *app, struct req *q, struct resp *r)
         return api_error(r, rc, NULL, "import into disk %s failed: %s", d.id,
                          err_str(rc));
     log_info("disk %s: imported %llu bytes", d.id, (unsigned long long)len);
-    o = disk_to_json(&d, sr.path);
+    o = api_disk_json(&d, sr.path);
     events_publish(app->events, "disk", "updated", d.id, json_deep_copy(o));
     return api_json(r, 200, o);
 }

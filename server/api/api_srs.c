@@ -73,21 +73,6 @@ int api_srs_list(struct app *app, struct req *q, struct resp *r)
     return api_json(r, 200, arr);
 }
 
-/* Lexical clean-up: collapse "//", drop a trailing "/". */
-static void sr_path_clean(const char *in, char *out, size_t cap)
-{
-    size_t n = 0;
-
-    for (; *in && n + 1 < cap; in++) {
-        if (*in == '/' && n > 0 && out[n - 1] == '/')
-            continue;
-        out[n++] = *in;
-    }
-    while (n > 1 && out[n - 1] == '/')
-        n--;
-    out[n] = '\0';
-}
-
 /* 409 naming the field when name or path is taken, else 0. */
 static int sr_check_taken(struct app *app, struct resp *r, const char *name,
                           const char *path)

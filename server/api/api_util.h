@@ -11,6 +11,7 @@
 #include "server/api/req.h"
 
 struct app;
+struct db_disk;
 
 /* Fill r with an error body; returns err so handlers can
  * `return api_error(r, ERR_INVALID, "name", "name is too long");`.
@@ -52,5 +53,10 @@ json_t *api_time(int64_t t);
 /* Validate a name: 1..64 chars of [A-Za-z0-9 ._-], not starting with a
  * space; 0 or error written to r naming field. */
 int api_check_name(struct resp *r, const char *field, const char *name);
+
+/* The API object of disk d (used_bytes from its image in the SR at
+ * sr_path; null when sr_path is NULL or the image is unreadable).
+ * **new** */
+json_t *api_disk_json(const struct db_disk *d, const char *sr_path);
 
 #endif

@@ -14,6 +14,7 @@ struct db;
 struct hv;
 struct tasks;
 struct events;
+struct tls_live;
 
 struct app {
     struct config cfg;
@@ -22,6 +23,10 @@ struct app {
     struct tasks *tasks;
     struct events *events;
     char web_root[PATH_MAX]; /* static UI files */
+    /* The public listener's key pair: set (with __atomic_store_n) by
+     * http_public_start, freed by main after both front-ends stop; NULL
+     * before that (read it with __atomic_load_n). */
+    struct tls_live *tls;
     volatile sig_atomic_t stopping;
 };
 

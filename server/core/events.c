@@ -73,6 +73,12 @@ void events_unsubscribe(struct events *ev, int sub_id)
 void events_publish(struct events *ev, const char *type, const char *action,
                     const char *id, json_t *data)
 {
+    events_publish_kind(ev, type, NULL, action, id, data);
+}
+
+void events_publish_kind(struct events *ev, const char *type, const char *kind,
+                         const char *action, const char *id, json_t *data)
+{
     json_t *msg;
     char *s;
     size_t i, len;
@@ -83,6 +89,8 @@ void events_publish(struct events *ev, const char *type, const char *action,
     }
     msg = json_pack("{s:s, s:s, s:s, s:I}", "type", type, "action", action,
                     "id", id ? id : "", "ts", (json_int_t)time_now());
+    if (kind)
+        json_object_set_new(msg, "kind", json_string(kind));
     if (data)
         json_object_set_new(msg, "data", data);
     s = json_dumps(msg, JSON_COMPACT);

@@ -31,4 +31,9 @@ void events_unsubscribe(struct events *ev, int sub_id);
 void events_publish(struct events *ev, const char *type, const char *action,
                     const char *id, json_t *data);
 
+/* The same with a "kind" key after "type" (kind may be NULL), for types
+ * that cover several objects: {"type":"backup","kind":"repository",...}. */
+void events_publish_kind(struct events *ev, const char *type, const char *kind,
+                         const char *action, const char *id, json_t *data);
+
 #endif

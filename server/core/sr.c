@@ -142,6 +142,20 @@ static int sr_mkdirs(const char *path)
     return 0;
 }
 
+void sr_path_clean(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (; *in && n + 1 < cap; in++) {
+        if (*in == '/' && n > 0 && out[n - 1] == '/')
+            continue;
+        out[n++] = *in;
+    }
+    while (n > 1 && out[n - 1] == '/')
+        n--;
+    out[n] = '\0';
+}
+
 int sr_prepare(const char *path)
 {
     char real[PATH_MAX], probe[SR_PATH_MAX + 32];
@@ -636,6 +650,33 @@ fail:
     close(dfd);
     unlink(tmp);
     return rc;
+}
+
+int sr_image_sync(const char *sr_path, const char *file)
+{
+    int fd, rc;
+
+    rc = sr_image_open(sr_path, file, &fd);
+    if (rc)
+        return rc;
+    rc = fsync(fd) < 0 ? sr_errno("fsync image", file) : 0;
+    close(fd);
+    return rc;
+}
+
+int sr_image_rename(const char *sr_path, const char *from, const char *to)
+{
+    char a[SR_PATH_MAX + 128], b[SR_PATH_MAX + 128];
+    int rc;
+
+    rc = sr_image_path(sr_path, from, a, sizeof(a));
+    if (!rc)
+        rc = sr_image_path(sr_path, to, b, sizeof(b));
+    if (rc)
+        return rc;
+    if (rename(a, b) < 0)
+        return sr_errno("rename", a);
+    return sr_fsync_dir(sr_path);
 }
 
 int sr_image_open(const char *sr_path, const char *file, int *fd_out)

@@ -15,6 +15,10 @@ struct sr_usage {
     int reflink;         /* 1 if FICLONE works in this directory */
 };
 
+/* Lexical clean-up of a path into out[cap]: collapse "//", drop a
+ * trailing "/". */
+void sr_path_clean(const char *in, char *out, size_t cap);
+
 /* Create the directory if missing (mode 0700) and check it is writable.
  * ERR_INVALID for a relative path or a non-directory. */
 int sr_prepare(const char *path);
@@ -56,6 +60,14 @@ int sr_image_path(const char *sr_path, const char *file, char *out, size_t cap);
  * more than size bytes. */
 int sr_image_import(const char *sr_path, const char *file, int src_fd,
                     uint64_t size, uint64_t *len_out);
+
+/* fsync an image written by someone else (a restore). */
+int sr_image_sync(const char *sr_path, const char *file);
+
+/* Rename image from to to inside the SR (replacing to) and fsync the
+ * directory: with sr_image_sync first, a crash leaves the old or the
+ * new image, never a half one. */
+int sr_image_rename(const char *sr_path, const char *from, const char *to);
 
 /* Open an image read-only: *fd_out is a **new** fd. */
 int sr_image_open(const char *sr_path, const char *file, int *fd_out);

@@ -1,6 +1,8 @@
 #include "server/core/tasks.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +23,10 @@ struct task {
     struct tasks *ts;
     struct db_task row;
     struct task_spec spec;
-    int cancel;
+    atomic_int cancel; /* written under ts->mu; read anywhere */
     int done;
     int64_t last_progress_ms;
+    int64_t started_ms; /* monotonic, when it began to run */
     json_t *result;
     char errmsg[512];
     struct task *next; /* queue or active list */
@@ -53,12 +56,12 @@ const char *task_id(struct task *t)
 
 int task_cancelled(struct task *t)
 {
-    int c;
+    return atomic_load(&t->cancel);
+}
 
-    pthread_mutex_lock(&t->ts->mu);
-    c = t->cancel;
-    pthread_mutex_unlock(&t->ts->mu);
-    return c;
+atomic_int *task_cancel_flag(struct task *t)
+{
+    return &t->cancel;
 }
 
 static void task_publish(struct task *t)
@@ -81,6 +84,36 @@ void task_progress(struct task *t, double frac)
     t->last_progress_ms = now;
     db_task_update(t->ts->app->db, &t->row);
     task_publish(t);
+}
+
+void task_rate_eta(uint64_t done, uint64_t total, int64_t elapsed_ms,
+                   int64_t *rate_out, int64_t *eta_out)
+{
+    double rate;
+
+    *rate_out = 0;
+    *eta_out = -1;
+    if (elapsed_ms <= 0 || done == 0)
+        return;
+    rate = (double)done * 1000.0 / (double)elapsed_ms;
+    if (rate > (double)INT64_MAX)
+        rate = (double)INT64_MAX;
+    *rate_out = (int64_t)rate;
+    if (total < done || rate < 1)
+        return;
+    *eta_out = (int64_t)ceil((double)(total - done) / rate);
+}
+
+void task_progress_bytes(struct task *t, uint64_t done, uint64_t total)
+{
+    if (done > total)
+        total = done;
+    t->row.has_bytes = 1;
+    t->row.bytes_done = (int64_t)done;
+    t->row.bytes_total = (int64_t)total;
+    task_rate_eta(done, total, time_mono_ms() - t->started_ms, &t->row.rate_bps,
+                  &t->row.eta_s);
+    task_progress(t, total ? (double)done / (double)total : 0);
 }
 
 void task_set_result(struct task *t, json_t *result)
@@ -110,7 +143,9 @@ static json_t *json_text_or_null(const char *s)
 
 json_t *task_to_json(const struct db_task *t)
 {
-    return json_pack(
+    json_t *o;
+
+    o = json_pack(
         "{s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:f, s:o, s:o, "
         "s:o, s:o, s:o}",
         "id", t->id, "kind", t->kind, "target", "type", t->target_type, "id",
@@ -119,6 +154,14 @@ json_t *task_to_json(const struct db_task *t)
         api_time(t->started_at), "finished_at", api_time(t->finished_at),
         "result", json_text_or_null(t->result), "error",
         json_text_or_null(t->error));
+    if (o && t->has_bytes) {
+        json_object_set_new(o, "bytes_done", json_integer(t->bytes_done));
+        json_object_set_new(o, "bytes_total", json_integer(t->bytes_total));
+        json_object_set_new(o, "rate_bps", json_integer(t->rate_bps));
+        json_object_set_new(
+            o, "eta_s", t->eta_s >= 0 ? json_integer(t->eta_s) : json_null());
+    }
+    return o;
 }
 
 static void task_free(struct task *t)
@@ -144,8 +187,11 @@ static void task_finish(struct task *t, int rc)
         status = "failure";
     xstrlcpy(t->row.status, status, sizeof(t->row.status));
     t->row.finished_at = time_now();
-    if (rc == 0)
+    if (rc == 0) {
         t->row.progress = 1;
+        if (t->row.has_bytes)
+            t->row.eta_s = 0;
+    }
     if (t->result) {
         t->row.result = json_dumps(t->result, JSON_COMPACT);
     }
@@ -191,6 +237,7 @@ static void *tasks_worker(void *opaque)
         } else {
             xstrlcpy(t->row.status, "running", sizeof(t->row.status));
             t->row.started_at = time_now();
+            t->started_ms = time_mono_ms();
             db_task_update(ts->app->db, &t->row);
             task_publish(t);
             rc = t->spec.fn(t, t->spec.arg);

@@ -9,6 +9,8 @@
 #define XENITH_SERVER_CORE_TASKS_H
 
 #include <jansson.h>
+#include <stdatomic.h>
+#include <stdint.h>
 
 struct app;
 struct task;
@@ -55,10 +57,24 @@ int tasks_wait(struct tasks *ts, const char *id, int timeout_ms);
 struct app *task_app(struct task *t);
 const char *task_id(struct task *t);
 int task_cancelled(struct task *t);
-void task_progress(struct task *t, double frac);      /* 0..1, rate limited */
+/* The cancel flag itself (non-zero once cancelled), for engines that
+ * poll one (struct bk_progress of backup/bk.h). Valid while t runs. */
+atomic_int *task_cancel_flag(struct task *t);
+void task_progress(struct task *t, double frac); /* 0..1, rate limited */
+/* Byte progress: sets progress to done/total and gives the task's JSON
+ * (stored and published like task_progress, rate limited the same way)
+ * "bytes_done", "bytes_total", "rate_bps" (bytes/s since the task
+ * started) and "eta_s" (null when unknown). */
+void task_progress_bytes(struct task *t, uint64_t done, uint64_t total);
 void task_set_result(struct task *t, json_t *result); /* **stolen** */
 void task_set_error(struct task *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The rate/ETA arithmetic of task_progress_bytes: *rate_out bytes/s
+ * over elapsed_ms (0 when nothing measurable yet), *eta_out whole
+ * seconds left at that rate, rounded up (-1 when unknown). */
+void task_rate_eta(uint64_t done, uint64_t total, int64_t elapsed_ms,
+                   int64_t *rate_out, int64_t *eta_out);
 
 /* The API's JSON form of a task row. **new** */
 json_t *task_to_json(const struct db_task *t);

@@ -17,6 +17,7 @@
 #include "server/core/app.h"
 #include "server/http/pub_internal.h"
 #include "server/http/tls_cert.h"
+#include "server/http/tls_live.h"
 #include "server/http/workers.h"
 
 void http_wake(struct http_public *h)
@@ -40,10 +41,13 @@ static int pub_callback(struct lws *wsi, enum lws_callback_reasons reason,
 
     switch (reason) {
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
-        /* user is the vhost's SSL_CTX: TLS 1.2 or newer only. */
+        /* user is the vhost's SSL_CTX: TLS 1.2 or newer only, and the
+         * replaceable key pair for every handshake. */
         if (user &&
             !SSL_CTX_set_min_proto_version((SSL_CTX *)user, TLS1_2_VERSION))
             return 1;
+        if (user && h && h->tls)
+            tls_live_attach(h->tls, user);
         return 0;
     case LWS_CALLBACK_HTTP:
         return pub_http_request(h, wsi, pss);
@@ -113,8 +117,10 @@ static void *service_main(void *arg)
     return NULL;
 }
 
-static int pick_tls_files(struct app *app, char *cert, char *key, size_t cap)
+static int pick_tls_files(struct app *app, char *cert, char *key, size_t cap,
+                          int *managed_out)
 {
+    *managed_out = 0;
     if (app->cfg.tls_cert[0] || app->cfg.tls_key[0]) {
         if (!app->cfg.tls_cert[0] || !app->cfg.tls_key[0]) {
             log_error("tls: set both tls-cert and tls-key, or neither");
@@ -128,6 +134,8 @@ static int pick_tls_files(struct app *app, char *cert, char *key, size_t cap)
             cap ||
         (size_t)snprintf(key, cap, "%s/tls/key.pem", app->cfg.data_dir) >= cap)
         return ERR_INVALID;
+    *managed_out = 1;
+    tls_live_recover(cert, key);
     return tls_cert_ensure(cert, key);
 }
 
@@ -136,13 +144,19 @@ int http_public_start(struct app *app, struct http_public **out)
     struct lws_context_creation_info info;
     struct http_public *h;
     char cert[PATH_MAX], key[PATH_MAX];
-    int rc;
+    struct tls_live *tls;
+    int managed, rc;
 
     *out = NULL;
-    rc = pick_tls_files(app, cert, key, sizeof(cert));
+    rc = pick_tls_files(app, cert, key, sizeof(cert), &managed);
     if (rc)
         return rc;
+    rc = tls_live_new(cert, key, managed, &tls);
+    if (rc)
+        return rc;
+    __atomic_store_n(&app->tls, tls, __ATOMIC_RELEASE);
     h = xcalloc(1, sizeof(*h));
+    h->tls = tls;
     h->app = app;
     pthread_mutex_init(&h->wake_lock, NULL);
     h->wbuf = xmalloc(LWS_PRE + PUB_CHUNK);

@@ -48,6 +48,7 @@ struct http_public {
     char spool_dir[PATH_MAX];
     unsigned char *wbuf;     /* LWS_PRE + PUB_CHUNK, service thread */
     struct ws_conn *ws_list; /* live WebSockets, service thread */
+    struct tls_live *tls;    /* == app->tls, freed by main */
 };
 
 /* Per-connection user data of the protocol. */

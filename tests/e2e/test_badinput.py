@@ -62,6 +62,8 @@ def _setup(d):
                                  "memory_mib": 128, "boot": {"type": "hvm"}})
     create("user", "/api/v1/users", {"username": "bad-user",
                                      "password": PASSWORD, "role": "viewer"})
+    create("backup/repositories", "/api/v1/backup/repositories",
+           {"name": "bad-repo", "path": os.path.join(d.data, "bk", "bad")})
     r = a.get("/api/v1/openapi.json")
     assert r.status == 200, r
     return {"d": d, "a": a, "ids": ids, "missing": missing, "doc": r.json}
@@ -71,9 +73,10 @@ def _needs(ctx, path, schema):
     """The fixtures a route's path and example need that could not be
     made (their failed creates), so the route is reported, not run."""
     kinds = set()
-    res = path.split("/")[3]
+    res = _res(path)
     if "{id}" in path:
-        kinds.add({"vms": "vm", "disks": "disk", "users": "user"}.get(res))
+        kinds.add({"vms": "vm", "disks": "disk", "users": "user",
+                   "backup/repositories": res}.get(res))
     for k in (schema.get("example") or {}):
         kinds.add(UUID_OF.get(k))
     return [ctx["missing"][k] for k in sorted(kinds - {None})
@@ -85,11 +88,18 @@ def teardown(ctx):
         ctx["d"].cleanup()
 
 
+def _res(path):
+    """The resource a path names: "vms", or "backup/jobs" under /backup."""
+    parts = path.split("/")
+    return "/".join(parts[3:5]) if parts[3] == "backup" else parts[3]
+
+
 def _path_ids(ctx, path):
     """Real ids for a path's parameters, by the resource it names."""
-    res = path.split("/")[3]
+    res = _res(path)
     kind = {"vms": "vm", "disks": "disk", "users": "user", "srs": "sr",
-            "networks": "network"}.get(res)
+            "networks": "network",
+            "backup/repositories": "backup/repositories"}.get(res)
     return {"id": ctx["ids"].get(kind)} if kind else {}
 
 
@@ -138,11 +148,11 @@ def _faults(doc, schema, base):
 def _lists(ctx, path):
     """What a failed request on path must leave as it was."""
     a = ctx["a"]
-    res = path.split("/")[3]
+    res = _res(path)
     paths = ["/api/v1/tasks", "/api/v1/" + res]
     if res == "session":
         paths[1] = "/api/v1/users"
-    if "/snapshots" in path:
+    if "/snapshots" in path and res == "vms":
         paths.append("/api/v1/vms/%s/snapshots" % ctx["ids"]["vm"])
     out = {}
     for p in paths:

@@ -19,6 +19,7 @@ import { Users } from './users.jsx';
 import { Tokens } from './tokens.jsx';
 import { Audit } from './audit.jsx';
 import { Pool } from './pool.jsx';
+import { Settings } from './settings.jsx';
 import { ConsoleFull } from './console.jsx';
 
 const NAV = [
@@ -31,13 +32,14 @@ const NAV = [
     ['/users', 'Users', 'admin'],
     ['/tokens', 'API tokens', 'viewer'],
     ['/audit', 'Audit log', 'admin'],
+    ['/settings', 'Settings', 'viewer'],
 ];
 
 const ROUTES = [
     ['/', Dashboard], ['/vms', VmList], ['/vms/new', Wizard],
     ['/vms/:id', VmPage], ['/vms/:id/:tab', VmPage], ['/storage', Storage],
     ['/networks', Networks], ['/tasks', Tasks], ['/pool', Pool], ['/users', Users],
-    ['/tokens', Tokens], ['/audit', Audit],
+    ['/tokens', Tokens], ['/audit', Audit], ['/settings', Settings],
 ];
 
 let expired = false;
