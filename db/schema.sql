@@ -254,3 +254,12 @@ CREATE TABLE backup_bases (
 );
 CREATE INDEX backup_bases_vm ON backup_bases (vm_id);
 CREATE INDEX backup_bases_disk ON backup_bases (disk_id);
+
+-- Failed log-ins counted per username ('u:NAME') and per source address
+-- ('a:ADDR') in a window from the first failure (server/core/auth_limit.h),
+-- kept here so that restarting the daemon does not reset the rate limit.
+CREATE TABLE login_failures (
+    key TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL, -- epoch seconds of the first failure
+    failures INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -123,9 +123,11 @@ typedef void (*hv_event_cb)(void *opaque, const struct hv_event *ev);
 const char *hv_default_uri(void);
 
 /* Open a driver by URI. test:///default takes options after '?', joined
- * by '&': "shutdown_ms=N" (how long a clean shutdown takes, default
- * 300), "bridges=A,B" (bridges the host has before xenith runs, to adopt)
- * and "state=DIR" (accepted, unused: hv_suspend is given its file). Each
+ * by '&': "shutdown_ms=N" (how long a clean shutdown takes, default 300),
+ * "console_delay_ms=N" (hv_console_open first sleeps that long, as
+ * libxl's can), "bridges=A,B" (bridges the host has before xenith runs,
+ * to adopt) and "state=DIR" (accepted, unused: hv_suspend is given its
+ * file). Each
  * open of test:///default is a new, empty hypervisor. ERR_INVALID for an
  * unknown scheme or option. */
 int hv_open(const char *uri, struct hv **hv_out);

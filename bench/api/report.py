@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """bench/api/report.py WORKDIR: RESULTS.md (stdout) from run.sh's meta,
-results (one wrk RESULT line per round and server) and rss-* files."""
+results (one wrk RESULT line per round, server and concurrency, with the
+server's CPU ticks; a load line before each round) and rss-* files."""
 import json
 import os
 import statistics
@@ -9,6 +10,7 @@ import sys
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 10.0
 TARGET_RSS_MB = 50.0
+SERVERS = ("xenithd", "nginx")
 
 
 def kv_file(path, sep="="):
@@ -22,19 +24,31 @@ def kv_file(path, sep="="):
 
 
 def rounds(path):
-    """({server: [numbered rounds]}, {server: the one-connection round})"""
-    out, one = {"xenithd": [], "nginx": []}, {}
+    """({conns: {server: [rounds]}}, {server: the one-connection round},
+    {(conns, round): 1-min load average before it})"""
+    out, one, load = {}, {}, {}
     with open(path) as f:
         for line in f:
             parts = line.split()
-            if not parts or parts[0] not in out:
+            if not parts:
+                continue
+            if parts[0] == "load":
+                d = dict(p.split("=", 1) for p in parts[1:3])
+                load[(int(d["conns"]), int(d["round"]))] = parts[3]
+                continue
+            if parts[0] not in SERVERS:
                 continue
             d = dict(p.split("=", 1) for p in parts[1:])
-            if d.pop("round") == "c1":
-                one[parts[0]] = {k: float(v) for k, v in d.items()}
+            conns = int(d.pop("conns"))
+            rnd = d.pop("round")
+            vals = {k: float(v) for k, v in d.items()}
+            if rnd == "c1":
+                one[parts[0]] = vals
             else:
-                out[parts[0]].append({k: float(v) for k, v in d.items()})
-    return out, one
+                vals["round"] = int(rnd)
+                out.setdefault(conns, {s: [] for s in SERVERS})
+                out[conns][parts[0]].append(vals)
+    return out, one, load
 
 
 def mb(s):
@@ -42,21 +56,36 @@ def mb(s):
     return float(s.split()[0]) * 1024 / 1e6
 
 
+def cpu_ms_per_req(r, tck):
+    if "cpu_ticks" not in r or not r["requests"]:
+        return float("nan")
+    return r["cpu_ticks"] * 1000.0 / tck / r["requests"]
+
+
+def errors(r):
+    return sum(v for k, v in r.items() if k.startswith("err_"))
+
+
 def main():
     w = sys.argv[1]
     meta = kv_file(os.path.join(w, "meta"))
-    res, one = rounds(os.path.join(w, "results"))
+    res, one, load = rounds(os.path.join(w, "results"))
     before = kv_file(os.path.join(w, "rss-before"), ":")
     after = kv_file(os.path.join(w, "rss-after"), ":")
     n = int(meta["rounds"])
-    for srv in res:
-        if len(res[srv]) != n:
-            sys.exit("report: %s has %d of %d rounds" % (srv, len(res[srv]), n))
-    med = {srv: {k: statistics.median(r[k] for r in res[srv])
-                 for k in ("rps", "p50_ms", "p99_ms")} for srv in res}
-    errs = {srv: sum(r[k] for r in res[srv] for k in r if k.startswith("err_"))
-            for srv in res}
-    ratio = med["xenithd"]["rps"] / med["nginx"]["rps"]
+    tck = float(meta.get("clk_tck", "100"))
+    for conns in res:
+        for srv in SERVERS:
+            if len(res[conns][srv]) != n:
+                sys.exit("report: %s -c%d has %d of %d rounds" % (
+                    srv, conns, len(res[conns][srv]), n))
+    med = {conns: {srv: {k: statistics.median(r[k] for r in res[conns][srv])
+                         for k in ("rps", "p50_ms", "p99_ms")}
+                   for srv in SERVERS} for conns in res}
+    for conns in res:
+        for srv in SERVERS:
+            med[conns][srv]["cpu"] = statistics.median(
+                cpu_ms_per_req(r, tck) for r in res[conns][srv])
     hwm = mb(after["VmHWM"])
     rss = mb(after["VmRSS"])
     health = json.loads(meta["xenithd"]) if meta["xenithd"].startswith("{") \
@@ -68,7 +97,8 @@ def main():
     p = print
     p("# bench/api: GET /api/v1/vms, xenithd vs nginx")
     p()
-    p("Written by `bench/api/run.sh` (do not edit by hand; rerun it).")
+    p("Written by `bench/api/run.sh` (do not edit this part by hand; rerun "
+      "it).")
     p()
     p("- date: %s" % meta["date"])
     p("- machine: %s CPUs, %s, %.1f GiB RAM, Linux %s" % (
@@ -81,40 +111,51 @@ def main():
     p("- workload: %s VMs defined through the API; the body is %s bytes of "
       "JSON, identical from both servers (checked with cmp)" % (
           meta["nvms"], meta["bytes"]))
-    p("- xenithd: test driver, temp data dir, `Authorization: Bearer` "
-      "viewer token on every request; nginx: the JSON saved from xenithd "
-      "as a static file, `worker_processes auto`, access log off")
+    p("- xenithd: test driver, temp data dir, default 4 handler threads, "
+      "`Authorization: Bearer` viewer token on every request; nginx: the "
+      "JSON saved from xenithd as a static file, `worker_processes auto`, "
+      "access log off")
     p("- load average (1/5/15 min) before: %s, after: %s (the machine is "
-      "shared; both servers and wrk share its CPUs)" % (
+      "shared with other jobs; both servers and wrk share its CPUs)" % (
           meta.get("load_before", "?"), meta.get("load_after", "?")))
     p("- both: TLS (same self-signed ECDSA P-256 certificate from "
       "DATA/tls/), HTTP/1.1 keep-alive, 127.0.0.1, same machine, same run; "
-      "wrk -t%s -c%s -d%s, %s rounds interleaved (xenithd, nginx, ...); "
-      "latency percentiles from wrk's Lua `done` hook" % (
-          meta["threads"], meta["conns"], meta["duration"], meta["rounds"]))
+      "wrk -t%s -d%s at each of -c %s, %s rounds each interleaved "
+      "(xenithd, nginx, ...); latency percentiles from wrk's Lua `done` "
+      "hook; CPU = the server's user+system time over the round (nginx: "
+      "master and workers) divided by its requests" % (
+          meta["threads"], meta["duration"], meta["conns"], meta["rounds"]))
     p()
-    p("| server | round | requests/s | p50 ms | p90 ms | p99 ms | max ms | "
-      "errors |")
-    p("|---|---|---|---|---|---|---|---|")
-    for i in range(n):
-        for srv in ("xenithd", "nginx"):
-            r = res[srv][i]
-            p("| %s | %d | %.0f | %.2f | %.2f | %.2f | %.1f | %d |" % (
-                srv, i + 1, r["rps"], r["p50_ms"], r["p90_ms"], r["p99_ms"],
-                r["max_ms"], sum(v for k, v in r.items()
-                                 if k.startswith("err_"))))
+    p("| conns | server | round | load (1 min) | requests/s | p50 ms | "
+      "p90 ms | p99 ms | max ms | CPU ms/req | errors |")
+    p("|---|---|---|---|---|---|---|---|---|---|---|")
+    for conns in sorted(res):
+        for i in range(n):
+            for srv in SERVERS:
+                r = res[conns][srv][i]
+                p("| %d | %s | %d | %s | %.0f | %.2f | %.2f | %.2f | %.1f | "
+                  "%.3f | %d |" % (
+                      conns, srv, i + 1, load.get((conns, i + 1), "?"),
+                      r["rps"], r["p50_ms"], r["p90_ms"], r["p99_ms"],
+                      r["max_ms"], cpu_ms_per_req(r, tck), errors(r)))
     p()
     p("Medians of the rounds:")
     p()
-    p("| | xenithd | nginx |")
-    p("|---|---|---|")
-    for k, label, fmt in (("rps", "requests/s", "%.0f"),
-                          ("p50_ms", "p50 latency (ms)", "%.2f"),
-                          ("p99_ms", "p99 latency (ms)", "%.2f")):
-        p("| %s | %s | %s |" % (label, fmt % med["xenithd"][k],
-                                fmt % med["nginx"][k]))
-    p("| socket/status errors (all rounds) | %d | %d |" % (
-        errs["xenithd"], errs["nginx"]))
+    p("| conns | | xenithd | nginx | xenithd / nginx |")
+    p("|---|---|---|---|---|")
+    for conns in sorted(res):
+        m = med[conns]
+        for k, label, fmt in (("rps", "requests/s", "%.0f"),
+                              ("p50_ms", "p50 latency (ms)", "%.2f"),
+                              ("p99_ms", "p99 latency (ms)", "%.2f"),
+                              ("cpu", "server CPU ms per request", "%.3f")):
+            p("| %d | %s | %s | %s | %.2f |" % (
+                conns, label, fmt % m["xenithd"][k], fmt % m["nginx"][k],
+                m["xenithd"][k] / m["nginx"][k] if m["nginx"][k] else 0))
+        p("| %d | conns / requests/s (ms, Little's law: the mean latency "
+          "at this throughput) | %.2f | %.2f | |" % (
+              conns, 1000.0 * conns / m["xenithd"]["rps"],
+              1000.0 * conns / m["nginx"]["rps"]))
     p()
     if len(one) == 2:
         p("One connection at a time (wrk -t1 -c1 -d5s, after the rounds):")
@@ -131,16 +172,19 @@ def main():
       "runs (VmRSS %.1f MB before them)." % (
           meta["nvms"], hwm, rss, mb(before["VmRSS"])))
     p()
-    p("## Targets (issue 2)")
+    p("## Targets (issue 2), per concurrency measured")
     p()
-    p("| target | value | |")
-    p("|---|---|---|")
-    p("| requests/s >= %.1f x nginx | %.2f x | %s |" % (
-        TARGET_RATIO, ratio, ok(ratio >= TARGET_RATIO)))
-    p("| p99 < %.0f ms | %.2f ms | %s |" % (
-        TARGET_P99_MS, med["xenithd"]["p99_ms"],
-        ok(med["xenithd"]["p99_ms"] < TARGET_P99_MS)))
-    p("| RSS < %.0f MB | %.1f MB (VmHWM) | %s |" % (
+    p("| target | conns | value | |")
+    p("|---|---|---|---|")
+    for conns in sorted(res):
+        m = med[conns]
+        ratio = m["xenithd"]["rps"] / m["nginx"]["rps"]
+        p("| requests/s >= %.1f x nginx | %d | %.2f x | %s |" % (
+            TARGET_RATIO, conns, ratio, ok(ratio >= TARGET_RATIO)))
+        p("| p99 < %.0f ms | %d | %.2f ms (nginx %.2f ms) | %s |" % (
+            TARGET_P99_MS, conns, m["xenithd"]["p99_ms"],
+            m["nginx"]["p99_ms"], ok(m["xenithd"]["p99_ms"] < TARGET_P99_MS)))
+    p("| RSS < %.0f MB | | %.1f MB (VmHWM) | %s |" % (
         TARGET_RSS_MB, hwm, ok(hwm < TARGET_RSS_MB)))
 
 

@@ -5,7 +5,8 @@
 # interleaved. Writes bench/api/RESULTS.md.
 #
 #   sh bench/api/run.sh            (env: NVMS ROUNDS DURATION THREADS CONNS
-#                                   XENITHD OUT)
+#                                   XENITHD OUT; CONNS is a list, each
+#                                   concurrency gets its own rounds)
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -13,7 +14,7 @@ NVMS=${NVMS:-1000}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
-CONNS=${CONNS:-50}
+CONNS=${CONNS:-10 50}
 XENITHD=${XENITHD:-build/xenithd}
 OUT=${OUT:-bench/api/RESULTS.md}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
@@ -45,6 +46,15 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+
+# CPU ticks (user + system) used so far by the processes given.
+cpu_ticks() {
+    t=0
+    for p in "$@"; do
+        t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+    done
+    echo "$t"
+}
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -143,24 +153,39 @@ cmp -s "$WORK/x.json" "$WORK/n.json" || {
     echo "threads=$THREADS"
     echo "conns=$CONNS"
     echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "clk_tck=$(getconf CLK_TCK)"
 } >"$WORK/meta"
 
 : >"$WORK/results"
-i=1
-while [ $i -le "$ROUNDS" ]; do
-    echo "bench/api: round $i/$ROUNDS xenithd"
-    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/api/latency.lua \
-        -H "Authorization: Bearer $TOKEN" \
-        "https://127.0.0.1:$XPORT/api/v1/vms" | grep '^RESULT' |
-        sed "s/^RESULT/xenithd round=$i/" >>"$WORK/results"
-    echo "bench/api: round $i/$ROUNDS nginx"
-    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/api/latency.lua \
-        "https://127.0.0.1:$NPORT/api/v1/vms" | grep '^RESULT' |
-        sed "s/^RESULT/nginx round=$i/" >>"$WORK/results"
-    i=$((i + 1))
+for c in $CONNS; do
+    i=1
+    while [ $i -le "$ROUNDS" ]; do
+        echo "load conns=$c round=$i $(cut -d' ' -f1 /proc/loadavg)" \
+            >>"$WORK/results"
+        echo "bench/api: -c$c round $i/$ROUNDS xenithd"
+        t0=$(cpu_ticks "$XPID")
+        wrk -t"$THREADS" -c"$c" -d"$DURATION" -s bench/api/latency.lua \
+            -H "Authorization: Bearer $TOKEN" \
+            "https://127.0.0.1:$XPORT/api/v1/vms" | grep '^RESULT' |
+            sed "s/^RESULT/xenithd conns=$c round=$i cpu_ticks=X/" \
+                >"$WORK/one"
+        sed "s/cpu_ticks=X/cpu_ticks=$(($(cpu_ticks "$XPID") - t0))/" \
+            "$WORK/one" >>"$WORK/results"
+        echo "bench/api: -c$c round $i/$ROUNDS nginx"
+        # shellcheck disable=SC2046 # one pid per word
+        set -- "$NPID" $(ps --ppid "$NPID" -o pid=)
+        t0=$(cpu_ticks "$@")
+        wrk -t"$THREADS" -c"$c" -d"$DURATION" -s bench/api/latency.lua \
+            "https://127.0.0.1:$NPORT/api/v1/vms" | grep '^RESULT' |
+            sed "s/^RESULT/nginx conns=$c round=$i cpu_ticks=X/" \
+                >"$WORK/one"
+        sed "s/cpu_ticks=X/cpu_ticks=$(($(cpu_ticks "$@") - t0))/" \
+            "$WORK/one" >>"$WORK/results"
+        i=$((i + 1))
+    done
 done
-# Latency of one request at a time, for context beside the 50-connection
-# figures (queueing dominates those).
+# Latency of one request at a time, for context beside the figures
+# above (queueing dominates those).
 for srv in xenithd nginx; do
     if [ $srv = xenithd ]; then
         port=$XPORT
@@ -172,7 +197,7 @@ for srv in xenithd nginx; do
     echo "bench/api: one connection, $srv"
     wrk -t1 -c1 -d5s -s bench/api/latency.lua "$@" \
         "https://127.0.0.1:$port/api/v1/vms" | grep '^RESULT' |
-        sed "s/^RESULT/$srv round=c1/" >>"$WORK/results"
+        sed "s/^RESULT/$srv conns=1 round=c1/" >>"$WORK/results"
 done
 echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta"
 grep -E '^Vm(HWM|RSS)' "/proc/$XPID/status" >"$WORK/rss-after"

@@ -52,7 +52,7 @@ static int session_login(struct app *app, struct req *q, struct resp *r,
         goto out;
     }
     *username_out = username;
-    wait = auth_limit_check(username, q->peer);
+    wait = auth_limit_check(app->db, username, q->peer);
     if (wait > 0) {
         snprintf(wait_s, sizeof(wait_s), "%" PRId64, wait);
         resp_header(r, "Retry-After", wait_s);
@@ -63,11 +63,11 @@ static int session_login(struct app *app, struct req *q, struct resp *r,
     }
     rc = auth_password_check(app, username, password, &u);
     if (rc) {
-        auth_limit_fail(username, q->peer);
+        auth_limit_fail(app->db, username, q->peer);
         rc = api_error(r, ERR_UNAUTH, NULL, "wrong username or password");
         goto out;
     }
-    auth_limit_success(username);
+    auth_limit_success(app->db, username);
     rc = auth_session_create(app, &u, q->peer, secret, &who);
     if (rc) {
         rc = api_error(r, rc, NULL, "cannot create a session: %s", err_str(rc));

@@ -256,7 +256,8 @@ int api_user_delete(struct app *app, struct req *q, struct resp *r)
 }
 
 /* A non-admin changing their own password proves the current one. */
-static int check_current_password(struct req *q, struct resp *r, json_t *body,
+static int check_current_password(struct app *app, struct req *q,
+                                  struct resp *r, json_t *body,
                                   const struct db_user *u)
 {
     const char *cur;
@@ -266,12 +267,12 @@ static int check_current_password(struct req *q, struct resp *r, json_t *body,
 
     if (rc < 0)
         return rc;
-    wait = auth_limit_check(u->username, q->peer);
+    wait = auth_limit_check(app->db, u->username, q->peer);
     if (wait > 0)
         return api_error(r, ERR_RATE, "current_password",
                          "too many wrong passwords; try again later");
     if (password_verify(cur, u->pw_hash)) {
-        auth_limit_fail(u->username, q->peer);
+        auth_limit_fail(app->db, u->username, q->peer);
         return api_error(r, ERR_FORBIDDEN, "current_password",
                          "current_password is wrong");
     }
@@ -304,7 +305,7 @@ int api_user_password(struct app *app, struct req *q, struct resp *r)
      * else's does not, but a current_password sent anyway must still be
      * well-formed. */
     if (own) {
-        rc = check_current_password(q, r, body, &u);
+        rc = check_current_password(app, q, r, body, &u);
         if (rc)
             goto out;
     } else {

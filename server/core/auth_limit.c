@@ -1,21 +1,14 @@
 #include "server/core/auth_limit.h"
 
-#include <pthread.h>
-#include <string.h>
+#include <stdint.h>
 
+#include "common/err.h"
+#include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
+#include "db/db_login_failures.h"
 
-#define AUTH_LIMIT_SLOTS 1024
-
-struct limit_slot {
-    char key[80]; /* "u:NAME" or "a:ADDR"; "" = free */
-    int64_t start;
-    int failures;
-};
-
-static pthread_mutex_t limit_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct limit_slot limit_slots[AUTH_LIMIT_SLOTS];
+#define LIMIT_KEY_MAX 80
 
 static void limit_key(char *out, size_t cap, char kind, const char *s)
 {
@@ -24,107 +17,64 @@ static void limit_key(char *out, size_t cap, char kind, const char *s)
     xstrlcpy(out + 2, s, cap - 2);
 }
 
-/* The live slot for key, or NULL. Caller holds limit_mu. */
-static struct limit_slot *limit_find(const char *key, int64_t now)
+/* Seconds key must still wait at now, 0 if none. */
+static int64_t limit_wait(struct db *db, const char *key, int max, int64_t now)
 {
-    size_t i;
+    int64_t start;
+    int failures, rc;
 
-    for (i = 0; i < AUTH_LIMIT_SLOTS; i++) {
-        struct limit_slot *s = &limit_slots[i];
-
-        if (!s->key[0] || strcmp(s->key, key))
-            continue;
-        if (now - s->start >= AUTH_LIMIT_WINDOW_S) {
-            s->key[0] = '\0';
-            return NULL;
-        }
-        return s;
-    }
-    return NULL;
-}
-
-/* A free or expired slot, else the oldest one. Caller holds limit_mu. */
-static struct limit_slot *limit_alloc(int64_t now)
-{
-    struct limit_slot *oldest = &limit_slots[0];
-    size_t i;
-
-    for (i = 0; i < AUTH_LIMIT_SLOTS; i++) {
-        struct limit_slot *s = &limit_slots[i];
-
-        if (!s->key[0] || now - s->start >= AUTH_LIMIT_WINDOW_S)
-            return s;
-        if (s->start < oldest->start)
-            oldest = s;
-    }
-    return oldest;
-}
-
-static int64_t limit_wait(const char *key, int max, int64_t now)
-{
-    struct limit_slot *s = limit_find(key, now);
-
-    if (!s || s->failures < max)
+    rc = db_login_failures_get(db, key, &start, &failures);
+    if (rc) {
+        if (rc != ERR_NOTFOUND)
+            log_error("auth: cannot read the log-in failures: %s", err_str(rc));
         return 0;
-    return s->start + AUTH_LIMIT_WINDOW_S - now;
+    }
+    if (failures < max || start > now || now - start >= AUTH_LIMIT_WINDOW_S)
+        return 0;
+    return start + AUTH_LIMIT_WINDOW_S - now;
 }
 
-int64_t auth_limit_check(const char *username, const char *addr)
+int64_t auth_limit_check(struct db *db, const char *username, const char *addr)
 {
-    char ku[80], ka[80];
-    int64_t now = time_mono_ms() / 1000, wu, wa;
+    char ku[LIMIT_KEY_MAX], ka[LIMIT_KEY_MAX];
+    int64_t now = time_now(), wu, wa;
 
     limit_key(ku, sizeof(ku), 'u', username);
     limit_key(ka, sizeof(ka), 'a', addr);
-    pthread_mutex_lock(&limit_mu);
-    wu = limit_wait(ku, AUTH_LIMIT_USER, now);
-    wa = limit_wait(ka, AUTH_LIMIT_ADDR, now);
-    pthread_mutex_unlock(&limit_mu);
+    wu = limit_wait(db, ku, AUTH_LIMIT_USER, now);
+    wa = limit_wait(db, ka, AUTH_LIMIT_ADDR, now);
     return wu > wa ? wu : wa;
 }
 
-static void limit_count(const char *key, int64_t now)
+void auth_limit_fail(struct db *db, const char *username, const char *addr)
 {
-    struct limit_slot *s = limit_find(key, now);
-
-    if (!s) {
-        s = limit_alloc(now);
-        xstrlcpy(s->key, key, sizeof(s->key));
-        s->start = now;
-        s->failures = 0;
-    }
-    s->failures++;
-}
-
-void auth_limit_fail(const char *username, const char *addr)
-{
-    char ku[80], ka[80];
-    int64_t now = time_mono_ms() / 1000;
+    char ku[LIMIT_KEY_MAX], ka[LIMIT_KEY_MAX];
+    const char *keys[2] = { ku, ka };
+    int64_t now = time_now();
+    int rc;
 
     limit_key(ku, sizeof(ku), 'u', username);
     limit_key(ka, sizeof(ka), 'a', addr);
-    pthread_mutex_lock(&limit_mu);
-    limit_count(ku, now);
-    limit_count(ka, now);
-    pthread_mutex_unlock(&limit_mu);
+    /* Ended windows go, so guessed usernames do not pile up. */
+    rc = db_login_failures_prune(db, now - AUTH_LIMIT_WINDOW_S);
+    if (!rc)
+        rc = db_login_failures_add(db, keys, 2, now, AUTH_LIMIT_WINDOW_S);
+    if (rc)
+        log_error("auth: cannot count a log-in failure: %s", err_str(rc));
 }
 
-void auth_limit_success(const char *username)
+void auth_limit_success(struct db *db, const char *username)
 {
-    char ku[80];
-    struct limit_slot *s;
+    char ku[LIMIT_KEY_MAX];
+    int rc;
 
     limit_key(ku, sizeof(ku), 'u', username);
-    pthread_mutex_lock(&limit_mu);
-    s = limit_find(ku, time_mono_ms() / 1000);
-    if (s)
-        s->key[0] = '\0';
-    pthread_mutex_unlock(&limit_mu);
+    rc = db_login_failures_clear(db, ku);
+    if (rc)
+        log_error("auth: cannot clear the log-in failures: %s", err_str(rc));
 }
 
-void auth_limit_reset(void)
+void auth_limit_reset(struct db *db)
 {
-    pthread_mutex_lock(&limit_mu);
-    memset(limit_slots, 0, sizeof(limit_slots));
-    pthread_mutex_unlock(&limit_mu);
+    db_login_failures_prune(db, INT64_MAX);
 }

@@ -1,9 +1,11 @@
 /* http.h: the two front-ends, both feeding router_dispatch().
  *
- * http_public: libwebsockets on the public TLS port: HTTP/1.1, HTTP/2
- * and WebSocket on one port. Its service thread only does I/O; parsed
- * requests run on a pool of app->cfg.workers handler threads and come
- * back via lws_cancel_service().
+ * http_public: libwebsockets on the public TLS port: HTTP/1.1 and
+ * WebSocket on one port. Its service thread only does socket I/O:
+ * handlers, WebSocket authorization, upload spool writes and response
+ * file reads run on a pool of app->cfg.workers handler threads, console
+ * opens on two more of their own, and each comes back via
+ * lws_cancel_service() (pub_internal.h, enum pub_task).
  *
  * http_local: libmicrohttpd on the UNIX socket DATA/xenithd.sock (mode
  * 0660) for the CLI and scripts on the host, authenticated by

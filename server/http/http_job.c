@@ -30,8 +30,10 @@ struct http_job *http_job_new(void)
     buf_init(&job->query, 0);
     buf_init(&job->body, REQ_MAX_BODY);
     resp_init(&job->r);
+    buf_init(&job->spool_in, 0);
+    buf_init(&job->spool_out, 0);
     job->q.body_fd = -1;
-    job->open_fd = -1;
+    job->aux_fd = -1;
     job->body_expect = -1;
     job->t_start_us = mono_us();
     return job;
@@ -45,10 +47,13 @@ void http_job_free(struct http_job *job)
     buf_release(&job->query);
     buf_release(&job->body);
     resp_release(&job->r);
+    buf_release(&job->spool_in);
+    buf_release(&job->spool_out);
+    free(job->rd);
     if (job->q.body_fd >= 0)
         close(job->q.body_fd);
-    if (job->open_fd >= 0)
-        close(job->open_fd);
+    if (job->aux_fd >= 0)
+        close(job->aux_fd);
     free(job);
 }
 
@@ -131,11 +136,9 @@ void http_job_seal(struct http_job *job)
     job->q.num_headers = job->num_hdrs;
 }
 
-int http_job_body_begin(struct http_job *job, struct app *app,
-                        const char *spool_dir, int64_t content_length)
+void http_job_body_kind(struct http_job *job, int64_t content_length)
 {
     struct resp scratch;
-    int rc;
 
     job->body_expect = content_length;
     resp_init(&scratch);
@@ -143,7 +146,22 @@ int http_job_body_begin(struct http_job *job, struct app *app,
                   !router_match(&job->q, &scratch) && job->q.route &&
                   (job->q.route->flags & ROUTE_UPLOAD);
     resp_release(&scratch);
-    if (job->upload && router_authorize(app, &job->q, &job->r)) {
+    job->q.route = NULL;
+    job->q.num_params = 0;
+    if (!job->upload && content_length > REQ_MAX_BODY)
+        job->too_big = 1;
+}
+
+int http_job_upload_open(struct http_job *job, struct app *app,
+                         const char *spool_dir)
+{
+    struct resp scratch;
+    int rc;
+
+    resp_init(&scratch);
+    rc = router_match(&job->q, &scratch);
+    resp_release(&scratch);
+    if (!rc && router_authorize(app, &job->q, &job->r)) {
         /* Nobody spools gigabytes before logging in: the body is
          * discarded and the 401/403 sent when it has arrived. */
         router_security_headers(&job->r);
@@ -154,22 +172,22 @@ int http_job_body_begin(struct http_job *job, struct app *app,
     memset(&job->q.who, 0, sizeof(job->q.who));
     if (job->r.status)
         return 0;
-    if (job->upload) {
-        if (content_length > HTTP_MAX_UPLOAD) {
-            job->too_big = 1;
-            return 0;
-        }
-        rc = spool_open(spool_dir, &job->q.body_fd);
-        if (rc) {
-            log_error("http: cannot create an upload spool file in %s: %s",
-                      spool_dir, err_str(rc));
-            return rc;
-        }
+    if (job->body_expect > HTTP_MAX_UPLOAD) {
+        job->too_big = 1;
         return 0;
     }
-    if (content_length > REQ_MAX_BODY)
-        job->too_big = 1;
-    return 0;
+    rc = spool_open(spool_dir, &job->q.body_fd);
+    if (rc)
+        log_error("http: cannot create an upload spool file in %s: %s",
+                  spool_dir, err_str(rc));
+    return rc;
+}
+
+int http_job_body_begin(struct http_job *job, struct app *app,
+                        const char *spool_dir, int64_t content_length)
+{
+    http_job_body_kind(job, content_length);
+    return job->upload ? http_job_upload_open(job, app, spool_dir) : 0;
 }
 
 int http_job_body_add(struct http_job *job, const void *p, size_t n)
@@ -223,9 +241,8 @@ void http_job_answer_error(struct resp *r, int err, const char *field,
 
 void http_job_run(struct app *app, struct http_job *job)
 {
-    if (job->open)
-        job->open_rc = job->open(app, job->open_arg, &job->open_fd,
-                                 job->open_why, sizeof(job->open_why));
+    if (job->run)
+        job->run(app, job);
     else
         router_dispatch(app, &job->q, &job->r);
 }

@@ -17,13 +17,6 @@
 #include "server/api/req.h"
 
 struct app;
-struct http_job;
-
-/* A blocking call the I/O thread hands to the workers instead of a
- * request (opening a WebSocket's console): returns 0 with a **new** fd
- * in *fd_out, or an error with a reason in why[cap]. */
-typedef int (*http_job_open_fn)(struct app *app, const char *arg, int *fd_out,
-                                char *why, size_t cap);
 
 #define HTTP_MAX_HEADERS 64
 #define HTTP_MAX_UPLOAD  (1024LL * 1024 * 1024 * 1024) /* 1 TiB */
@@ -59,21 +52,32 @@ struct http_job {
     int begun;   /* MHD: headers collected */
     int bad_uri; /* MHD: the raw path has %00 or a bad escape */
 
-    /* open != NULL: not a request; a worker runs open(app, open_arg)
-     * instead of the router. open_fd (closed by http_job_free unless
-     * taken, i.e. set to -1) or open_rc and open_why hold the result. */
-    http_job_open_fn open;
-    char open_arg[64];
-    int open_fd;
-    int open_rc;
-    char open_why[160];
-
     /* Writing back. */
     void *conn;   /* the front-end's connection (opaque) */
     int hdr_sent; /* status line and headers written */
     size_t body_off;
     int64_t fd_left;
     int64_t t_start_us;
+
+    /* The public front-end's steps off its service thread (pub_*.c).
+     * While in_flight a worker owns the fields its run function names;
+     * the service thread keeps to the others. */
+    void (*run)(struct app *app, struct http_job *job); /* NULL: router */
+    int task;              /* what the service thread does on return */
+    int in_flight;         /* with the workers: a close orphans it */
+    const char *spool_dir; /* borrowed */
+    unsigned char *rd;     /* read-ahead of r.body_fd (a worker fills) */
+    size_t rd_len, rd_off;
+    int rd_err;
+    struct buf spool_in;  /* upload bytes received, not yet handed on */
+    struct buf spool_out; /* upload bytes a worker writes to q.body_fd */
+    int spool_err;
+    int opening;       /* upload: authorization and spool file pending */
+    int body_done;     /* the last body byte has arrived */
+    int rx_paused;     /* lws_rx_flow_control(0) in force */
+    int aux_fd;        /* WebSocket console fd (**new**), -1 */
+    int aux_err;       /* why it could not be opened */
+    char aux_why[160]; /* and in words (the driver's last error) */
 };
 
 /* A new empty job (q.body_fd = -1, r initialised). **new** */
@@ -99,9 +103,19 @@ void http_job_seal(struct http_job *job);
  * declared length: capped buffer, spool file under spool_dir, or
  * discard (too_big). Upload routes are authorized here, before their
  * body is stored: on failure job->r holds the 401/403 and the body is
- * discarded. 0 or an error (spool file not creatable). */
+ * discarded. 0 or an error (spool file not creatable). May block (the
+ * DB, the file system): http_job_body_kind() and http_job_upload_open()
+ * are its two halves for callers that must not. */
 int http_job_body_begin(struct http_job *job, struct app *app,
                         const char *spool_dir, int64_t content_length);
+/* The first half, without I/O: sets job->upload for an upload route,
+ * else job->too_big for a body over REQ_MAX_BODY. */
+void http_job_body_kind(struct http_job *job, int64_t content_length);
+/* The second half for an upload: authorize it and open its spool file
+ * (or too_big over HTTP_MAX_UPLOAD). On refusal job->r holds the
+ * 401/403 and job->upload is 0. 0 or an error (no spool file). */
+int http_job_upload_open(struct http_job *job, struct app *app,
+                         const char *spool_dir);
 /* Keep n more body bytes. 0, or ERR_IO for a spool write error. */
 int http_job_body_add(struct http_job *job, const void *p, size_t n);
 /* The body is complete: fill q.body/q.body_len or rewind q.body_fd. */
@@ -116,7 +130,7 @@ void http_job_answer_too_big(struct http_job *job);
 void http_job_answer_error(struct resp *r, int err, const char *field,
                            const char *msg);
 
-/* Run the router on the job, or its open call (a handler thread). */
+/* Run job->run, or the router when it is NULL (a handler thread). */
 void http_job_run(struct app *app, struct http_job *job);
 
 /* One LOG_DEBUG line for the finished request (never header values). */

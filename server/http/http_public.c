@@ -52,7 +52,7 @@ static int pub_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_HTTP:
         return pub_http_request(h, wsi, pss);
     case LWS_CALLBACK_HTTP_BODY:
-        return pub_http_body(h, pss, in, len);
+        return pub_http_body(h, wsi, pss, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         return pub_http_body_done(h, wsi, pss);
     case LWS_CALLBACK_HTTP_WRITEABLE:
@@ -170,6 +170,8 @@ int http_public_start(struct app *app, struct http_public **out)
         goto out;
     }
     rc = workers_start(app, app->cfg.workers, workers_wake, h, &h->workers);
+    if (!rc)
+        rc = workers_start(app, PUB_SLOW_WORKERS, workers_wake, h, &h->slow);
     if (rc)
         goto out;
 
@@ -235,6 +237,7 @@ void http_public_stop(struct http_public *h)
     if (ctx)
         lws_context_destroy(ctx);
     workers_stop(h->workers);
+    workers_stop(h->slow);
     pthread_mutex_destroy(&h->wake_lock);
     free(h->wbuf);
     free(h);

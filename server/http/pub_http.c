@@ -5,6 +5,7 @@
  */
 #include "server/http/pub_internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,10 @@ static void start_writing(struct http_job *job, struct lws *wsi)
 
 static void submit(struct http_public *h, struct lws *wsi, struct http_job *job)
 {
+    if (job->rx_paused) {
+        job->rx_paused = 0;
+        lws_rx_flow_control(wsi, 1);
+    }
     if (job->r.status) { /* answered without the router */
         start_writing(job, wsi);
         return;
@@ -220,7 +225,17 @@ static void submit(struct http_public *h, struct lws *wsi, struct http_job *job)
     job->state = HTTP_JOB_QUEUED;
     job->conn = wsi;
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-    workers_submit(h->workers, job);
+    pub_submit(h, job, PUB_TASK_ROUTE, pub_run_route);
+}
+
+/* Answer now, before the body, and hang up. */
+static void answer_early(struct http_job *job, struct lws *wsi)
+{
+    if (!job->r.status)
+        http_job_answer_too_big(job);
+    if (!resp_wants_close(&job->r))
+        resp_header(&job->r, "Connection", "close");
+    start_writing(job, wsi);
 }
 
 static int parse_length(const char *s, int64_t *out)
@@ -245,7 +260,6 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
 {
     struct http_job *job;
     int64_t clen;
-    int rc;
 
     if (pss->job) { /* lws does not pipeline; be safe */
         log_error("http: a request arrived while one is in progress");
@@ -280,37 +294,126 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
         submit(h, wsi, job);
         return 0;
     }
-    rc = http_job_body_begin(job, h->app, h->spool_dir, clen);
-    if (!rc && (job->too_big || job->r.status) && clen > PUB_MAX_DISCARD) {
-        /* Not worth reading to the end: answer now and hang up. */
-        if (!job->r.status)
-            http_job_answer_too_big(job);
-        if (!resp_wants_close(&job->r))
-            resp_header(&job->r, "Connection", "close");
-        start_writing(job, wsi);
+    http_job_body_kind(job, clen);
+    if (job->upload) {
+        /* Authorization and the spool file are for a worker; what
+         * arrives meanwhile waits in spool_in, and lws reads no more. */
+        job->opening = 1;
+        job->spool_dir = h->spool_dir;
+        job->rx_paused = 1;
+        lws_rx_flow_control(wsi, 0);
+        pub_submit(h, job, PUB_TASK_UPLOAD_OPEN, pub_run_upload_open);
         return 0;
     }
-    if (rc) {
-        http_job_answer_error(&job->r, rc, NULL, "cannot store the upload");
-    }
+    if (job->too_big && clen > PUB_MAX_DISCARD)
+        answer_early(job, wsi); /* not worth reading to the end */
     /* The body follows in LWS_CALLBACK_HTTP_BODY. */
     return 0;
 }
 
-int pub_http_body(struct http_public *h, struct pub_pss *pss, const void *in,
-                  size_t len)
+/* Hand what spool_in holds to a worker (one write at a time), and stop
+ * reading while too much waits. */
+static void spool_kick(struct http_public *h, struct lws *wsi,
+                       struct http_job *job)
+{
+    if (!job->in_flight && job->spool_in.len) {
+        struct buf t = job->spool_out;
+
+        job->spool_out = job->spool_in;
+        job->spool_in = t;
+        pub_submit(h, job, PUB_TASK_SPOOL, pub_run_spool);
+    }
+    if (job->spool_in.len >= PUB_SPOOL_HIGH && !job->rx_paused) {
+        job->rx_paused = 1;
+        lws_rx_flow_control(wsi, 0);
+    }
+}
+
+/* The whole body is in (and written): on to the router. */
+static void body_finish(struct http_public *h, struct lws *wsi,
+                        struct http_job *job)
+{
+    if (job->too_big && !job->r.status)
+        http_job_answer_too_big(job);
+    else if (!job->r.status && http_job_body_end(job)) {
+        http_job_answer_error(&job->r, ERR_IO, NULL,
+                              "cannot read the upload back");
+    }
+    submit(h, wsi, job);
+}
+
+/* An upload spooling, not refused or failed. */
+static int spooling(const struct http_job *job)
+{
+    return job->upload && !job->too_big && !job->r.status;
+}
+
+static void upload_opened(struct http_public *h, struct http_job *job)
+{
+    struct lws *wsi = job->conn;
+
+    job->opening = 0;
+    if (job->spool_err && !job->r.status)
+        http_job_answer_error(&job->r, job->spool_err, NULL,
+                              "cannot store the upload");
+    if ((job->too_big || job->r.status) && job->body_expect > PUB_MAX_DISCARD) {
+        job->rx_paused = 0;
+        lws_rx_flow_control(wsi, 1);
+        answer_early(job, wsi);
+        return;
+    }
+    if (job->body_got > HTTP_MAX_UPLOAD)
+        job->too_big = 1;
+    if (!spooling(job))
+        buf_reset(&job->spool_in);
+    job->rx_paused = 0;
+    lws_rx_flow_control(wsi, 1);
+    spool_kick(h, wsi, job);
+    if (!job->in_flight && job->body_done)
+        body_finish(h, wsi, job);
+}
+
+static void spooled(struct http_public *h, struct http_job *job)
+{
+    struct lws *wsi = job->conn;
+
+    if (job->spool_err && !job->r.status) {
+        log_error("http: cannot spool an upload: %s", err_str(job->spool_err));
+        http_job_answer_error(&job->r, job->spool_err, NULL,
+                              "cannot store the upload");
+    }
+    if (!spooling(job))
+        buf_reset(&job->spool_in);
+    spool_kick(h, wsi, job);
+    if (job->rx_paused && job->spool_in.len < PUB_SPOOL_LOW) {
+        job->rx_paused = 0;
+        lws_rx_flow_control(wsi, 1);
+    }
+    if (!job->in_flight && job->body_done)
+        body_finish(h, wsi, job);
+}
+
+int pub_http_body(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
+                  const void *in, size_t len)
 {
     struct http_job *job = pss->job;
-    int rc;
 
-    (void)h;
-    if (!job || job->state != HTTP_JOB_READING || job->r.status)
+    if (!job || job->state != HTTP_JOB_READING)
         return 0;
-    rc = http_job_body_add(job, in, len);
-    if (rc) {
-        log_error("http: cannot spool an upload: %s", err_str(rc));
-        http_job_answer_error(&job->r, rc, NULL, "cannot store the upload");
+    if (job->opening) { /* a worker has job->upload and job->r */
+        job->body_got += (int64_t)len;
+        buf_append(&job->spool_in, in, len);
+        return 0;
     }
+    if (!job->upload)
+        return http_job_body_add(job, in, len) ? -1 : 0; /* memory */
+    job->body_got += (int64_t)len;
+    if (job->body_got > HTTP_MAX_UPLOAD)
+        job->too_big = 1;
+    if (!spooling(job))
+        return 0; /* read and dropped */
+    buf_append(&job->spool_in, in, len);
+    spool_kick(h, wsi, job);
     return 0;
 }
 
@@ -321,33 +424,53 @@ int pub_http_body_done(struct http_public *h, struct lws *wsi,
 
     if (!job || job->state != HTTP_JOB_READING)
         return 0;
-    if (job->too_big && !job->r.status)
-        http_job_answer_too_big(job);
-    else if (!job->r.status && http_job_body_end(job)) {
-        http_job_answer_error(&job->r, ERR_IO, NULL,
-                              "cannot read the upload back");
+    job->body_done = 1;
+    if (job->in_flight)
+        return 0; /* upload_opened() or spooled() finishes */
+    if (spooling(job) && job->spool_in.len) {
+        spool_kick(h, wsi, job);
+        return 0;
     }
-    submit(h, wsi, job);
+    body_finish(h, wsi, job);
     return 0;
 }
 
-void pub_http_completions(struct http_public *h)
+static void completions(struct http_public *h, struct workers *w)
 {
-    struct http_job *job = workers_take_done(h->workers), *next;
+    struct http_job *job = workers_take_done(w), *next;
 
     for (; job; job = next) {
         next = job->next;
         job->next = NULL;
-        if (job->open) {
-            pub_ws_opened(h, job);
-            continue;
-        }
+        job->in_flight = 0;
         if (job->orphaned) {
             http_job_free(job);
             continue;
         }
-        start_writing(job, job->conn);
+        switch ((enum pub_task)job->task) {
+        case PUB_TASK_ROUTE:
+            start_writing(job, job->conn);
+            break;
+        case PUB_TASK_READ:
+            lws_callback_on_writable(job->conn);
+            break;
+        case PUB_TASK_UPLOAD_OPEN:
+            upload_opened(h, job);
+            break;
+        case PUB_TASK_SPOOL:
+            spooled(h, job);
+            break;
+        case PUB_TASK_WS_OPEN:
+            pub_ws_opened(h, job);
+            break;
+        }
     }
+}
+
+void pub_http_completions(struct http_public *h)
+{
+    completions(h, h->workers);
+    completions(h, h->slow);
 }
 
 void pub_http_closed(struct pub_pss *pss)
@@ -357,7 +480,7 @@ void pub_http_closed(struct pub_pss *pss)
     pss->job = NULL;
     if (!job)
         return;
-    if (job->state == HTTP_JOB_QUEUED)
+    if (job->in_flight)
         job->orphaned = 1; /* the workers or the done queue own it */
     else
         http_job_free(job);
@@ -405,6 +528,31 @@ int pub_write_now(struct lws *wsi, struct http_public *h, const struct resp *r)
     return 0;
 }
 
+/* The next piece of the body, up to cap bytes, in place: *src_out
+ * points into r->body or the read-ahead. Its length; 0 when nothing is
+ * at hand (the read-ahead is used up, or the body sent). */
+static size_t next_piece(struct http_job *job, const unsigned char **src_out,
+                         size_t cap)
+{
+    struct resp *r = &job->r;
+    size_t n;
+
+    if (job->body_off < r->body.len) {
+        n = r->body.len - job->body_off;
+        if (n > cap)
+            n = cap;
+        *src_out = (const unsigned char *)r->body.data + job->body_off;
+        job->body_off += n;
+        return n;
+    }
+    n = job->rd_len - job->rd_off;
+    if (n > cap)
+        n = cap;
+    *src_out = job->rd + job->rd_off;
+    job->rd_off += n;
+    return n;
+}
+
 static int finish(struct lws *wsi, struct pub_pss *pss, struct http_job *job)
 {
     int close_after = resp_wants_close(&job->r);
@@ -417,82 +565,128 @@ static int finish(struct lws *wsi, struct pub_pss *pss, struct http_job *job)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* Next piece of the body into buf[cap]: from r->body, then r->body_fd.
- * Returns the length, 0 at the end, -1 on a read error. */
-static ssize_t next_chunk(struct http_job *job, unsigned char *buf, size_t cap)
+/* Copy up to cap bytes of the body (r->body, then the read-ahead of
+ * r->body_fd) to buf. Its length; 0 when nothing is at hand. */
+static size_t copy_body(struct http_job *job, unsigned char *buf, size_t cap)
 {
-    struct resp *r = &job->r;
-    size_t n;
-    ssize_t got;
+    const unsigned char *src;
+    size_t n, got = 0;
 
-    if (job->body_off < r->body.len) {
-        n = r->body.len - job->body_off;
-        if (n > cap)
-            n = cap;
-        memcpy(buf, r->body.data + job->body_off, n);
-        job->body_off += n;
-        return (ssize_t)n;
+    while (got < cap && (n = next_piece(job, &src, cap - got))) {
+        memcpy(buf + got, src, n);
+        got += n;
     }
-    if (job->fd_left <= 0)
-        return 0;
-    n = job->fd_left < (int64_t)cap ? (size_t)job->fd_left : cap;
-    do
-        got = read(r->body_fd, buf, n);
-    while (got < 0 && errno == EINTR);
-    if (got <= 0) {
-        log_error("http: %s: the file ended early or failed: %s", job->q.path,
-                  got ? strerror(errno) : "end of file");
+    return got;
+}
+
+static int body_left(const struct http_job *job)
+{
+    return job->body_off < job->r.body.len || job->rd_off < job->rd_len ||
+           job->fd_left > 0;
+}
+
+/* The status line, headers and as much of the body as fits into one
+ * write (one TLS record for most API answers). */
+static int write_head(struct http_public *h, struct lws *wsi,
+                      struct pub_pss *pss, struct http_job *job)
+{
+    unsigned char *start = h->wbuf + LWS_PRE, *p = start;
+    unsigned char *end = start + PUB_CHUNK;
+    int64_t len = (int64_t)job->r.body.len;
+    int head = !strcmp(job->q.method, "HEAD"), last;
+    size_t n;
+
+    if (job->r.body_fd >= 0)
+        len += job->r.body_fd_len;
+    if (add_headers(wsi, &job->r, len, &p, end - 1) ||
+        lws_finalize_http_header(wsi, &p, end - 1)) {
+        log_debug("http: %s %s: headers too large", job->q.method, job->q.path);
         return -1;
     }
-    job->fd_left -= got;
-    return got;
+    if (!head && !job->rd_err)
+        p += copy_body(job, p, (size_t)(end - p));
+    last = head || len == 0 || !body_left(job);
+    n = (size_t)(p - start);
+    if (lws_write(wsi, start, n,
+                  last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) {
+        /* Usually the client went away before its answer. */
+        log_debug("http: %s %s: cannot write the headers", job->q.method,
+                  job->q.path);
+        return -1;
+    }
+    job->hdr_sent = 1;
+    if (last)
+        return finish(wsi, pss, job);
+    lws_callback_on_writable(wsi);
+    return 0;
 }
 
 int pub_http_writable(struct http_public *h, struct lws *wsi,
                       struct pub_pss *pss)
 {
     struct http_job *job = pss->job;
-    unsigned char *start = h->wbuf + LWS_PRE, *p = start;
-    unsigned char *end = start + PUB_CHUNK - 1;
-    int head;
 
-    if (!job || job->state != HTTP_JOB_WRITING)
+    if (!job || job->state != HTTP_JOB_WRITING || job->in_flight)
         return 0;
-    head = job->q.method && !strcmp(job->q.method, "HEAD");
-    if (!job->hdr_sent) {
-        int64_t len = (int64_t)job->r.body.len;
-
-        if (job->r.body_fd >= 0)
-            len += job->r.body_fd_len;
-        if (add_headers(wsi, &job->r, len, &p, end) ||
-            lws_finalize_write_http_header(wsi, start, &p, end)) {
-            /* Usually the client went away before its answer. */
-            log_debug("http: %s %s: cannot write the headers", job->q.method,
-                      job->q.path);
-            return -1;
-        }
-        job->hdr_sent = 1;
-        job->fd_left = job->r.body_fd >= 0 ? job->r.body_fd_len : 0;
-        if (head || len == 0)
-            return finish(wsi, pss, job);
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
+    if (!job->hdr_sent)
+        return write_head(h, wsi, pss, job);
     for (;;) {
-        ssize_t n = next_chunk(job, start, PUB_CHUNK);
+        const unsigned char *src;
+        size_t n;
         int last;
 
-        if (n < 0)
+        if (job->rd_err)
             return -1;
-        last = job->body_off >= job->r.body.len && job->fd_left <= 0;
-        if (lws_write(wsi, start, (size_t)n,
-                      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != n)
+        n = next_piece(job, &src, PUB_WRITE);
+        if (!n)
+            break;
+        last = !body_left(job);
+        /* Straight from the job's buffers: on HTTP/1.1 without stream
+         * compression (info.alpn, no lws mounts) lws_write() does not
+         * use the LWS_PRE bytes before them, and it keeps a copy of
+         * what the socket does not take. */
+        if (lws_write(wsi, (unsigned char *)src, n,
+                      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
             return -1;
         if (last)
             return finish(wsi, pss, job);
-        if (lws_send_pipe_choked(wsi))
-            break;
+        if (job->rd_off >= job->rd_len && job->body_off >= job->r.body.len)
+            break; /* the read-ahead is sent or with lws */
+        if (lws_send_pipe_choked(wsi)) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
     }
-    lws_callback_on_writable(wsi);
+    /* A worker reads on while the socket drains. */
+    pub_submit(h, job, PUB_TASK_READ, pub_run_read);
     return 0;
+}
+
+/* lws 4.1 answers what its parser refuses (no method, a bad %XX
+ * escape, a path that is not absolute, an unknown Upgrade) with a bare
+ * HTML "403 Forbidden" from lws_return_http_status() before any of our
+ * callbacks runs, and offers no hook for it. The library calls that
+ * exported function through its PLT, so this definition takes its
+ * place: those refusals become our JSON 400 with the security headers
+ * (and the connection closes, as lws hangs up after them). Every other
+ * status goes to the library's own function. */
+int lws_return_http_status(struct lws *wsi, unsigned int code,
+                           const char *html_body)
+{
+    typedef int (*status_fn)(struct lws *, unsigned int, const char *);
+    struct http_public *h = lws_context_user(lws_get_context(wsi));
+    status_fn real;
+    struct resp r;
+    int rc;
+
+    if (code != HTTP_STATUS_FORBIDDEN || !h) {
+        *(void **)&real = dlsym(RTLD_NEXT, "lws_return_http_status");
+        return real ? real(wsi, code, html_body) : 1;
+    }
+    resp_init(&r);
+    http_job_answer_error(&r, ERR_INVALID, NULL, "malformed request");
+    resp_header(&r, "Connection", "close");
+    rc = pub_write_now(wsi, h, &r);
+    resp_release(&r);
+    return rc ? 1 : 0;
 }

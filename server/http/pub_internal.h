@@ -14,8 +14,23 @@
 
 #include "server/http/http_job.h"
 
-#define PUB_CHUNK     (64 * 1024)   /* rx buffer, write chunk */
-#define PUB_TX_PACKET (1024 * 1024) /* most lws hands to one SSL_write */
+#define PUB_CHUNK        (64 * 1024)   /* rx buffer, write chunk */
+#define PUB_TX_PACKET    (1024 * 1024) /* most lws hands to one SSL_write */
+#define PUB_WRITE        (256 * 1024)  /* most one lws_write() of a body */
+#define PUB_READ         (256 * 1024) /* a worker reads a file this much ahead */
+#define PUB_SPOOL_HIGH   (1024 * 1024) /* upload bytes held: stop reading */
+#define PUB_SPOOL_LOW    (256 * 1024)  /* resume below */
+#define PUB_SLOW_WORKERS 2 /* console opens never take the handlers */
+
+/* What a job went to the workers for (http_job.task); each comes back
+ * to the service thread through pub_http_completions(). */
+enum pub_task {
+    PUB_TASK_ROUTE = 0,   /* the router, then the first read-ahead */
+    PUB_TASK_READ,        /* the next PUB_READ bytes of r.body_fd */
+    PUB_TASK_UPLOAD_OPEN, /* authorize an upload, open its spool file */
+    PUB_TASK_SPOOL,       /* write spool_out to the spool file */
+    PUB_TASK_WS_OPEN,     /* authorize a WebSocket, open a console */
+};
 
 struct app;
 struct workers;
@@ -25,7 +40,8 @@ struct http_public {
     struct app *app;
     struct lws_context *ctx; /* guarded by wake_lock for http_wake() */
     pthread_mutex_t wake_lock;
-    struct workers *workers;
+    struct workers *workers; /* handlers, reads, spool writes */
+    struct workers *slow;    /* console opens (seconds on libxl) */
     pthread_t thread;
     int thread_started;
     volatile int stopping;
@@ -44,6 +60,22 @@ struct pub_pss {
 /* Wake the service thread (any thread; no-op once stopping). */
 void http_wake(struct http_public *h);
 
+/* Hand job to the workers (slow: the console pool) for task, to run
+ * fn (NULL: the router). */
+void pub_submit(struct http_public *h, struct http_job *job, enum pub_task task,
+                void (*fn)(struct app *app, struct http_job *job));
+void pub_submit_slow(struct http_public *h, struct http_job *job,
+                     enum pub_task task,
+                     void (*fn)(struct app *app, struct http_job *job));
+
+/* Run on a handler thread (pub_tasks.c, pub_ws.c): each touches only
+ * the job's fields its task names. */
+void pub_run_route(struct app *app, struct http_job *job);
+void pub_run_read(struct app *app, struct http_job *job);
+void pub_run_upload_open(struct app *app, struct http_job *job);
+void pub_run_spool(struct app *app, struct http_job *job);
+void pub_run_ws_open(struct app *app, struct http_job *job);
+
 /* Fill job's method, path, headers, query and peer from wsi's parsed
  * header table. 0, or ERR_INVALID (the path is not absolute). */
 int pub_collect_request(struct lws *wsi, struct http_job *job);
@@ -55,8 +87,8 @@ int pub_write_now(struct lws *wsi, struct http_public *h, const struct resp *r);
 /* HTTP callbacks (pub_http.c). Return values as lws callbacks. */
 int pub_http_request(struct http_public *h, struct lws *wsi,
                      struct pub_pss *pss);
-int pub_http_body(struct http_public *h, struct pub_pss *pss, const void *in,
-                  size_t len);
+int pub_http_body(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
+                  const void *in, size_t len);
 int pub_http_body_done(struct http_public *h, struct lws *wsi,
                        struct pub_pss *pss);
 int pub_http_writable(struct http_public *h, struct lws *wsi,
@@ -74,8 +106,7 @@ int pub_ws_writable(struct http_public *h, struct lws *wsi,
                     struct pub_pss *pss);
 void pub_ws_closed(struct http_public *h, struct pub_pss *pss);
 void pub_ws_wake(struct http_public *h);
-/* A console open (a job with ->open) came back from the workers: hand
- * its fd to its WebSocket, or close that with the reason. Frees job. */
+/* A PUB_TASK_WS_OPEN job came back. */
 void pub_ws_opened(struct http_public *h, struct http_job *job);
 int pub_console_cb(struct lws *wsi, enum lws_callback_reasons reason,
                    void *user, void *in, size_t len);

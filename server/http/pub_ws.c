@@ -1,14 +1,17 @@
 /* pub_ws.c: WebSockets on the public listener: /api/v1/events (the
  * event bus), /api/v1/echo, /api/v1/vms/{id}/console (the guest's text
- * console fd) and /api/v1/vms/{id}/vnc (a stream to its RFB server).
- * An upgrade is authorized by the router before it is accepted (401/403
- * as JSON, and for cookie sessions Origin must match Host; /vnc also
- * answers 404/409 for a VM without a graphical console). Consoles are
- * opened on a worker (the driver may wait for a pty or connect and
- * authenticate), then adopted into the lws loop as a raw file. For /vnc
- * the driver has done the RFB handshake with the VM's server; we do the
- * browser's side (common/rfb.h, security None: xenith's session is the
- * authentication) and then pass bytes through. Outgoing messages queue
+ * console fd) and /api/v1/vms/{id}/vnc (a stream to its RFB server),
+ * each adopted into the lws loop as a raw file. For /vnc the driver has
+ * done the RFB handshake with the VM's server; we do the browser's side
+ * (common/rfb.h, security None: xenith's session is the
+ * authentication) and then pass bytes through. The upgrade
+ * is checked without I/O before it is accepted (route, credentials
+ * present, and for cookie sessions Origin must match Host: 4xx as
+ * JSON). lws 4.1 cannot hold an upgrade open while a worker looks the
+ * credentials up, so that, and opening a console, happen on a worker
+ * after the 101: the connection reads nothing until the worker
+ * answers, and a refusal closes it with 4401/4403 and the reason
+ * before any message has flowed. Outgoing messages queue
  * per connection and go out one per writable callback; the event bus
  * callback, on a publisher's thread, only queues and wakes the loop.
  */
@@ -29,8 +32,8 @@
 #include "server/api/api_util.h"
 #include "server/api/router.h"
 #include "server/core/app.h"
+#include "server/core/auth.h"
 #include "server/core/events.h"
-#include "server/http/workers.h"
 #include "xen/hv.h"
 
 #define WS_MAX_MESSAGE (16 * 1024 * 1024)
@@ -38,6 +41,7 @@
 #define WS_HIGH_WATER  (32 * 1024 * 1024) /* stop reading above */
 #define WS_LOW_WATER   (4 * 1024 * 1024)  /* resume below */
 #define CONSOLE_HIGH   (1024 * 1024)
+#define WS_MAX_HELD    (1024 * 1024) /* received before authorization */
 
 enum ws_kind {
     WS_EVENTS,
@@ -68,12 +72,16 @@ struct ws_conn {
     int sub_id;    /* events subscription */
     struct buf rx; /* message being reassembled, LWS_PRE first */
     int rx_binary;
-    int rx_paused;            /* echo: the peer outruns us */
-    struct http_job *opening; /* console open with the workers */
-    struct lws *raw;          /* console fd */
+    int rx_paused;   /* echo: the peer outruns us */
+    struct lws *raw; /* console fd */
     int raw_paused;
     struct buf con_in;    /* client input not yet written to the console */
     struct rfb_front rfb; /* WS_VNC: the browser's RFB handshake */
+
+    struct http_job *opening;        /* with a worker: authorization */
+    int ready;                       /* authorized (and the console opened) */
+    struct ws_msg *held, *held_tail; /* received before ready */
+    size_t held_bytes;
 
     int close_code; /* != 0: close with this code and reason */
     char close_reason[96];
@@ -87,20 +95,27 @@ static void msg_free(struct ws_msg *m)
     }
 }
 
-/* Append a message (mem **stolen**); the caller holds c->lock. */
-static void queue_locked(struct ws_conn *c, unsigned char *mem, size_t len,
-                         int binary)
+/* Append a new message (mem **stolen**) to the list head/tail. */
+static void msg_append(struct ws_msg **head, struct ws_msg **tail,
+                       unsigned char *mem, size_t len, int binary)
 {
     struct ws_msg *m = xcalloc(1, sizeof(*m));
 
     m->mem = mem;
     m->len = len;
     m->binary = binary;
-    if (c->tail)
-        c->tail->next = m;
+    if (*tail)
+        (*tail)->next = m;
     else
-        c->head = m;
-    c->tail = m;
+        *head = m;
+    *tail = m;
+}
+
+/* Append a message (mem **stolen**); the caller holds c->lock. */
+static void queue_locked(struct ws_conn *c, unsigned char *mem, size_t len,
+                         int binary)
+{
+    msg_append(&c->head, &c->tail, mem, len, binary);
     c->queued++;
     c->queued_bytes += len;
 }
@@ -161,8 +176,19 @@ static int origin_matches_host(const struct req *q)
     return !strcasecmp(o + 3, host);
 }
 
-/* The upgrade request: route, authorization, Origin. 0 to accept, 1
- * when an error was written, -1 to hang up. */
+/* Credentials to look up, without looking: a bearer token or the
+ * session cookie. */
+static int has_credentials(const struct req *q)
+{
+    char sid[128];
+
+    return req_header(q, "Authorization") ||
+           !req_cookie(q, AUTH_COOKIE, sid, sizeof(sid));
+}
+
+/* The upgrade request: route, credentials present, Origin; no I/O (the
+ * service thread). 0 to accept, 1 when an error was written, -1 to
+ * hang up. */
 int pub_ws_confirm(struct http_public *h, struct lws *wsi)
 {
     struct http_job *job = http_job_new();
@@ -180,17 +206,15 @@ int pub_ws_confirm(struct http_public *h, struct lws *wsi)
     else if (!(q->route->flags & ROUTE_WEBSOCKET))
         api_error(r, ERR_INVALID, NULL, "%s is not a WebSocket endpoint",
                   q->path);
-    else if (router_authorize(h->app, q, r))
-        ; /* 401 or 403 */
-    else if (q->who.via == AUTH_VIA_SESSION && !origin_matches_host(q))
+    else if (q->route->min_role == ROLE_NONE)
+        ; /* open to all */
+    else if (!has_credentials(q))
+        api_error(r, ERR_UNAUTH, NULL, "log in or send an API token");
+    else if (!req_header(q, "Authorization") && !origin_matches_host(q))
         api_error(r, ERR_FORBIDDEN, "Origin",
                   "the Origin of a cookie-authenticated WebSocket must "
                   "match its Host");
-    else if (q->route->fn == api_vm_vnc)
-        api_vm_vnc_check(h->app, q, r); /* 404, 409 */
     if (!r->status) {
-        log_debug("http: wss %s upgrade %s (%s)", q->peer, q->path,
-                  q->who.username);
         http_job_free(job);
         return 0;
     }
@@ -201,82 +225,75 @@ int pub_ws_confirm(struct http_public *h, struct lws *wsi)
     return rc ? -1 : 1;
 }
 
-static int open_text_console(struct app *app, const char *vm_id, int *fd_out,
-                             char *why, size_t cap)
+/* A handler thread: the router's authorization (the DB), then for a
+ * console hv_console_open(), which may take seconds on libxl. */
+void pub_run_ws_open(struct app *app, struct http_job *job)
 {
-    int rc = hv_console_open(app->hv, vm_id, fd_out);
+    struct req *q = &job->q;
+    struct resp *r = &job->r;
 
-    if (rc)
-        snprintf(why, cap, "console unavailable: %s", hv_last_error());
-    return rc;
+    if (router_match(q, r) || router_authorize(app, q, r))
+        return;
+    if (q->who.via == AUTH_VIA_SESSION && !origin_matches_host(q)) {
+        api_error(r, ERR_FORBIDDEN, "Origin",
+                  "the Origin of a cookie-authenticated WebSocket must "
+                  "match its Host");
+        return;
+    }
+    if (q->route->fn == api_vm_console) {
+        job->aux_err = hv_console_open(app->hv, q->params[0], &job->aux_fd);
+        if (job->aux_err)
+            snprintf(job->aux_why, sizeof(job->aux_why),
+                     "console unavailable: %s", hv_last_error());
+    } else if (q->route->fn == api_vm_vnc) {
+        if (api_vm_vnc_check(app, q, r)) /* 404, 409 */
+            return;
+        job->aux_err = hv_vnc_open(app->hv, q->params[0], &job->aux_fd);
+        if (job->aux_err)
+            snprintf(job->aux_why, sizeof(job->aux_why), "vnc unavailable: %s",
+                     hv_last_error());
+    }
 }
 
-static int open_vnc(struct app *app, const char *vm_id, int *fd_out, char *why,
-                    size_t cap)
+/* Adopt the console fd a worker opened (**steals** fd). */
+static void adopt_console(struct ws_conn *c, int fd, const char *vm_id)
 {
-    int rc = hv_vnc_open(app->hv, vm_id, fd_out);
-
-    if (rc)
-        snprintf(why, cap, "vnc unavailable: %s", hv_last_error());
-    return rc;
-}
-
-/* Hand the open to a worker; pub_ws_opened() takes the result. */
-static void start_open(struct http_public *h, struct ws_conn *c,
-                       const char *vm_id)
-{
-    struct http_job *job = http_job_new();
-
-    job->open = c->kind == WS_VNC ? open_vnc : open_text_console;
-    xstrlcpy(job->open_arg, vm_id, sizeof(job->open_arg));
-    job->conn = c;
-    c->opening = job;
-    workers_submit(h->workers, job);
-}
-
-void pub_ws_opened(struct http_public *h, struct http_job *job)
-{
-    struct ws_conn *c = job->conn;
     lws_sock_file_fd_type u;
     int fl;
 
-    (void)h;
-    if (job->orphaned) {
-        http_job_free(job); /* the WebSocket went away meanwhile */
-        return;
-    }
-    c->opening = NULL;
-    if (job->open_rc) {
-        log_debug("http: console of vm=%s: %s", job->open_arg, job->open_why);
-        /* close_reason truncates: a close frame carries 123 bytes */
-        ws_close_later(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, job->open_why);
-        http_job_free(job);
-        return;
-    }
-    fl = fcntl(job->open_fd, F_GETFL);
+    fl = fcntl(fd, F_GETFL);
     if (fl >= 0)
-        fcntl(job->open_fd, F_SETFL, fl | O_NONBLOCK);
-    u.filefd = (lws_filefd_type)(intptr_t)job->open_fd;
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    u.filefd = (lws_filefd_type)(intptr_t)fd;
     c->raw = lws_adopt_descriptor_vhost(lws_get_vhost(c->wsi),
                                         LWS_ADOPT_RAW_FILE_DESC, u,
                                         "xenith-console", NULL);
     if (!c->raw) {
-        log_error("http: cannot adopt the console fd of vm=%s", job->open_arg);
+        log_error("http: cannot adopt the console fd of vm=%s", vm_id);
+        close(fd);
         ws_close_later(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
                        "console unavailable");
-        http_job_free(job);
         return;
     }
-    job->open_fd = -1; /* lws owns it now */
-    http_job_free(job);
     lws_set_opaque_user_data(c->raw, c);
-    if (c->kind == WS_VNC) {
-        rfb_front_init(&c->rfb);
-        queue_copy(c, RFB_VERSION_38, RFB_VERSION_LEN, 1);
-        lws_callback_on_writable(c->wsi);
+}
+
+/* The "message" of the API error in r (for a close reason), into
+ * out[cap]; the status when there is none. */
+static void error_message(const struct resp *r, char *out, size_t cap)
+{
+    static const char key[] = "\"message\":\"";
+    const char *m = strstr(buf_str(&r->body), key);
+    size_t n;
+
+    if (!m) {
+        snprintf(out, cap, "refused (%d)", r->status);
+        return;
     }
-    if (c->con_in.len)
-        lws_callback_on_writable(c->raw);
+    m += sizeof(key) - 1;
+    for (n = 0; m[n] && m[n] != '"' && n + 1 < cap; n++)
+        out[n] = m[n];
+    out[n] = '\0';
 }
 
 int pub_ws_established(struct http_public *h, struct lws *wsi,
@@ -311,18 +328,29 @@ int pub_ws_established(struct http_public *h, struct lws *wsi,
         h->ws_list->prev = c;
     h->ws_list = c;
     pss->ws = c;
-    if (q.route->fn == api_events) {
+    if (q.route->fn == api_events)
         c->kind = WS_EVENTS;
-        c->sub_id = events_subscribe(h->app->events, on_event, c);
-    } else if (q.route->fn == api_vm_console) {
+    else if (q.route->fn == api_vm_console)
         c->kind = WS_CONSOLE;
-        start_open(h, c, q.params[0]);
-    } else if (q.route->fn == api_vm_vnc) {
+    else if (q.route->fn == api_vm_vnc)
         c->kind = WS_VNC;
-        start_open(h, c, q.params[0]);
-    } else {
+    else
         c->kind = WS_ECHO;
+
+    /* Authorization (and the console) on a worker; read nothing until
+     * it answers. */
+    c->opening = http_job_new();
+    c->opening->conn = c;
+    if (pub_collect_request(wsi, c->opening)) {
+        http_job_free(c->opening);
+        c->opening = NULL;
+        return -1;
     }
+    lws_rx_flow_control(wsi, 0);
+    if (c->kind == WS_CONSOLE || c->kind == WS_VNC)
+        pub_submit_slow(h, c->opening, PUB_TASK_WS_OPEN, pub_run_ws_open);
+    else
+        pub_submit(h, c->opening, PUB_TASK_WS_OPEN, pub_run_ws_open);
     return 0;
 }
 
@@ -368,6 +396,85 @@ static void vnc_input(struct ws_conn *c, const char *p, size_t n)
         console_input(c, p + used, n - used);
 }
 
+/* Deliver a whole received message (payload at mem + LWS_PRE;
+ * **steals** mem). */
+static void ws_deliver(struct ws_conn *c, unsigned char *mem, size_t n,
+                       int binary)
+{
+    switch (c->kind) {
+    case WS_ECHO:
+        pthread_mutex_lock(&c->lock);
+        queue_locked(c, mem, n, binary);
+        pthread_mutex_unlock(&c->lock);
+        if (c->queued_bytes > WS_HIGH_WATER && !c->rx_paused) {
+            c->rx_paused = 1;
+            lws_rx_flow_control(c->wsi, 0);
+        }
+        lws_callback_on_writable(c->wsi);
+        return;
+    case WS_CONSOLE:
+        console_input(c, (const char *)mem + LWS_PRE, n);
+        break;
+    case WS_VNC:
+        vnc_input(c, (const char *)mem + LWS_PRE, n);
+        break;
+    case WS_EVENTS:
+        break; /* nothing to say to the bus */
+    }
+    free(mem);
+}
+
+static void hold(struct ws_conn *c, unsigned char *mem, size_t n, int binary)
+{
+    msg_append(&c->held, &c->held_tail, mem, n, binary);
+    c->held_bytes += n;
+}
+
+void pub_ws_opened(struct http_public *h, struct http_job *job)
+{
+    struct ws_conn *c = job->conn;
+    struct ws_msg *m;
+    char reason[96];
+
+    c->opening = NULL;
+    /* Reading again (lws also holds back writes while it is off). */
+    if (!c->rx_paused)
+        lws_rx_flow_control(c->wsi, 1);
+    if (job->r.status) {
+        error_message(&job->r, reason, sizeof(reason));
+        http_job_log(job, "wss");
+        ws_close_later(c, 4000 + job->r.status, reason);
+        http_job_free(job);
+        return;
+    }
+    log_debug("http: wss %s upgrade %s (%s)", job->q.peer, job->q.path,
+              job->q.who.username);
+    c->ready = 1;
+    if (c->kind == WS_EVENTS) {
+        c->sub_id = events_subscribe(h->app->events, on_event, c);
+    } else if ((c->kind == WS_CONSOLE || c->kind == WS_VNC) && job->aux_err) {
+        log_debug("http: console of vm=%s: %s", job->q.params[0], job->aux_why);
+        /* close_reason truncates: a close frame carries 123 bytes */
+        ws_close_later(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, job->aux_why);
+    } else if (c->kind == WS_CONSOLE || c->kind == WS_VNC) {
+        adopt_console(c, job->aux_fd, job->q.params[0]);
+        job->aux_fd = -1;
+        if (c->raw && c->kind == WS_VNC) {
+            rfb_front_init(&c->rfb);
+            queue_copy(c, RFB_VERSION_38, RFB_VERSION_LEN, 1);
+            lws_callback_on_writable(c->wsi);
+        }
+    }
+    while ((m = c->held)) {
+        c->held = m->next;
+        c->held_bytes -= m->len;
+        ws_deliver(c, m->mem, m->len, m->binary);
+        free(m);
+    }
+    c->held_tail = NULL;
+    http_job_free(job);
+}
+
 int pub_ws_receive(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
                    const void *in, size_t len)
 {
@@ -396,28 +503,17 @@ int pub_ws_receive(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
 
     /* A whole message. */
     n = c->rx.len - LWS_PRE;
-    switch (c->kind) {
-    case WS_ECHO:
-        mem = (unsigned char *)buf_detach(&c->rx, NULL);
-        pthread_mutex_lock(&c->lock);
-        queue_locked(c, mem, n, c->rx_binary);
-        pthread_mutex_unlock(&c->lock);
-        if (c->queued_bytes > WS_HIGH_WATER && !c->rx_paused) {
-            c->rx_paused = 1;
-            lws_rx_flow_control(wsi, 0);
-        }
-        lws_callback_on_writable(wsi);
-        break;
-    case WS_CONSOLE:
-        console_input(c, c->rx.data + LWS_PRE, n);
-        break;
-    case WS_VNC:
-        vnc_input(c, c->rx.data + LWS_PRE, n);
-        break;
-    case WS_EVENTS:
-        break; /* nothing to say to the bus */
+    mem = (unsigned char *)buf_detach(&c->rx, NULL);
+    buf_init(&c->rx, LWS_PRE + WS_MAX_MESSAGE);
+    if (c->ready) {
+        ws_deliver(c, mem, n, c->rx_binary);
+    } else if (c->held_bytes + n > WS_MAX_HELD) {
+        free(mem);
+        ws_close_later(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                       "too much before authorization");
+    } else {
+        hold(c, mem, n, c->rx_binary);
     }
-    buf_reset(&c->rx);
     return 0;
 }
 
@@ -483,10 +579,14 @@ void pub_ws_closed(struct http_public *h, struct pub_pss *pss)
     if (!c)
         return;
     pss->ws = NULL;
+    if (c->opening)
+        c->opening->orphaned = 1; /* the workers free it */
+    while ((m = c->held)) {
+        c->held = m->next;
+        msg_free(m);
+    }
     if (c->sub_id > 0)
         events_unsubscribe(h->app->events, c->sub_id);
-    if (c->opening)
-        c->opening->orphaned = 1; /* the workers or the done queue own it */
     if (c->raw) {
         lws_set_opaque_user_data(c->raw, NULL);
         lws_set_timeout(c->raw, PENDING_TIMEOUT_KILLED_BY_PARENT,

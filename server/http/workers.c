@@ -51,6 +51,7 @@ static void *worker_main(void *arg)
 {
     struct workers *w = arg;
     struct http_job *job;
+    int first;
 
     pthread_mutex_lock(&w->lock);
     for (;;) {
@@ -63,10 +64,16 @@ static void *worker_main(void *arg)
 
         http_job_run(w->app, job);
 
+        /* The I/O thread takes the whole done list on each wake-up:
+         * only a job that finds it empty needs to wake it (the one that
+         * found it empty has woken it, or is about to, after its push,
+         * so the take that follows sees this job too). */
         pthread_mutex_lock(&w->lock);
+        first = !w->done.head;
         list_push(&w->done, job);
         pthread_mutex_unlock(&w->lock);
-        w->wake(w->opaque);
+        if (first)
+            w->wake(w->opaque);
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);

@@ -1,8 +1,9 @@
 /* workers.h: the handler thread pool of the public front-end. The I/O
  * thread submits parsed requests (struct http_job); a worker runs the
- * router on each, puts it on the completion queue and calls the
- * front-end's wake function, which must only signal (lws_cancel_service).
- * The I/O thread then takes the finished jobs and writes them.
+ * router on each, puts it on the completion queue and, when that queue
+ * was empty, calls the front-end's wake function, which must only signal
+ * (lws_cancel_service). The I/O thread then takes all the finished jobs
+ * (it must take them all on each wake-up) and writes them.
  *
  * Thread safe.
  */

@@ -1,6 +1,7 @@
 """Log-in, sessions, CSRF, rate limits, expiry, the first admin and the
 local socket, against the real daemon."""
 import os
+import signal
 import stat
 import subprocess
 import time
@@ -113,6 +114,32 @@ def test_rate_limit_per_address(_d):
         assert r.status == 429, r
         assert r.header("Retry-After")
     finally:
+        d.cleanup()
+
+
+def test_rate_limit_survives_a_restart(_d):
+    # The failure counts are in the database: a restart (even a crash)
+    # does not give a guesser a fresh set of tries.
+    d = Daemon().start()
+    d2 = None
+    try:
+        c = d.client()
+        for _ in range(5):
+            assert c.login("admin", "wrong-password").status == 401
+        assert c.login("admin", d.password).status == 429
+        d.stop(signal.SIGKILL)
+        d2 = Daemon(data=d.data).start()
+        r = d2.client().login("admin", d2.password)
+        assert r.status == 429, r
+        assert 0 < int(r.header("Retry-After")) <= 300
+        # The address's own count came back too (5 of 20 used).
+        c2 = d2.client()
+        for i in range(15):
+            assert c2.login("guess%d" % i, "wrong-password").status == 401
+        assert c2.login("other", "wrong-password").status == 429
+    finally:
+        if d2:
+            d2.stop()
         d.cleanup()
 
 

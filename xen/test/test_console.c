@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -220,6 +221,13 @@ int tdrv_console_open(void *priv, const char *uuid, int *fd_out)
     int sv[2] = { -1, -1 };
     int rc, sndbuf = 4 * TDRV_RING_SIZE;
 
+    if (d->console_delay_ms) { /* set once at open: no lock needed */
+        struct timespec ts = { d->console_delay_ms / 1000,
+                               (d->console_delay_ms % 1000) * 1000000L };
+
+        while (nanosleep(&ts, &ts) && errno == EINTR)
+            ;
+    }
     rc = tdrv_lock_dom(d, uuid, TDRV_OP_CONSOLE_OPEN, &dom);
     if (rc)
         return rc;

@@ -130,31 +130,40 @@ void tdrv_set_state(struct tdrv *d, struct tdrv_dom *dom, enum hv_state s,
     tdrv_emit(d, dom->cfg.uuid, s, reason);
 }
 
+/* An option's number of milliseconds, 0..max, into *out. */
+static int tdrv_opt_ms(const char *name, const char *s, long max, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < 0 || v > max)
+        return hv_fail(ERR_INVALID, "bad %s '%s'", name, s);
+    *out = (int)v;
+    return 0;
+}
+
 static int tdrv_parse_opts(struct tdrv *d, const char *opts)
 {
     char *copy = xstrdup(opts), *save = NULL, *kv;
     int rc;
 
     for (kv = strtok_r(copy, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
-        char *end;
-        long v;
-
-        if (!strncmp(kv, "shutdown_ms=", 12)) {
-            errno = 0;
-            v = strtol(kv + 12, &end, 10);
-            if (errno || *end || end == kv + 12 || v < 0 || v > 600000) {
-                rc = hv_fail(ERR_INVALID, "bad shutdown_ms '%s'", kv + 12);
-                goto out;
-            }
-            d->shutdown_ms = (int)v;
-        } else if (!strncmp(kv, "bridges=", 8)) {
+        if (!strncmp(kv, "shutdown_ms=", 12))
+            rc = tdrv_opt_ms("shutdown_ms", kv + 12, 600000, &d->shutdown_ms);
+        else if (!strncmp(kv, "console_delay_ms=", 17))
+            /* console_open takes this long (libxl's can take seconds) */
+            rc = tdrv_opt_ms("console_delay_ms", kv + 17, 60000,
+                             &d->console_delay_ms);
+        else if (!strncmp(kv, "bridges=", 8))
             rc = tdrv_net_seed(d, kv + 8);
-            if (rc)
-                goto out;
-        } else if (strncmp(kv, "state=", 6)) {
+        else if (strncmp(kv, "state=", 6))
             rc = hv_fail(ERR_INVALID, "unknown test URI option '%s'", kv);
+        else
+            rc = 0;
+        if (rc)
             goto out;
-        }
     }
     rc = 0;
 out:

@@ -136,7 +136,8 @@ struct tdrv {
     int wake[2]; /* pipe that wakes the driver thread */
     int stop;
     int shutdown_ms;
-    int64_t opened_ms; /* monotonic */
+    int console_delay_ms; /* console_open sleeps this long first */
+    int64_t opened_ms;    /* monotonic */
     int next_domid;
     uint64_t next_console_id;
     unsigned int seed; /* rand_r state for stats */

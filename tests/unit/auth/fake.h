@@ -49,7 +49,7 @@ static inline void fake_init(struct fake *f)
     if (auth_bootstrap_admin(&f->app, pwfile))
         abort();
     unlink(pwfile);
-    auth_limit_reset();
+    auth_limit_reset(f->app.db);
     resp_init(&f->r);
 }
 

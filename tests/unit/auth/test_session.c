@@ -183,7 +183,7 @@ static void test_login_rate_limit(void **state)
     assert_true(strtol(ra, NULL, 10) <= AUTH_LIMIT_WINDOW_S);
 
     /* Per address: many usernames from one address. */
-    auth_limit_reset();
+    auth_limit_reset(f->app.db);
     for (i = 0; i < AUTH_LIMIT_ADDR; i++) {
         char name[32];
 
@@ -191,7 +191,7 @@ static void test_login_rate_limit(void **state)
         assert_int_equal(fake_login(f, name, "wrong-password", &s), 401);
     }
     assert_int_equal(fake_login(f, "admin", FAKE_ADMIN_PW, &s), 429);
-    auth_limit_reset();
+    auth_limit_reset(f->app.db);
     assert_int_equal(fake_login(f, "admin", FAKE_ADMIN_PW, &s), 200);
 }
 

@@ -163,6 +163,10 @@ static void test_open_uris(void **state)
     assert_int_equal(hv_open("test:///default?shutdown_ms=x", &hv),
                      ERR_INVALID);
     assert_int_equal(hv_open("test:///default?bogus=1", &hv), ERR_INVALID);
+    assert_int_equal(hv_open("test:///default?console_delay_ms=x", &hv),
+                     ERR_INVALID);
+    assert_int_equal(hv_open("test:///default?console_delay_ms=60001", &hv),
+                     ERR_INVALID);
     assert_int_equal(hv_open("nope:///x", &hv), ERR_INVALID);
     assert_int_equal(hv_open("test:///default?shutdown_ms=0&state=/tmp", &hv),
                      0);
@@ -515,6 +519,30 @@ static void test_console(void **state)
     close(fd2);
     buf_release(&out1);
     buf_release(&out2);
+}
+
+static int setup_slow_console(void **state)
+{
+    return setup_uri(state, "test:///default?console_delay_ms=150");
+}
+
+/* console_delay_ms makes every console open take that long (as libxl's
+ * can), so the daemon's tests can show nothing waits for one. */
+static void test_console_delay(void **state)
+{
+    struct fixture *f = *state;
+    struct hv_vm_config c;
+    int64_t t0;
+    int fd;
+
+    cfg_init(&c, f);
+    assert_int_equal(hv_start(f->hv, &c), 0);
+    t0 = time_mono_ms();
+    assert_int_equal(hv_console_open(f->hv, c.uuid, &fd), 0);
+    assert_true(time_mono_ms() - t0 >= 150);
+    /* The driver stays usable meanwhile: the wait holds no lock. */
+    assert_int_equal(state_of(f->hv, c.uuid), HV_RUNNING);
+    close(fd);
 }
 
 static void test_console_reboot_and_ring(void **state)
@@ -955,6 +983,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reboot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suspend_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_console, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_console_delay, setup_slow_console,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_console_reboot_and_ring, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_stats_move, setup, teardown),
