@@ -214,6 +214,11 @@ int hv_console_open(struct hv *hv, const char *uuid, int *fd_out)
     return HV_CALL(hv, console_open, uuid, fd_out);
 }
 
+int hv_vnc_open(struct hv *hv, const char *uuid, int *fd_out)
+{
+    return HV_CALL(hv, vnc_open, uuid, fd_out);
+}
+
 int hv_inject_failure(struct hv *hv, const char *op, int err)
 {
     return HV_CALL(hv, inject_failure, op, err);

@@ -191,13 +191,24 @@ int hv_stats(struct hv *hv, const char *uuid, struct hv_stats *out);
  * the caller. */
 int hv_console_open(struct hv *hv, const char *uuid, int *fd_out);
 
+/* The graphical console of a running (or paused) HVM domain: *fd_out is
+ * a **new** connected stream socket to its RFB (VNC) server on which
+ * the driver has done the RFB handshake up to and including the
+ * security result (so any VNC password stays inside the driver): the
+ * next bytes the server expects are the client's ClientInit. Blocks up
+ * to a few seconds: call it from a worker, never an I/O loop. Closed by
+ * the caller. ERR_NOTFOUND when the VM has no domain, ERR_CONFLICT when
+ * it is not HVM, ERR_IO/ERR_TIMEOUT/ERR_FORBIDDEN when the server cannot
+ * be reached or refuses. */
+int hv_vnc_open(struct hv *hv, const char *uuid, int *fd_out);
+
 /* ---- testing ---- */
 
 /* Make the next calls of operation `op` fail with err (hv_last_error()
  * "injected failure") until it is cleared with err 0. op is one of
  * start shutdown reboot destroy pause resume suspend restore set_vcpus
  * set_memory disk_attach disk_detach nic_attach nic_detach stats
- * console_open (else ERR_INVALID). Test driver only; others
+ * console_open vnc_open (else ERR_INVALID). Test driver only; others
  * ERR_UNSUPPORTED. */
 int hv_inject_failure(struct hv *hv, const char *op, int err);
 

@@ -8,7 +8,7 @@
 
 #include "xen/hv.h"
 
-#define HV_DRIVER_VERSION 1
+#define HV_DRIVER_VERSION 2
 
 struct hv_driver {
     int version;
@@ -42,6 +42,7 @@ struct hv_driver {
 
     int (*stats)(void *priv, const char *uuid, struct hv_stats *out);
     int (*console_open)(void *priv, const char *uuid, int *fd_out);
+    int (*vnc_open)(void *priv, const char *uuid, int *fd_out);
 
     int (*inject_failure)(void *priv, const char *op, int err);
 };

@@ -46,6 +46,11 @@ int api_user_patch(struct app *app, struct req *q, struct resp *r);
 int api_users_create(struct app *app, struct req *q, struct resp *r);
 int api_users_list(struct app *app, struct req *q, struct resp *r);
 int api_vm_console(struct app *app, struct req *q, struct resp *r);
+int api_vm_vnc(struct app *app, struct req *q, struct resp *r);
+/* Before the front-end accepts the /vnc upgrade (after authorization):
+ * 0 when the VM exists, is running or paused and boots HVM; else the
+ * 400/404/409 written to r. Reads the database only. */
+int api_vm_vnc_check(struct app *app, struct req *q, struct resp *r);
 int api_vm_delete(struct app *app, struct req *q, struct resp *r);
 int api_vm_destroy(struct app *app, struct req *q, struct resp *r);
 int api_vm_get(struct app *app, struct req *q, struct resp *r);

@@ -57,6 +57,8 @@ const struct route api_routes[] = {
       "Delete a snapshot" },
     { "GET", V1 "/vms/{id}/console", api_vm_console, OPER, ROUTE_WEBSOCKET,
       "Text console (WebSocket)" },
+    { "GET", V1 "/vms/{id}/vnc", api_vm_vnc, OPER, ROUTE_WEBSOCKET,
+      "Graphical console, RFB (WebSocket)" },
 
     { "GET", V1 "/srs", api_srs_list, VIEW, 0, "List storage repositories" },
     { "POST", V1 "/srs", api_srs_create, ADM, 0, "Create an SR" },

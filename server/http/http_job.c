@@ -31,6 +31,7 @@ struct http_job *http_job_new(void)
     buf_init(&job->body, REQ_MAX_BODY);
     resp_init(&job->r);
     job->q.body_fd = -1;
+    job->open_fd = -1;
     job->body_expect = -1;
     job->t_start_us = mono_us();
     return job;
@@ -46,6 +47,8 @@ void http_job_free(struct http_job *job)
     resp_release(&job->r);
     if (job->q.body_fd >= 0)
         close(job->q.body_fd);
+    if (job->open_fd >= 0)
+        close(job->open_fd);
     free(job);
 }
 
@@ -220,7 +223,11 @@ void http_job_answer_error(struct resp *r, int err, const char *field,
 
 void http_job_run(struct app *app, struct http_job *job)
 {
-    router_dispatch(app, &job->q, &job->r);
+    if (job->open)
+        job->open_rc = job->open(app, job->open_arg, &job->open_fd,
+                                 job->open_why, sizeof(job->open_why));
+    else
+        router_dispatch(app, &job->q, &job->r);
 }
 
 void http_job_log(const struct http_job *job, const char *proto)

@@ -17,6 +17,13 @@
 #include "server/api/req.h"
 
 struct app;
+struct http_job;
+
+/* A blocking call the I/O thread hands to the workers instead of a
+ * request (opening a WebSocket's console): returns 0 with a **new** fd
+ * in *fd_out, or an error with a reason in why[cap]. */
+typedef int (*http_job_open_fn)(struct app *app, const char *arg, int *fd_out,
+                                char *why, size_t cap);
 
 #define HTTP_MAX_HEADERS 64
 #define HTTP_MAX_UPLOAD  (1024LL * 1024 * 1024 * 1024) /* 1 TiB */
@@ -51,6 +58,15 @@ struct http_job {
 
     int begun;   /* MHD: headers collected */
     int bad_uri; /* MHD: the raw path has %00 or a bad escape */
+
+    /* open != NULL: not a request; a worker runs open(app, open_arg)
+     * instead of the router. open_fd (closed by http_job_free unless
+     * taken, i.e. set to -1) or open_rc and open_why hold the result. */
+    http_job_open_fn open;
+    char open_arg[64];
+    int open_fd;
+    int open_rc;
+    char open_why[160];
 
     /* Writing back. */
     void *conn;   /* the front-end's connection (opaque) */
@@ -100,7 +116,7 @@ void http_job_answer_too_big(struct http_job *job);
 void http_job_answer_error(struct resp *r, int err, const char *field,
                            const char *msg);
 
-/* Run the router on the job (a handler thread). */
+/* Run the router on the job, or its open call (a handler thread). */
 void http_job_run(struct app *app, struct http_job *job);
 
 /* One LOG_DEBUG line for the finished request (never header values). */

@@ -88,6 +88,10 @@ static int pub_callback(struct lws *wsi, enum lws_callback_reasons reason,
 static const struct lws_protocols pub_protocols[] = {
     { "xenith", pub_callback, sizeof(struct pub_pss), PUB_CHUNK, 0, NULL,
       PUB_TX_PACKET },
+    /* The subprotocol noVNC asks for: the same endpoints, and lws
+     * confirms it in Sec-WebSocket-Protocol. */
+    { "binary", pub_callback, sizeof(struct pub_pss), PUB_CHUNK, 0, NULL,
+      PUB_TX_PACKET },
     { "xenith-console", pub_console_cb, 0, PUB_CHUNK, 0, NULL, 0 },
     { NULL, NULL, 0, 0, 0, NULL, 0 },
 };

@@ -338,6 +338,10 @@ void pub_http_completions(struct http_public *h)
     for (; job; job = next) {
         next = job->next;
         job->next = NULL;
+        if (job->open) {
+            pub_ws_opened(h, job);
+            continue;
+        }
         if (job->orphaned) {
             http_job_free(job);
             continue;

@@ -74,6 +74,9 @@ int pub_ws_writable(struct http_public *h, struct lws *wsi,
                     struct pub_pss *pss);
 void pub_ws_closed(struct http_public *h, struct pub_pss *pss);
 void pub_ws_wake(struct http_public *h);
+/* A console open (a job with ->open) came back from the workers: hand
+ * its fd to its WebSocket, or close that with the reason. Frees job. */
+void pub_ws_opened(struct http_public *h, struct http_job *job);
 int pub_console_cb(struct lws *wsi, enum lws_callback_reasons reason,
                    void *user, void *in, size_t len);
 

@@ -1,8 +1,14 @@
 /* pub_ws.c: WebSockets on the public listener: /api/v1/events (the
- * event bus), /api/v1/echo, and /api/v1/vms/{id}/console (the guest's
- * console fd, adopted into the lws loop as a raw file). An upgrade is
- * authorized by the router before it is accepted (401/403 as JSON, and
- * for cookie sessions Origin must match Host). Outgoing messages queue
+ * event bus), /api/v1/echo, /api/v1/vms/{id}/console (the guest's text
+ * console fd) and /api/v1/vms/{id}/vnc (a stream to its RFB server).
+ * An upgrade is authorized by the router before it is accepted (401/403
+ * as JSON, and for cookie sessions Origin must match Host; /vnc also
+ * answers 404/409 for a VM without a graphical console). Consoles are
+ * opened on a worker (the driver may wait for a pty or connect and
+ * authenticate), then adopted into the lws loop as a raw file. For /vnc
+ * the driver has done the RFB handshake with the VM's server; we do the
+ * browser's side (common/rfb.h, security None: xenith's session is the
+ * authentication) and then pass bytes through. Outgoing messages queue
  * per connection and go out one per writable callback; the event bus
  * callback, on a publisher's thread, only queues and wakes the loop.
  */
@@ -17,12 +23,14 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/rfb.h"
 #include "common/xalloc.h"
 #include "server/api/api.h"
 #include "server/api/api_util.h"
 #include "server/api/router.h"
 #include "server/core/app.h"
 #include "server/core/events.h"
+#include "server/http/workers.h"
 #include "xen/hv.h"
 
 #define WS_MAX_MESSAGE (16 * 1024 * 1024)
@@ -35,6 +43,7 @@ enum ws_kind {
     WS_EVENTS,
     WS_ECHO,
     WS_CONSOLE,
+    WS_VNC,
 };
 
 struct ws_msg {
@@ -59,10 +68,12 @@ struct ws_conn {
     int sub_id;    /* events subscription */
     struct buf rx; /* message being reassembled, LWS_PRE first */
     int rx_binary;
-    int rx_paused;   /* echo: the peer outruns us */
-    struct lws *raw; /* console fd */
+    int rx_paused;            /* echo: the peer outruns us */
+    struct http_job *opening; /* console open with the workers */
+    struct lws *raw;          /* console fd */
     int raw_paused;
-    struct buf con_in; /* client input not yet written to the console */
+    struct buf con_in;    /* client input not yet written to the console */
+    struct rfb_front rfb; /* WS_VNC: the browser's RFB handshake */
 
     int close_code; /* != 0: close with this code and reason */
     char close_reason[96];
@@ -175,6 +186,8 @@ int pub_ws_confirm(struct http_public *h, struct lws *wsi)
         api_error(r, ERR_FORBIDDEN, "Origin",
                   "the Origin of a cookie-authenticated WebSocket must "
                   "match its Host");
+    else if (q->route->fn == api_vm_vnc)
+        api_vm_vnc_check(h->app, q, r); /* 404, 409 */
     if (!r->status) {
         log_debug("http: wss %s upgrade %s (%s)", q->peer, q->path,
                   q->who.username);
@@ -188,37 +201,82 @@ int pub_ws_confirm(struct http_public *h, struct lws *wsi)
     return rc ? -1 : 1;
 }
 
-static void open_console(struct http_public *h, struct ws_conn *c,
-                         const char *vm_id)
+static int open_text_console(struct app *app, const char *vm_id, int *fd_out,
+                             char *why, size_t cap)
 {
+    int rc = hv_console_open(app->hv, vm_id, fd_out);
+
+    if (rc)
+        snprintf(why, cap, "console unavailable: %s", hv_last_error());
+    return rc;
+}
+
+static int open_vnc(struct app *app, const char *vm_id, int *fd_out, char *why,
+                    size_t cap)
+{
+    int rc = hv_vnc_open(app->hv, vm_id, fd_out);
+
+    if (rc)
+        snprintf(why, cap, "vnc unavailable: %s", hv_last_error());
+    return rc;
+}
+
+/* Hand the open to a worker; pub_ws_opened() takes the result. */
+static void start_open(struct http_public *h, struct ws_conn *c,
+                       const char *vm_id)
+{
+    struct http_job *job = http_job_new();
+
+    job->open = c->kind == WS_VNC ? open_vnc : open_text_console;
+    xstrlcpy(job->open_arg, vm_id, sizeof(job->open_arg));
+    job->conn = c;
+    c->opening = job;
+    workers_submit(h->workers, job);
+}
+
+void pub_ws_opened(struct http_public *h, struct http_job *job)
+{
+    struct ws_conn *c = job->conn;
     lws_sock_file_fd_type u;
-    int fd, rc, fl;
+    int fl;
 
-    rc = hv_console_open(h->app->hv, vm_id, &fd);
-    if (rc) {
-        char reason[96];
-
-        snprintf(reason, sizeof(reason), "console unavailable: %s",
-                 err_str(rc));
-        log_debug("http: console of vm=%s: %s", vm_id, err_str(rc));
-        ws_close_later(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, reason);
+    (void)h;
+    if (job->orphaned) {
+        http_job_free(job); /* the WebSocket went away meanwhile */
         return;
     }
-    fl = fcntl(fd, F_GETFL);
+    c->opening = NULL;
+    if (job->open_rc) {
+        log_debug("http: console of vm=%s: %s", job->open_arg, job->open_why);
+        /* close_reason truncates: a close frame carries 123 bytes */
+        ws_close_later(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, job->open_why);
+        http_job_free(job);
+        return;
+    }
+    fl = fcntl(job->open_fd, F_GETFL);
     if (fl >= 0)
-        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-    u.filefd = (lws_filefd_type)(intptr_t)fd;
+        fcntl(job->open_fd, F_SETFL, fl | O_NONBLOCK);
+    u.filefd = (lws_filefd_type)(intptr_t)job->open_fd;
     c->raw = lws_adopt_descriptor_vhost(lws_get_vhost(c->wsi),
                                         LWS_ADOPT_RAW_FILE_DESC, u,
                                         "xenith-console", NULL);
     if (!c->raw) {
-        log_error("http: cannot adopt the console fd of vm=%s", vm_id);
-        close(fd);
+        log_error("http: cannot adopt the console fd of vm=%s", job->open_arg);
         ws_close_later(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
                        "console unavailable");
+        http_job_free(job);
         return;
     }
+    job->open_fd = -1; /* lws owns it now */
+    http_job_free(job);
     lws_set_opaque_user_data(c->raw, c);
+    if (c->kind == WS_VNC) {
+        rfb_front_init(&c->rfb);
+        queue_copy(c, RFB_VERSION_38, RFB_VERSION_LEN, 1);
+        lws_callback_on_writable(c->wsi);
+    }
+    if (c->con_in.len)
+        lws_callback_on_writable(c->raw);
 }
 
 int pub_ws_established(struct http_public *h, struct lws *wsi,
@@ -258,7 +316,10 @@ int pub_ws_established(struct http_public *h, struct lws *wsi,
         c->sub_id = events_subscribe(h->app->events, on_event, c);
     } else if (q.route->fn == api_vm_console) {
         c->kind = WS_CONSOLE;
-        open_console(h, c, q.params[0]);
+        start_open(h, c, q.params[0]);
+    } else if (q.route->fn == api_vm_vnc) {
+        c->kind = WS_VNC;
+        start_open(h, c, q.params[0]);
     } else {
         c->kind = WS_ECHO;
     }
@@ -275,6 +336,36 @@ static void console_input(struct ws_conn *c, const char *p, size_t n)
     buf_append(&c->con_in, p, n);
     if (c->raw)
         lws_callback_on_writable(c->raw);
+}
+
+/* Browser bytes on /vnc: the RFB handshake first (answered here), the
+ * rest to the VM's server. */
+static void vnc_input(struct ws_conn *c, const char *p, size_t n)
+{
+    struct buf reply = BUF_INIT;
+    size_t used = 0;
+    int rc;
+
+    if (c->rfb.stage != RFB_FRONT_DONE) {
+        if (!c->raw) {
+            ws_close_later(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                           "RFB: the server speaks first");
+            return;
+        }
+        rc = rfb_front_feed(&c->rfb, p, n, &reply, &used);
+        if (reply.len) {
+            queue_copy(c, reply.data, reply.len, 1);
+            lws_callback_on_writable(c->wsi);
+        }
+        buf_release(&reply);
+        if (rc < 0) {
+            ws_close_later(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                           "RFB: bad client handshake");
+            return;
+        }
+    }
+    if (used < n)
+        console_input(c, p + used, n - used);
 }
 
 int pub_ws_receive(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
@@ -319,6 +410,9 @@ int pub_ws_receive(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
         break;
     case WS_CONSOLE:
         console_input(c, c->rx.data + LWS_PRE, n);
+        break;
+    case WS_VNC:
+        vnc_input(c, c->rx.data + LWS_PRE, n);
         break;
     case WS_EVENTS:
         break; /* nothing to say to the bus */
@@ -391,6 +485,8 @@ void pub_ws_closed(struct http_public *h, struct pub_pss *pss)
     pss->ws = NULL;
     if (c->sub_id > 0)
         events_unsubscribe(h->app->events, c->sub_id);
+    if (c->opening)
+        c->opening->orphaned = 1; /* the workers or the done queue own it */
     if (c->raw) {
         lws_set_opaque_user_data(c->raw, NULL);
         lws_set_timeout(c->raw, PENDING_TIMEOUT_KILLED_BY_PARENT,

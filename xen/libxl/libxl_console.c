@@ -1,7 +1,7 @@
 /* libxl_console.c: a domain's text console is the dom0 pty that
  * xenconsoled (PV/PVH: the PV console) or qemu (HVM: the emulated serial
- * port) exposes; we open it raw. The PV console is exercised by
- * tests/xen; the HVM serial one is not yet. */
+ * port, named in xenstore at /local/domain/<id>/serial/0/tty) exposes;
+ * we open it raw. tests/xen exercises both. */
 #include "xen/libxl/libxl_priv.h"
 
 #include <errno.h>

@@ -368,4 +368,5 @@ const struct hv_driver hv_libxl_driver = {
     .nic_detach = lx_nic_detach,
     .stats = lx_stats,
     .console_open = lx_console_open,
+    .vnc_open = lx_vnc_open,
 };

@@ -59,6 +59,8 @@ int lx_start(void *priv, const struct hv_vm_config *cfg)
         goto out;
     }
     rc = hv_libxl_make_config(cfg, &d);
+    if (!rc)
+        rc = lx_vnc_password(&d);
     if (rc)
         goto out;
     rc = lx_create_run(x, &d, cfg->uuid, &domid);
@@ -310,6 +312,8 @@ int lx_restore(void *priv, const struct hv_vm_config *cfg,
         goto out;
     }
     rc = hv_libxl_make_config(cfg, &d);
+    if (!rc)
+        rc = lx_vnc_password(&d);
     if (rc)
         goto out;
     fd = open(state_file, O_RDONLY | O_CLOEXEC);

@@ -29,6 +29,10 @@ static void lx_vmessage(xentoollog_logger *lg, xentoollog_level level,
     else
         lvl = LOG_DEBUG;
     vsnprintf(msg, sizeof(msg), format, al);
+    /* The VNC password travels to qemu in a QMP command (logged by libxl
+     * at debug level, dropped above): never let one through. */
+    if (strcasestr(msg, "password") || strcasestr(msg, "passwd"))
+        xstrlcpy(msg, "(a message naming a password, withheld)", sizeof(msg));
     if (errnoval >= 0)
         log_msg(lvl, "libxl: %s: %s: %s", context ? context : "-", msg,
                 strerror(errnoval));

@@ -116,6 +116,11 @@ void lx_stats_release(struct lx *x);
 /* libxl_console.c */
 int lx_console_open(void *priv, const char *uuid, int *fd_out);
 
+/* libxl_vnc.c */
+/* An HVM config gets a new random VNC password (others: nothing). */
+int lx_vnc_password(libxl_domain_config *d);
+int lx_vnc_open(void *priv, const char *uuid, int *fd_out);
+
 /* libxl_watch.c */
 void *lx_watch_main(void *arg);
 

@@ -115,6 +115,9 @@ static void tdrv_boot_disk(struct buf *b, const struct hv_disk *disk)
 void tdrv_console_boot(struct tdrv_dom *dom)
 {
     static const char *const kind[] = { "PV", "PVH", "HVM" };
+    /* HVM guests talk on the emulated serial port, the others on the PV
+     * console. */
+    static const char *const tty[] = { "hvc0", "hvc0", "ttyS0" };
     const struct hv_vm_config *c = &dom->cfg;
     struct buf b = BUF_INIT;
     size_t i;
@@ -137,8 +140,8 @@ void tdrv_console_boot(struct tdrv_dom *dom)
                    200000 + i * 1000, i, c->nics[i].mac);
     buf_printf(&b,
                "[    1.000000] systemd[1]: Reached target Multi-User System.\n"
-               "\nDebian GNU/Linux 12 %s hvc0\n\n%s login: ",
-               c->name, c->name);
+               "\nDebian GNU/Linux 12 %s %s\n\n%s login: ",
+               c->name, tty[c->boot <= HV_BOOT_HVM ? c->boot : 0], c->name);
     tdrv_console_write(dom, b.data, b.len);
     buf_release(&b);
 }

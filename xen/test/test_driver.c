@@ -42,6 +42,7 @@ static const char *const tdrv_op_names[TDRV_OP_COUNT] = {
     [TDRV_OP_NIC_DETACH] = "nic_detach",
     [TDRV_OP_STATS] = "stats",
     [TDRV_OP_CONSOLE_OPEN] = "console_open",
+    [TDRV_OP_VNC_OPEN] = "vnc_open",
 };
 
 struct tdrv_dom *tdrv_find(struct tdrv *d, const char *uuid)
@@ -359,5 +360,6 @@ const struct hv_driver hv_test_driver = {
     .nic_detach = tdrv_nic_detach,
     .stats = tdrv_stats,
     .console_open = tdrv_console_open,
+    .vnc_open = tdrv_vnc_open,
     .inject_failure = tdrv_inject_failure,
 };

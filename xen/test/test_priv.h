@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "xen/hv.h"
 
 #define TDRV_RING_SIZE       (64 * 1024) /* console replay buffer */
@@ -26,6 +27,10 @@
 #define TDRV_LINE_MAX        256         /* console input line */
 #define TDRV_SHUTDOWN_MS     300         /* default clean shutdown time */
 #define TDRV_IGNORE_SHUTDOWN "xenith.ignore_shutdown"
+#define TDRV_MAX_VNC         4   /* open graphical consoles per domain */
+#define TDRV_FB_W            320 /* an HVM guest's framebuffer */
+#define TDRV_FB_H            200
+#define TDRV_TYPED_MAX       24 /* keys the framebuffer shows */
 
 /* Operations failure injection can name (index = enum tdrv_op). */
 enum tdrv_op {
@@ -45,6 +50,7 @@ enum tdrv_op {
     TDRV_OP_NIC_DETACH,
     TDRV_OP_STATS,
     TDRV_OP_CONSOLE_OPEN,
+    TDRV_OP_VNC_OPEN,
     TDRV_OP_COUNT,
 };
 
@@ -60,6 +66,21 @@ struct tdrv_console {
     int fd;      /* the driver's end of the socketpair */
     char line[TDRV_LINE_MAX];
     size_t line_len;
+};
+
+/* One client of an HVM guest's RFB server (test_vnc.c). */
+struct tdrv_vnc {
+    uint64_t id;    /* unique per driver, shared with consoles' ids */
+    int fd;         /* the driver's end of the socketpair */
+    int stage;      /* enum vnc_stage in test_vnc.c */
+    uint8_t in[32]; /* the client message being read */
+    size_t in_len;
+    uint64_t skip;  /* bytes of a message body to drop */
+    struct buf out; /* not yet sent, capped */
+    int bpp, big, rmax, gmax, bmax, rshift, gshift, bshift; /* client's */
+    int pending;          /* an incremental update request waits for a change */
+    int req[4];           /* its x, y, w, h */
+    uint64_t sent_serial; /* framebuffer serial of the last update */
 };
 
 struct tdrv_counters {
@@ -86,6 +107,11 @@ struct tdrv_dom {
     struct tdrv_ring ring;
     struct tdrv_console cons[TDRV_MAX_CONSOLES];
     size_t num_cons;
+    uint32_t *fb; /* HVM: 0x00RRGGBB pixels, drawn on first vnc_open */
+    uint64_t fb_serial;
+    char typed[TDRV_TYPED_MAX + 1]; /* keys pressed on the graphical console */
+    struct tdrv_vnc vnc[TDRV_MAX_VNC];
+    size_t num_vnc;
     struct tdrv_stats st;
 };
 
@@ -199,6 +225,21 @@ void tdrv_console_release(struct tdrv_dom *dom);
 void tdrv_console_input(struct tdrv *d, struct tdrv_dom *dom,
                         struct tdrv_console *cons);
 int tdrv_console_open(void *priv, const char *uuid, int *fd_out);
+
+/* ---- test_vnc.c: HVM guests' graphical consoles ---- */
+
+/* Close every graphical console of dom and free its framebuffer. */
+void tdrv_vnc_release(struct tdrv_dom *dom);
+/* The driver end of graphical console v of dom is ready (revents). */
+void tdrv_vnc_ready(struct tdrv_dom *dom, struct tdrv_vnc *v, short revents);
+int tdrv_vnc_open(void *priv, const char *uuid, int *fd_out);
+
+/* ---- test_font.c ---- */
+
+/* Draw s (5x7 glyphs, upper-cased, '?' for what it lacks) into the
+ * w x h framebuffer fb at x, y, each dot scale x scale pixels. */
+void tdrv_fb_text(uint32_t *fb, int w, int h, int x, int y, int scale,
+                  uint32_t color, const char *s);
 
 /* ---- test_thread.c ---- */
 

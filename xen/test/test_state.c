@@ -108,6 +108,7 @@ void tdrv_dom_remove(struct tdrv *d, struct tdrv_dom *dom)
         }
     }
     tdrv_console_release(dom);
+    tdrv_vnc_release(dom);
     free(dom);
     pthread_cond_broadcast(&d->cond);
     tdrv_wake(d); /* its consoles left the poll set */

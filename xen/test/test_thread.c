@@ -14,7 +14,7 @@
 
 struct tdrv_pollset {
     struct pollfd *pfd;
-    uint64_t *ids; /* console id of pfd[i], i >= 1 */
+    uint64_t *ids; /* console (text or vnc) id of pfd[i], i >= 1 */
     size_t num;
     size_t cap;
 };
@@ -46,7 +46,7 @@ static void tdrv_pollset_build(struct tdrv *d, struct tdrv_pollset *ps)
     size_t n = 1, i;
 
     for (dom = d->doms; dom; dom = dom->next)
-        n += dom->num_cons;
+        n += dom->num_cons + dom->num_vnc;
     if (n > ps->cap) {
         ps->cap = n * 2;
         ps->pfd = xrealloc(ps->pfd, ps->cap * sizeof(*ps->pfd));
@@ -62,11 +62,19 @@ static void tdrv_pollset_build(struct tdrv *d, struct tdrv_pollset *ps)
             ps->ids[ps->num] = dom->cons[i].id;
             ps->num++;
         }
+        for (i = 0; i < dom->num_vnc; i++) {
+            ps->pfd[ps->num].fd = dom->vnc[i].fd;
+            ps->pfd[ps->num].events =
+                POLLIN | (dom->vnc[i].out.len ? POLLOUT : 0);
+            ps->ids[ps->num] = dom->vnc[i].id;
+            ps->num++;
+        }
     }
 }
 
-/* Console input for the console with this id, if it still exists. */
-static void tdrv_console_ready(struct tdrv *d, uint64_t id)
+/* The console (text or graphical) with this id is ready, if it still
+ * exists. */
+static void tdrv_console_ready(struct tdrv *d, uint64_t id, short revents)
 {
     struct tdrv_dom *dom;
     size_t i;
@@ -75,6 +83,12 @@ static void tdrv_console_ready(struct tdrv *d, uint64_t id)
         for (i = 0; i < dom->num_cons; i++) {
             if (dom->cons[i].id == id) {
                 tdrv_console_input(d, dom, &dom->cons[i]);
+                return;
+            }
+        }
+        for (i = 0; i < dom->num_vnc; i++) {
+            if (dom->vnc[i].id == id) {
+                tdrv_vnc_ready(dom, &dom->vnc[i], revents);
                 return;
             }
         }
@@ -109,7 +123,7 @@ void *tdrv_thread_main(void *arg)
         pthread_mutex_lock(&d->lock);
         for (i = 1; i < ps.num; i++)
             if (ps.pfd[i].revents)
-                tdrv_console_ready(d, ps.ids[i]);
+                tdrv_console_ready(d, ps.ids[i], ps.pfd[i].revents);
     }
     pthread_mutex_unlock(&d->lock);
     free(ps.pfd);

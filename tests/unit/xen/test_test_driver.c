@@ -607,10 +607,10 @@ static void test_stats_move(void **state)
 static void test_failure_injection(void **state)
 {
     static const char *const ops[] = {
-        "start",      "shutdown",   "reboot",      "destroy",
-        "pause",      "resume",     "suspend",     "restore",
-        "set_vcpus",  "set_memory", "disk_attach", "disk_detach",
-        "nic_attach", "nic_detach", "stats",       "console_open",
+        "start",        "shutdown",    "reboot",     "destroy",    "pause",
+        "resume",       "suspend",     "restore",    "set_vcpus",  "set_memory",
+        "disk_attach",  "disk_detach", "nic_attach", "nic_detach", "stats",
+        "console_open", "vnc_open",
     };
     struct fixture *f = *state;
     struct hv_vm_config c;
@@ -645,6 +645,68 @@ static void test_failure_injection(void **state)
     assert_int_equal(state_of(f->hv, c.uuid), HV_RUNNING);
     assert_int_equal(hv_inject_failure(f->hv, "destroy", 0), 0);
     assert_int_equal(hv_destroy(f->hv, c.uuid), 0);
+}
+
+/* Read exactly n bytes (the driver thread answers on its own). */
+static void read_all(int fd, void *p, size_t n)
+{
+    char *c = p;
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+    while (n) {
+        ssize_t r;
+
+        assert_int_equal(poll(&pfd, 1, 5000), 1);
+        r = read(fd, c, n);
+        assert_true(r > 0);
+        c += r;
+        n -= (size_t)r;
+    }
+}
+
+static void test_vnc(void **state)
+{
+    struct fixture *f = *state;
+    struct hv_vm_config c;
+    unsigned char init[24], req[10] = { 3, 0, 0, 0, 0, 0, 0, 2, 0, 1 };
+    unsigned char hdr[16], px[8];
+    int fd;
+
+    cfg_init(&c, f);
+    assert_int_equal(hv_vnc_open(f->hv, c.uuid, &fd), ERR_NOTFOUND);
+    assert_int_equal(hv_start(f->hv, &c), 0);
+    assert_int_equal(hv_vnc_open(f->hv, c.uuid, &fd), ERR_CONFLICT);
+    assert_non_null(strstr(hv_last_error(), "not HVM"));
+    assert_int_equal(hv_destroy(f->hv, c.uuid), 0);
+
+    c.boot = HV_BOOT_HVM;
+    assert_int_equal(hv_start(f->hv, &c), 0);
+    assert_int_equal(hv_inject_failure(f->hv, "vnc_open", ERR_IO), 0);
+    assert_int_equal(hv_vnc_open(f->hv, c.uuid, &fd), ERR_IO);
+    assert_int_equal(hv_inject_failure(f->hv, "vnc_open", 0), 0);
+    /* Handshake done by the driver: ClientInit is next. */
+    assert_int_equal(hv_vnc_open(f->hv, c.uuid, &fd), 0);
+    assert_int_equal(write(fd, "\1", 1), 1);
+    read_all(fd, init, sizeof(init));
+    assert_int_equal(init[0] << 8 | init[1], 320);
+    assert_int_equal(init[2] << 8 | init[3], 200);
+    assert_int_equal(init[4], 32);
+    assert_int_equal(init[23], 3); /* name length: "vm1" */
+    read_all(fd, init, 3);
+    assert_memory_equal(init, "vm1", 3);
+    /* A 2x1 update at 0,0: two white pixels of the colour bars. */
+    assert_int_equal(write(fd, req, sizeof(req)), (ssize_t)sizeof(req));
+    read_all(fd, hdr, sizeof(hdr));
+    assert_int_equal(hdr[0], 0);
+    assert_int_equal(hdr[3], 1);  /* one rectangle */
+    assert_int_equal(hdr[9], 2);  /* w */
+    assert_int_equal(hdr[11], 1); /* h */
+    read_all(fd, px, sizeof(px));
+    assert_memory_equal(px, "\xff\xff\xff\0\xff\xff\xff\0", 8);
+    /* The domain goes: its consoles close. */
+    assert_int_equal(hv_destroy(f->hv, c.uuid), 0);
+    assert_int_equal(read(fd, px, 1), 0);
+    close(fd);
 }
 
 static void test_live_changes(void **state)
@@ -853,6 +915,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_without_lock, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vnc, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
