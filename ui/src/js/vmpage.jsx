@@ -15,9 +15,11 @@ import { ConsoleTab } from './console.jsx';
 import { VmConfig } from './vmconfig.jsx';
 import { Snapshots } from './snapshots.jsx';
 import { VmAudit } from './vmaudit.jsx';
+import { DisplayTab } from './display.jsx';
 
 const TABS = [
     ['', 'Overview', 'viewer'], ['console', 'Console', 'operator'],
+    ['display', 'Display', 'operator', (vm) => vm.boot && vm.boot.type === 'hvm'],
     ['config', 'Configuration', 'viewer'], ['snapshots', 'Snapshots', 'viewer'],
     ['audit', 'Audit trail', 'admin'],
 ];
@@ -113,7 +115,7 @@ export function VmPage({ id, tab = '' }) {
     const vm = all.get(id);
     if (!vm) return <div><h1>VM not found</h1>
         <p>It may have been deleted. <Link href="/vms">All VMs</Link></p></div>;
-    const tabs = TABS.filter((x) => can(x[2]));
+    const tabs = TABS.filter((x) => can(x[2]) && (!x[3] || x[3](vm)));
     return <div class="vm-page">
         <nav class="crumbs" aria-label="Breadcrumb"><Link href="/vms">Virtual machines</Link> / {vm.name}</nav>
         <div class="page-head">
@@ -131,6 +133,7 @@ export function VmPage({ id, tab = '' }) {
         <div role="tabpanel" class="tabpanel">
             {tab === '' && <Overview vm={vm} />}
             {tab === 'console' && <ConsoleTab vm={vm} />}
+            {tab === 'display' && <DisplayTab vm={vm} />}
             {tab === 'config' && <VmConfig vm={vm} />}
             {tab === 'snapshots' && <Snapshots vm={vm} />}
             {tab === 'audit' && <VmAudit vm={vm} />}
