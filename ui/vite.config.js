@@ -10,7 +10,8 @@ export default defineConfig({
     build: {
         outDir: '../../web',
         emptyOutDir: true,
-        target: 'es2020',
+        // es2022: noVNC uses top-level await.
+        target: 'es2022',
         modulePreload: { polyfill: false },
         reportCompressedSize: false,
         chunkSizeWarningLimit: 600,

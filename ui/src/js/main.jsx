@@ -21,6 +21,7 @@ import { Audit } from './audit.jsx';
 import { Pool } from './pool.jsx';
 import { Settings } from './settings.jsx';
 import { ConsoleFull } from './console.jsx';
+import { DisplayFull } from './display.jsx';
 
 // The backup screens are a chunk of their own, loaded on first visit.
 const loadBackups = () => import('./backups.js');
@@ -116,6 +117,8 @@ function Shell() {
     }, []);
     const full = match('/vms/:id/console/full', p);
     if (full) return <ConsoleFull id={full.id} />;
+    const fullDisplay = match('/vms/:id/display/full', p);
+    if (fullDisplay) return <DisplayFull id={fullDisplay.id} />;
     let view = <NotFound />;
     for (const [pat, C] of ROUTES) {
         const m = match(pat, p);

@@ -15,11 +15,13 @@ import { ConsoleTab } from './console.jsx';
 import { VmConfig } from './vmconfig.jsx';
 import { Snapshots } from './snapshots.jsx';
 import { VmAudit } from './vmaudit.jsx';
+import { DisplayTab } from './display.jsx';
 
 const VmBackups = lazy(() => import('./backups.js'), 'VmBackups');
 
 const TABS = [
     ['', 'Overview', 'viewer'], ['console', 'Console', 'operator'],
+    ['display', 'Display', 'operator', (vm) => vm.boot && vm.boot.type === 'hvm'],
     ['config', 'Configuration', 'viewer'], ['snapshots', 'Snapshots', 'viewer'],
     ['backups', 'Backups', 'viewer'],
     ['audit', 'Audit trail', 'admin'],
@@ -116,7 +118,7 @@ export function VmPage({ id, tab = '' }) {
     const vm = all.get(id);
     if (!vm) return <div><h1>VM not found</h1>
         <p>It may have been deleted. <Link href="/vms">All VMs</Link></p></div>;
-    const tabs = TABS.filter((x) => can(x[2]));
+    const tabs = TABS.filter((x) => can(x[2]) && (!x[3] || x[3](vm)));
     return <div class="vm-page">
         <nav class="crumbs" aria-label="Breadcrumb"><Link href="/vms">Virtual machines</Link> / {vm.name}</nav>
         <div class="page-head">
@@ -134,6 +136,7 @@ export function VmPage({ id, tab = '' }) {
         <div role="tabpanel" class="tabpanel">
             {tab === '' && <Overview vm={vm} />}
             {tab === 'console' && <ConsoleTab vm={vm} />}
+            {tab === 'display' && <DisplayTab vm={vm} />}
             {tab === 'config' && <VmConfig vm={vm} />}
             {tab === 'snapshots' && <Snapshots vm={vm} />}
             {tab === 'backups' && <VmBackups vm={vm} />}
