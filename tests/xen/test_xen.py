@@ -445,6 +445,28 @@ class Suite:
                    (r, out, r2, out2))
         self.step("hot-plug: disk and vif of a running VM")
 
+    # -- PVH: the same guest kernel, booted in an HVM container --
+    def pvh_vm(self):
+        c = self.c
+        boot = dict(GUEST, type="pvh")
+        r = c.post(V1 + "/vms", {"name": "pvh0", "vcpus": 1,
+                                 "memory_mib": 128, "boot": boot})
+        self.check("define PVH VM", r.status == 201, r)
+        if r.status != 201:
+            return
+        vid = r.json["id"]
+        t = self.action(vid, "start")
+        v = self.vm(vid)
+        self.check("start PVH VM", t["status"] == "success" and
+                   v["state"] == "running", (t, v))
+        if t["status"] == "success":
+            ok, out = self.console(vid, ["XENITH-GUEST-HELLO"], timeout=90)
+            self.check("PVH console: the guest's boot output", ok, out)
+        t = self.action(vid, "destroy")
+        self.check("destroy the PVH VM", t["status"] == "success" and
+                   self.vm(vid)["state"] == "halted", t)
+        self.step("PVH guest: start, console, destroy")
+
     # -- HVM: the ISO in the SR, serial console, VNC screenshot --
     def hvm_screen(self, vm_id, ready):
         """Whole-screen RFB updates over /vnc until ready(rgb, width)
@@ -590,6 +612,7 @@ class Suite:
                 self.pv_lifecycle()
                 self.vif_vm()
                 self.network_unused()
+                self.pvh_vm()
                 self.hvm_vm()
         except Exception as e:  # a crash is a failure, not a pass
             import traceback
