@@ -157,7 +157,7 @@ function JobRow({ j, setModal }) {
             {!j.enabled && <span class="badge">disabled</span>}</td>
         <td>{repoName(j.repository)}</td>
         <td>{vmSummary(j)}</td>
-        <td>{j.schedule ? <><code>{j.schedule}</code> <span class="muted small">{j.timezone}</span></> :
+        <td class="sched">{j.schedule ? <><code>{j.schedule}</code> <span class="muted small">{j.timezone}</span></> :
             <span class="muted">manual</span>}</td>
         <td>{j.next_runs && j.next_runs.length ? zoned(j.next_runs[0], j.timezone) : '—'}</td>
         <td class="last-result"><LastResult job={j} mine={t} /><ErrorText error={a.error} /></td>
