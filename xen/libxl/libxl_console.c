@@ -11,9 +11,32 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <xenstore.h>
+
 #include "common/err.h"
 #include "common/timeutil.h"
 #include "xen/hv_driver.h"
+
+int lx_is_hvm(uint32_t domid, const libxl_dominfo *info)
+{
+    struct xs_handle *xs;
+    char path[64], *type;
+    unsigned int len;
+    int hvm = 1;
+
+    if (info->domain_type != LIBXL_DOMAIN_TYPE_HVM)
+        return 0;
+    xs = xs_open(XS_OPEN_READONLY);
+    if (!xs)
+        return 1;
+    snprintf(path, sizeof(path), "/libxl/%u/type", domid);
+    type = xs_read(xs, XBT_NULL, path, &len);
+    if (type && !strcmp(type, "pvh"))
+        hvm = 0;
+    free(type);
+    xs_close(xs);
+    return hvm;
+}
 
 int lx_console_open(void *priv, const char *uuid, int *fd_out)
 {
@@ -28,8 +51,8 @@ int lx_console_open(void *priv, const char *uuid, int *fd_out)
     rc = lx_find(x, uuid, &domid, &info);
     if (rc)
         return rc;
-    type = info.domain_type == LIBXL_DOMAIN_TYPE_HVM ? LIBXL_CONSOLE_TYPE_SERIAL
-                                                     : LIBXL_CONSOLE_TYPE_PV;
+    type = lx_is_hvm(domid, &info) ? LIBXL_CONSOLE_TYPE_SERIAL
+                                   : LIBXL_CONSOLE_TYPE_PV;
     libxl_dominfo_dispose(&info);
     /* Real Xen: right after a domain is (re)created, xenconsoled has not
      * yet written /local/domain/N/console/tty, and libxl answers

@@ -72,6 +72,12 @@ int lx_fail(int lrc, const char *what, const char *uuid);
 int lx_find(struct lx *x, const char *uuid, uint32_t *domid_out,
             libxl_dominfo *info_out);
 enum hv_state lx_state(const libxl_dominfo *info);
+/* Whether a domain libxl_domain_info() calls HVM is really HVM (an
+ * emulated machine: serial port, VNC) and not PVH, which Xen also runs
+ * in an HVM container: libxl records the type in xenstore at
+ * /libxl/<domid>/type. */
+int lx_is_hvm(uint32_t domid, const libxl_dominfo *info);
+
 /* lx_find, giving the domain's state. */
 int lx_find_state(struct lx *x, const char *uuid, uint32_t *domid_out,
                   enum hv_state *state_out);

@@ -110,7 +110,7 @@ int lx_vnc_open(void *priv, const char *uuid, int *fd_out)
     rc = lx_find(x, uuid, &domid, &info);
     if (rc)
         return rc;
-    rc = info.domain_type == LIBXL_DOMAIN_TYPE_HVM ? 0 : ERR_CONFLICT;
+    rc = lx_is_hvm(domid, &info) ? 0 : ERR_CONFLICT;
     libxl_dominfo_dispose(&info);
     if (rc)
         return hv_fail(rc, "vm %s is not HVM: no graphical console", uuid);
