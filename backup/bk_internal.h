@@ -117,6 +117,18 @@ int bk_decompress(const void *in, size_t len, void *out, size_t exp_len);
 /* "chunks/ab/<hex>" relative to the repository dir into out[80]. */
 void bk_chunk_relpath(const unsigned char id[BK_ID_LEN], char out[80]);
 
+/* Largest chunk file image for len bytes of plaintext. */
+size_t bk_chunk_file_bound(size_t len);
+
+/* Encode plaintext data[len] with id into the chunk file image out (at
+ * least bk_chunk_file_bound(len) bytes); returns its size. scratch
+ * (bk_compress_bound(len) bytes) holds the compressed data before it is
+ * sealed in encrypted repositories; NULL for plain ones. */
+size_t bk_chunk_encode_into(const struct bk_repo *repo,
+                            const unsigned char id[BK_ID_LEN], const void *data,
+                            size_t len, unsigned char *out,
+                            unsigned char *scratch);
+
 /* Encode plaintext data[len] with id into a chunk file image. *file_out is
  * **new** (free()), *file_len_out its size. */
 void bk_chunk_encode(const struct bk_repo *repo,
