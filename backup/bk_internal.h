@@ -103,7 +103,7 @@ uint64_t bk_payload_sum(const void *p, size_t n);
 
 /* Compress in[len] at level into out[cap]; *out_len is the size. Returns
  * 1 when compressed, 0 when the data should be stored raw (zstd did not
- * save 1/32, or level is 0). */
+ * save 1/32, samples of it do not compress, or level is 0). */
 int bk_compress(int level, const void *in, size_t len, void *out, size_t cap,
                 size_t *out_len);
 size_t bk_compress_bound(size_t len);

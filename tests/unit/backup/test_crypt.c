@@ -122,6 +122,25 @@ static void test_payload_sum_definition(void **state)
         assert_true(bk_payload_sum(buf, n) == sum_by_definition(buf, n));
 }
 
+/* Chunks whose samples do not compress are stored raw without running
+ * zstd over them; a compressible quarter is enough to compress. */
+static void test_compress_samples(void **state)
+{
+    static unsigned char in[1 << 20], out[(1 << 20) + 65536];
+    static unsigned char back[1 << 20];
+    size_t n = 0;
+
+    (void)state;
+    rand_bytes(in, sizeof(in));
+    assert_int_equal(bk_compress(1, in, sizeof(in), out, sizeof(out), &n), 0);
+    for (size_t i = 0; i < sizeof(in) / 4; i++)
+        in[sizeof(in) / 2 + i] = (unsigned char)"xenith kernel "[i % 14];
+    assert_int_equal(bk_compress(1, in, sizeof(in), out, sizeof(out), &n), 1);
+    assert_true(n < sizeof(in) - sizeof(in) / 5);
+    assert_int_equal(bk_decompress(out, n, back, sizeof(back)), 0);
+    assert_memory_equal(in, back, sizeof(in));
+}
+
 static void test_kdf_and_fingerprint(void **state)
 {
     unsigned char k1[32], k2[32], master[64] = { 1 };
@@ -150,6 +169,7 @@ int main(void)
         cmocka_unit_test(test_ids_plain_and_keyed),
         cmocka_unit_test(test_zero_detection),
         cmocka_unit_test(test_compress_raw_fallback),
+        cmocka_unit_test(test_compress_samples),
         cmocka_unit_test(test_payload_sum_definition),
         cmocka_unit_test(test_kdf_and_fingerprint),
     };
