@@ -80,6 +80,38 @@ static int read_full(int fd, unsigned char *p, size_t n, uint64_t off)
     return 0;
 }
 
+/* Read [off, off + len) into buf, copying only the allocated parts:
+ * holes inside the chunk (SEEK_HOLE) are cleared instead. Sources that
+ * cannot tell (block devices) are read whole. */
+static int read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)
+{
+    uint64_t pos = off, end = off + len;
+    int rc;
+
+    while (pos < end) {
+        off_t d = lseek(fd, (off_t)pos, SEEK_DATA), h;
+
+        if (d < 0 && errno == ENXIO)
+            d = (off_t)end; /* only a hole up to the end of the file */
+        else if (d < 0)
+            return read_full(fd, buf + (pos - off), end - pos, pos);
+        if ((uint64_t)d > end)
+            d = (off_t)end;
+        memset(buf + (pos - off), 0, (uint64_t)d - pos);
+        if ((uint64_t)d == end)
+            break;
+        h = lseek(fd, d, SEEK_HOLE);
+        if (h < 0 || (uint64_t)h > end)
+            h = (off_t)end;
+        rc = read_full(fd, buf + ((uint64_t)d - off), (uint64_t)(h - d),
+                       (uint64_t)d);
+        if (rc)
+            return rc;
+        pos = (uint64_t)h;
+    }
+    return 0;
+}
+
 /* What do_chunk() did with one chunk. */
 struct chunk_res {
     size_t len;     /* bytes read */
@@ -162,7 +194,7 @@ static int do_chunk(struct pipe *p, struct wbuf *w, uint64_t c,
             return 0;
         }
     }
-    rc = read_full(p->fd, w->data, len, off);
+    rc = read_chunk(p->fd, w->data, len, off);
     if (rc)
         return rc;
     if (bk_is_zero(w->data, len)) {
