@@ -25,6 +25,10 @@
 #include "common/uuid.h"
 #include "common/xalloc.h"
 
+/* In a todo list: reuse the parent's id of this chunk (already in the
+ * index) when the chunk is still stored. */
+#define TODO_REUSE (1ull << 63)
+
 struct pipe {
     struct bk_repo *repo;
     int fd;
@@ -214,6 +218,21 @@ static int do_chunk(struct pipe *p, struct wbuf *w, uint64_t c,
     return rc;
 }
 
+/* A todo entry: a chunk to read, or one to reuse from the parent when it
+ * is still stored (touched for gc), else read. */
+static int do_todo(struct pipe *p, struct wbuf *w, uint64_t e,
+                   struct chunk_res *res)
+{
+    uint64_t c = e & ~TODO_REUSE;
+
+    if (e & TODO_REUSE) {
+        memset(res, 0, sizeof(*res));
+        if (bk_chunk_exists(p->repo, p->ix->ids + c * BK_ID_LEN, 1))
+            return 0;
+    }
+    return do_chunk(p, w, c, res);
+}
+
 static void *worker(void *arg)
 {
     struct pipe *p = arg;
@@ -239,7 +258,7 @@ static void *worker(void *arg)
         seq = p->next++;
         pthread_mutex_unlock(&p->mu);
 
-        rc = do_chunk(p, &w, p->todo[seq], &r);
+        rc = do_todo(p, &w, p->todo[seq], &r);
 
         pthread_mutex_lock(&p->mu);
         if (rc && !p->err)
@@ -336,8 +355,9 @@ all:
     return v;
 }
 
-/* Use the change map: copy the parent's ids of unchanged chunks (checking
- * and touching them for gc), and list the rest. NULL when not usable. */
+/* Use the change map: copy the parent's ids of unchanged chunks and list
+ * them as TODO_REUSE (the workers check and touch them for gc), and list
+ * the rest to read. NULL when not usable. */
 static uint64_t *changed_chunks(struct bk_repo *repo,
                                 const struct bk_disk_src *d,
                                 const struct bk_manifest *parent,
@@ -368,12 +388,12 @@ static uint64_t *changed_chunks(struct bk_repo *repo,
                     /* a short last chunk changes with the size */
                     (c + 1 < ix->num || pix.disk_size == ix->disk_size);
 
-        if (reuse && !bk_id_is_zero(pid) && !bk_chunk_exists(repo, pid, 1))
-            reuse = 0;
         if (reuse)
             memcpy(ix->ids + c * BK_ID_LEN, pid, BK_ID_LEN);
-        else
+        if (!reuse)
             v[n++] = c;
+        else if (!bk_id_is_zero(pid))
+            v[n++] = c | TODO_REUSE; /* the workers touch it */
     }
     *num_out = n;
 out:
