@@ -32,7 +32,8 @@
 struct pipe {
     struct bk_repo *repo;
     int fd;
-    int mapped; /* a regular file: may be looked at through mmap */
+    int mapped;        /* a regular file: may be looked at through mmap */
+    int expect_stored; /* most chunks are expected to be stored already */
     struct bk_index *ix;
     const uint64_t *todo;
     uint64_t num_todo;
@@ -240,7 +241,7 @@ static void *worker(void *arg)
     struct wbuf w;
 
     w.data = xmalloc(cs);
-    w.stored_avg = STORED_ONE; /* try the mapping first */
+    w.stored_avg = p->expect_stored ? STORED_ONE : 0;
     w.file = xmalloc(bk_chunk_file_bound(cs));
     w.scratch = p->repo->encrypted ? xmalloc(bk_compress_bound(cs)) : NULL;
     for (;;) {
@@ -283,39 +284,27 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Run the todo list through n workers: n - 1 threads and the caller. */
-static int run_pipe(struct bk_repo *repo, int fd, struct bk_index *ix,
-                    const uint64_t *todo, uint64_t num_todo,
-                    const struct bk_progress *prog, uint64_t done0,
-                    uint64_t total, struct bk_backup_result *res)
+/* Run p's todo list through n workers: n - 1 threads and the caller. */
+static int run_pipe(struct pipe *p, struct bk_backup_result *res)
 {
-    struct pipe p = { 0 };
-    int n = bk_repo_threads(repo), started = 0;
+    int n = bk_repo_threads(p->repo), started = 0;
     pthread_t th[64];
     struct stat st;
 
-    p.repo = repo;
-    p.fd = fd;
-    p.mapped = !fstat(fd, &st) && S_ISREG(st.st_mode);
-    p.ix = ix;
-    p.todo = todo;
-    p.num_todo = num_todo;
-    p.prog = prog;
-    p.done0 = done0;
-    p.total = total;
-    pthread_mutex_init(&p.mu, NULL);
+    p->mapped = !fstat(p->fd, &st) && S_ISREG(st.st_mode);
+    pthread_mutex_init(&p->mu, NULL);
     for (; started < n - 1; started++)
-        if (pthread_create(&th[started], NULL, worker, &p))
+        if (pthread_create(&th[started], NULL, worker, p))
             break;
-    worker(&p);
+    worker(p);
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
-    pthread_mutex_destroy(&p.mu);
-    res->bytes_read += p.bytes_read;
-    res->chunks_zero += p.chunks_zero;
-    res->chunks_new += p.chunks_new;
-    res->stored_bytes += p.stored_bytes;
-    return p.err;
+    pthread_mutex_destroy(&p->mu);
+    res->bytes_read += p->bytes_read;
+    res->chunks_zero += p->chunks_zero;
+    res->chunks_new += p->chunks_new;
+    res->stored_bytes += p->stored_bytes;
+    return p->err;
 }
 
 /* Chunks overlapping allocated data (all of them when SEEK_DATA is not
@@ -441,6 +430,12 @@ static int backup_disk(struct bk_repo *repo, const struct bk_disk_src *d,
                        const struct bk_progress *prog, uint64_t done0,
                        uint64_t total, struct bk_backup_result *res)
 {
+    struct pipe p = { .repo = repo,
+                      .fd = fd,
+                      .ix = ix,
+                      .prog = prog,
+                      .done0 = done0,
+                      .total = total };
     uint64_t *todo = NULL, num = 0, read0 = res->bytes_read;
     int rc;
 
@@ -452,8 +447,13 @@ static int backup_disk(struct bk_repo *repo, const struct bk_disk_src *d,
     } else {
         todo = allocated_chunks(fd, ix, &num);
     }
+    /* Without a parent, or with a change map (whose reads are chunks
+     * that changed), most chunks read are new. */
+    p.expect_stored = parent && !meta->changemap;
+    p.todo = todo;
+    p.num_todo = num;
     res->chunks_total += ix->num;
-    rc = run_pipe(repo, fd, ix, todo, num, prog, done0, total, res);
+    rc = run_pipe(&p, res);
     meta->bytes_read = res->bytes_read - read0;
     free(todo);
     return rc;

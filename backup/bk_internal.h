@@ -160,6 +160,11 @@ int bk_repo_sync(const struct bk_repo *repo);
 int bk_write_file_atomic(const struct bk_repo *repo, const char *relpath,
                          const void *data, size_t len);
 
+/* Write data[len] to relpath (temp + rename: never seen half-written),
+ * without waiting for it to reach the disk. */
+int bk_write_file_whole(const struct bk_repo *repo, const char *relpath,
+                        const void *data, size_t len);
+
 /* opendir() of relpath below dirfd, or NULL. **new** (closedir()). */
 DIR *bk_opendir_at(int dirfd, const char *relpath);
 

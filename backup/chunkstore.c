@@ -205,6 +205,12 @@ int bk_write_file_atomic(const struct bk_repo *repo, const char *relpath,
     return write_renamed(repo, relpath, data, len, 1);
 }
 
+int bk_write_file_whole(const struct bk_repo *repo, const char *relpath,
+                        const void *data, size_t len)
+{
+    return write_renamed(repo, relpath, data, len, 0);
+}
+
 int bk_read_file(const struct bk_repo *repo, const char *relpath, size_t cap,
                  char **data_out, size_t *len_out)
 {

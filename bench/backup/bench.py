@@ -21,6 +21,7 @@ import sys
 import time
 
 MIB = 1024 * 1024
+LOADS = []
 SIZE = int(os.environ.get("SIZE_MIB", "2048")) * MIB
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 XB = os.path.abspath(os.environ.get("XENITH_BACKUP", "build/xenith-backup"))
@@ -216,7 +217,9 @@ def main():
     subprocess.run(["cat", img], stdout=subprocess.DEVNULL, check=True)
     res = {}
     for rnd in range(ROUNDS):
+        LOADS.append(os.getloadavg()[0])
         run_round(d, img, res, rnd)
+        LOADS.append(os.getloadavg()[0])
         write(results, res, {}, alloc)  # partial results, in case
         print("round %d done (%.0fs)" % (rnd + 1, time.time() - t0),
               flush=True)
@@ -272,6 +275,10 @@ def write(path, res, cs, alloc):
         ("restore: borg extract / xenith",
          m("borg extract") / m("xenith-backup restore"), ">= 3"),
     ]
+    lines += ["", "Load average (1 min) at the start and end of each round: %s"
+              " (the machine has %d cores; above that, other work shares"
+              " them and wall times stretch)."
+              % (", ".join("%.1f" % x for x in LOADS), os.cpu_count())]
     lines += ["", "## Ratios against the issue's targets", "",
               "| ratio | measured | target | met |", "|---|---:|---:|---|"]
     for name, val, tgt in targets:
