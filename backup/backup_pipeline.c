@@ -4,8 +4,10 @@
  * threads and the caller) each take the next chunk and carry it all the
  * way: read, skip when all zero, hash, look up, and when new compress,
  * encrypt and write its file. Nothing waits for order: a worker puts
- * the id at the chunk's place in the index. Then syncfs, the indexes,
- * and last the manifest (the snapshot appears).
+ * the id at the chunk's place in the index. A flusher thread syncs the
+ * file system every FLUSH_EVERY bytes written, so the syncfs before the
+ * indexes only waits for the tail. Then the indexes, and last the
+ * manifest (the snapshot appears).
  */
 #include "backup/bk_internal.h"
 
@@ -48,7 +50,15 @@ struct pipe {
     uint64_t chunks_zero;
     uint64_t chunks_new;
     uint64_t stored_bytes;
+    uint64_t unflushed; /* bytes written since the flusher last started */
+    int flush_wanted;
+    int stop;                /* the workers are done: the flusher ends */
+    pthread_cond_t flush_cv; /* wakes the flusher */
 };
+
+/* Chunk data is flushed in the background every FLUSH_EVERY bytes, so
+ * the syncfs before the indexes waits only for the tail. */
+#define FLUSH_EVERY (128ull << 20)
 
 /* One worker's buffers, reused for every chunk. */
 struct wbuf {
@@ -270,6 +280,11 @@ static void *worker(void *arg)
         if (r.new_len) {
             p->chunks_new++;
             p->stored_bytes += r.new_len;
+            p->unflushed += r.new_len;
+            if (p->unflushed >= FLUSH_EVERY && !p->flush_wanted) {
+                p->flush_wanted = 1;
+                pthread_cond_signal(&p->flush_cv);
+            }
         }
         if (!rc)
             bk_progress_report(p->prog,
@@ -284,21 +299,54 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Flush the repository's file system whenever the workers have written
+ * FLUSH_EVERY bytes since the last flush began. Mostly waits for the
+ * disk, so it does not take a CPU from the workers. A failure is logged
+ * here and met again by the final bk_repo_sync(). */
+static void *flusher(void *arg)
+{
+    struct pipe *p = arg;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && !p->flush_wanted)
+            pthread_cond_wait(&p->flush_cv, &p->mu);
+        if (p->stop)
+            break;
+        p->flush_wanted = 0;
+        p->unflushed = 0;
+        pthread_mutex_unlock(&p->mu);
+        bk_repo_sync(p->repo);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
 /* Run p's todo list through n workers: n - 1 threads and the caller. */
 static int run_pipe(struct pipe *p, struct bk_backup_result *res)
 {
-    int n = bk_repo_threads(p->repo), started = 0;
-    pthread_t th[64];
+    int n = bk_repo_threads(p->repo), started = 0, have_flusher;
+    pthread_t th[64], flush_th;
     struct stat st;
 
     p->mapped = !fstat(p->fd, &st) && S_ISREG(st.st_mode);
     pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->flush_cv, NULL);
+    have_flusher = !pthread_create(&flush_th, NULL, flusher, p);
     for (; started < n - 1; started++)
         if (pthread_create(&th[started], NULL, worker, p))
             break;
     worker(p);
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_signal(&p->flush_cv);
+    pthread_mutex_unlock(&p->mu);
+    if (have_flusher)
+        pthread_join(flush_th, NULL);
+    pthread_cond_destroy(&p->flush_cv);
     pthread_mutex_destroy(&p->mu);
     res->bytes_read += p->bytes_read;
     res->chunks_zero += p->chunks_zero;
