@@ -25,6 +25,8 @@ LOADS = []
 SIZE = int(os.environ.get("SIZE_MIB", "2048")) * MIB
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 XB = os.path.abspath(os.environ.get("XENITH_BACKUP", "build/xenith-backup"))
+# An older build to compare with in the same rounds (rows "... (base)").
+XBB = os.environ.get("XENITH_BACKUP_BASE")
 ENV = dict(os.environ, RESTIC_PASSWORD="bench",
            BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK="yes",
            BORG_RELOCATED_REPO_ACCESS_IS_OK="yes", BORG_PASSPHRASE="")
@@ -112,6 +114,7 @@ def run_round(d, img, res, rnd):
     os.makedirs(repos)
     xr, xr2 = os.path.join(repos, "xenith"), os.path.join(repos, "xenith-cm")
     rr, br = os.path.join(repos, "restic"), os.path.join(repos, "borg")
+    bx, bx2 = os.path.join(repos, "base"), os.path.join(repos, "base-cm")
     outd = os.path.join(d, "out")
 
     def rec(key, wc, size=None):
@@ -128,6 +131,8 @@ def run_round(d, img, res, rnd):
     sh([XB, "init", "--repo", xr])
     sh(["restic", "init", "--repo", rr])
     sh(["borg", "init", "-e", "none", br])
+    if XBB:
+        sh([XBB, "init", "--repo", bx])
     # Full backups, interleaved (the order turns each round).
     full = [
         ("xenith-backup full", [XB, "backup-file", "--repo", xr, "--name",
@@ -136,10 +141,17 @@ def run_round(d, img, res, rnd):
         ("borg full", ["borg", "create", "--compression", "zstd,3",
                        br + "::full", cur], br),
     ]
-    for name, cmd, repo in full[rnd % 3:] + full[:rnd % 3]:
+    if XBB:
+        full.append(("xenith-backup full (base)",
+                     [XBB, "backup-file", "--repo", bx, "--name", "vm", cur],
+                     bx))
+    k = rnd % len(full)
+    for name, cmd, repo in full[k:] + full[:k]:
         rec(name, sh(cmd), du(repo))
     # The change-map repository starts as a copy of the full one.
     subprocess.run(["cp", "-a", "--reflink=auto", xr, xr2], check=True)
+    if XBB:
+        subprocess.run(["cp", "-a", "--reflink=auto", bx, bx2], check=True)
     rewrite_5pct(img, 100 + rnd)
     cur, prev = reclone(d, img)
     warm(prev)
@@ -154,7 +166,14 @@ def run_round(d, img, res, rnd):
         ("borg incremental", ["borg", "create", "--compression", "zstd,3",
                               br + "::inc", cur], br),
     ]
-    for name, cmd, repo in inc[rnd % 4:] + inc[:rnd % 4]:
+    if XBB:
+        inc += [("xenith-backup incremental (base)",
+                 [XBB, "backup-file", "--repo", bx, "--name", "vm", cur], bx),
+                ("xenith-backup incremental, change map (base)",
+                 [XBB, "backup-file", "--repo", bx2, "--name", "vm",
+                  "--changed-since", prev, cur], bx2)]
+    k = rnd % len(inc)
+    for name, cmd, repo in inc[k:] + inc[:k]:
         rec(name, sh(cmd), du(repo))
     # Restores of the incremental.
     for name, cmd, cwd in (
@@ -164,7 +183,10 @@ def run_round(d, img, res, rnd):
             ("restic restore", ["restic", "restore", "--repo", rr, "latest",
                                 "--target", outd], None),
             ("borg extract", ["borg", "extract", "--sparse", br + "::inc"],
-             outd)):
+             outd)) + ((("xenith-backup restore (base)",
+                         [XBB, "restore", "--repo", bx, latest(bx),
+                          os.path.join(outd, "x.img")], None),)
+                       if XBB else ()):
         shutil.rmtree(outd, ignore_errors=True)
         os.makedirs(outd)
         rec(name, sh(cmd, cwd=cwd))
