@@ -1,10 +1,13 @@
 /* backup_pipeline.c: bk_backup(). Per disk: find the chunks to read (the
  * FIEMAP change map against the parent's reflink clone, else the
- * allocated extents from SEEK_DATA/SEEK_HOLE), then N worker threads
- * each read a chunk, skip it when all zero, hash it, look it up, and
- * compress + encrypt it when new, while the calling thread writes the
- * results in order into the chunk store and the index. Then syncfs,
- * the indexes, and last the manifest (the snapshot appears).
+ * allocated extents from SEEK_DATA/SEEK_HOLE), then N workers (N - 1
+ * threads and the caller) each take the next chunk and carry it all the
+ * way: read, skip when all zero, hash, look up, and when new compress,
+ * encrypt and write its file. Nothing waits for order: a worker puts
+ * the id at the chunk's place in the index. A flusher thread syncs the
+ * file system every FLUSH_EVERY bytes written, so the syncfs before the
+ * indexes only waits for the tail. Then the indexes, and last the
+ * manifest (the snapshot appears).
  */
 #include "backup/bk_internal.h"
 
@@ -14,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,37 +27,53 @@
 #include "common/uuid.h"
 #include "common/xalloc.h"
 
-enum slot_state {
-    SLOT_FREE,
-    SLOT_BUSY,
-    SLOT_DONE
-};
-
-struct slot {
-    enum slot_state state;
-    int zero;
-    unsigned char id[BK_ID_LEN];
-    unsigned char *file; /* encoded chunk to write, NULL when it exists */
-    size_t file_len;
-    uint32_t len;
-};
+/* In a todo list: reuse the parent's id of this chunk (already in the
+ * index) when the chunk is still stored. */
+#define TODO_REUSE (1ull << 63)
 
 struct pipe {
     struct bk_repo *repo;
     int fd;
-    uint64_t size;
+    int mapped;        /* a regular file: may be looked at through mmap */
+    int expect_stored; /* most chunks are expected to be stored already */
+    struct bk_index *ix;
     const uint64_t *todo;
     uint64_t num_todo;
-    uint64_t next;    /* next todo entry a worker takes */
-    uint64_t written; /* entries the writer has committed */
-    size_t window;
-    struct slot *slots;
+    const struct bk_progress *prog;
+    uint64_t done0;
+    uint64_t total;
+    pthread_mutex_t mu; /* guards what follows */
+    uint64_t next;      /* next todo entry a worker takes */
     int err;
-    pthread_mutex_t mu;
-    pthread_cond_t done_cv;
-    pthread_cond_t space_cv;
+    uint64_t finished; /* todo entries done */
     uint64_t bytes_read;
+    uint64_t chunks_zero;
+    uint64_t chunks_new;
+    uint64_t stored_bytes;
+    uint64_t unflushed; /* bytes written since the flusher last started */
+    int flush_wanted;
+    int stop;                /* the workers are done: the flusher ends */
+    pthread_cond_t flush_cv; /* wakes the flusher */
 };
+
+/* Chunk data is flushed in the background every FLUSH_EVERY bytes, so
+ * the syncfs before the indexes waits only for the tail. */
+#define FLUSH_EVERY (128ull << 20)
+
+/* One worker's buffers, reused for every chunk. */
+struct wbuf {
+    unsigned char *data;    /* chunk_size: what pread() reads */
+    unsigned char *file;    /* the encoded chunk file */
+    unsigned char *scratch; /* compressed data before sealing */
+    unsigned stored_avg;    /* running share of chunks found stored,
+                             * 0..STORED_ONE */
+};
+
+/* Looking a chunk up through a mapping saves copying it when it is
+ * stored already, and costs a second hash when it is not: worth it while
+ * more than about 70% of the chunks are found stored. */
+#define STORED_ONE 256
+#define MAP_ABOVE  180
 
 static int read_full(int fd, unsigned char *p, size_t n, uint64_t off)
 {
@@ -74,144 +95,264 @@ static int read_full(int fd, unsigned char *p, size_t n, uint64_t off)
     return 0;
 }
 
+/* Read [off, off + len) into buf, copying only the allocated parts:
+ * holes inside the chunk (SEEK_HOLE) are cleared instead. Sources that
+ * cannot tell (block devices) are read whole. */
+static int read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)
+{
+    uint64_t pos = off, end = off + len;
+    int rc;
+
+    while (pos < end) {
+        off_t d = lseek(fd, (off_t)pos, SEEK_DATA), h;
+
+        if (d < 0 && errno == ENXIO)
+            d = (off_t)end; /* only a hole up to the end of the file */
+        else if (d < 0)
+            return read_full(fd, buf + (pos - off), end - pos, pos);
+        if ((uint64_t)d > end)
+            d = (off_t)end;
+        memset(buf + (pos - off), 0, (uint64_t)d - pos);
+        if ((uint64_t)d == end)
+            break;
+        h = lseek(fd, d, SEEK_HOLE);
+        if (h < 0 || (uint64_t)h > end)
+            h = (off_t)end;
+        rc = read_full(fd, buf + ((uint64_t)d - off), (uint64_t)(h - d),
+                       (uint64_t)d);
+        if (rc)
+            return rc;
+        pos = (uint64_t)h;
+    }
+    return 0;
+}
+
+/* What do_chunk() did with one chunk. */
+struct chunk_res {
+    size_t len;     /* bytes read */
+    int zero;       /* 1: all zero, not stored */
+    size_t new_len; /* size of the chunk file written, 0 when none */
+};
+
+/* Map [off, off + len) of the source, or NULL. Populating reports a
+ * range past the end (a source that shrank) as an error rather than a
+ * SIGBUS later. */
+static const unsigned char *map_source(int fd, uint64_t off, size_t len)
+{
+    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)off);
+
+    if (m == MAP_FAILED)
+        return NULL;
+    if (madvise(m, len, MADV_POPULATE_READ)) {
+        munmap(m, len);
+        return NULL;
+    }
+    return m;
+}
+
+/* Look the chunk up through a mapping of the source, without copying
+ * it: 1 when it is zero or already stored (done), 0 when it must be
+ * read and stored. A chunk is only ever stored from a private copy, so
+ * a source that changes under the mapping cannot store bytes that do
+ * not match their id. */
+static int lookup_mapped(struct pipe *p, uint64_t off, size_t len,
+                         unsigned char *id, struct chunk_res *res)
+{
+    const unsigned char *m = map_source(p->fd, off, len);
+    int done = 0;
+
+    if (!m)
+        return 0;
+    if (bk_is_zero(m, len)) {
+        memset(id, 0, BK_ID_LEN);
+        res->zero = 1;
+        done = 1;
+    } else {
+        bk_chunk_id(p->repo, m, len, id);
+        done = bk_chunk_exists(p->repo, id, 1);
+    }
+    munmap((void *)m, len);
+    return done;
+}
+
+static void note_stored(struct wbuf *w, int stored)
+{
+    w->stored_avg += (stored ? STORED_ONE / 8 : 0) - w->stored_avg / 8;
+}
+
+/* Process chunk number c: zero check, hash, look up, and when new read
+ * it into w->data, encode and write it. The id goes straight into the
+ * index (every worker writes its own entries). While most chunks are
+ * found in the repository (an incremental), a worker looks them up in
+ * place through a mapping; otherwise it reads each into its buffer,
+ * which a new chunk needs anyway. */
+static int do_chunk(struct pipe *p, struct wbuf *w, uint64_t c,
+                    struct chunk_res *res)
+{
+    struct bk_repo *repo = p->repo;
+    uint64_t off = c * repo->chunk_size;
+    size_t len = p->ix->disk_size - off < repo->chunk_size
+                     ? (size_t)(p->ix->disk_size - off)
+                     : repo->chunk_size;
+    unsigned char *id = p->ix->ids + c * BK_ID_LEN;
+    size_t flen;
+    int mapped = 0, stored, rc;
+
+    res->len = len;
+    res->zero = 0;
+    res->new_len = 0;
+    if (p->mapped && w->stored_avg > MAP_ABOVE) {
+        mapped = 1;
+        if (lookup_mapped(p, off, len, id, res)) {
+            if (!res->zero)
+                note_stored(w, 1);
+            return 0;
+        }
+    }
+    rc = read_chunk(p->fd, w->data, len, off);
+    if (rc)
+        return rc;
+    if (bk_is_zero(w->data, len)) {
+        memset(id, 0, BK_ID_LEN);
+        res->zero = 1;
+        return 0;
+    }
+    bk_chunk_id(repo, w->data, len, id);
+    stored = bk_chunk_exists(repo, id, 1);
+    note_stored(w, stored && !mapped);
+    if (stored)
+        return 0;
+    flen = bk_chunk_encode_into(repo, id, w->data, len, w->file, w->scratch);
+    rc = bk_chunk_write(repo, id, w->file, flen);
+    if (!rc)
+        res->new_len = flen;
+    return rc;
+}
+
+/* A todo entry: a chunk to read, or one to reuse from the parent when it
+ * is still stored (touched for gc), else read. */
+static int do_todo(struct pipe *p, struct wbuf *w, uint64_t e,
+                   struct chunk_res *res)
+{
+    uint64_t c = e & ~TODO_REUSE;
+
+    if (e & TODO_REUSE) {
+        memset(res, 0, sizeof(*res));
+        if (bk_chunk_exists(p->repo, p->ix->ids + c * BK_ID_LEN, 1))
+            return 0;
+    }
+    return do_chunk(p, w, c, res);
+}
+
 static void *worker(void *arg)
 {
     struct pipe *p = arg;
-    struct bk_repo *repo = p->repo;
-    unsigned char *buf = xmalloc(repo->chunk_size);
+    size_t cs = p->repo->chunk_size;
+    struct wbuf w;
 
+    w.data = xmalloc(cs);
+    w.stored_avg = p->expect_stored ? STORED_ONE : 0;
+    w.file = xmalloc(bk_chunk_file_bound(cs));
+    w.scratch = p->repo->encrypted ? xmalloc(bk_compress_bound(cs)) : NULL;
     for (;;) {
-        uint64_t seq, off;
-        struct slot s = { .state = SLOT_DONE };
+        struct chunk_res r = { 0 };
+        uint64_t seq;
         int rc;
 
         pthread_mutex_lock(&p->mu);
-        while (!p->err && p->next < p->num_todo &&
-               p->next >= p->written + p->window)
-            pthread_cond_wait(&p->space_cv, &p->mu);
+        if (!p->err && p->next < p->num_todo && bk_cancelled(p->prog))
+            p->err = ERR_CANCELLED;
         if (p->err || p->next >= p->num_todo) {
             pthread_mutex_unlock(&p->mu);
             break;
         }
         seq = p->next++;
-        p->slots[seq % p->window].state = SLOT_BUSY;
         pthread_mutex_unlock(&p->mu);
 
-        off = p->todo[seq] * repo->chunk_size;
-        s.len = (uint32_t)(p->size - off < repo->chunk_size ? p->size - off
-                                                            : repo->chunk_size);
-        rc = read_full(p->fd, buf, s.len, off);
-        if (!rc) {
-            s.zero = bk_is_zero(buf, s.len);
-            if (!s.zero) {
-                bk_chunk_id(repo, buf, s.len, s.id);
-                if (!bk_chunk_exists(repo, s.id, 1))
-                    bk_chunk_encode(repo, s.id, buf, s.len, &s.file,
-                                    &s.file_len);
-            }
-        }
+        rc = do_todo(p, &w, p->todo[seq], &r);
+
         pthread_mutex_lock(&p->mu);
-        p->bytes_read += s.len;
         if (rc && !p->err)
             p->err = rc;
-        p->slots[seq % p->window] = s;
-        pthread_cond_broadcast(&p->done_cv);
+        p->finished++;
+        p->bytes_read += r.len;
+        p->chunks_zero += (uint64_t)r.zero;
+        if (r.new_len) {
+            p->chunks_new++;
+            p->stored_bytes += r.new_len;
+            p->unflushed += r.new_len;
+            if (p->unflushed >= FLUSH_EVERY && !p->flush_wanted) {
+                p->flush_wanted = 1;
+                pthread_cond_signal(&p->flush_cv);
+            }
+        }
+        if (!rc)
+            bk_progress_report(p->prog,
+                               p->done0 +
+                                   p->ix->disk_size * p->finished / p->num_todo,
+                               p->total);
         pthread_mutex_unlock(&p->mu);
     }
-    free(buf);
+    free(w.data);
+    free(w.file);
+    free(w.scratch);
     return NULL;
 }
 
-/* The calling thread: commit results in order. */
-static int writer(struct pipe *p, struct bk_index *ix,
-                  const struct bk_progress *prog, uint64_t done0,
-                  uint64_t total, struct bk_backup_result *res)
+/* Flush the repository's file system whenever the workers have written
+ * FLUSH_EVERY bytes since the last flush began. Mostly waits for the
+ * disk, so it does not take a CPU from the workers. A failure is logged
+ * here and met again by the final bk_repo_sync(). */
+static void *flusher(void *arg)
 {
-    int rc = 0;
+    struct pipe *p = arg;
 
-    for (uint64_t seq = 0; seq < p->num_todo; seq++) {
-        struct slot s, *sl = &p->slots[seq % p->window];
-
-        pthread_mutex_lock(&p->mu);
-        while (!p->err && sl->state != SLOT_DONE)
-            pthread_cond_wait(&p->done_cv, &p->mu);
-        if (p->err) {
-            rc = p->err;
-            pthread_mutex_unlock(&p->mu);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && !p->flush_wanted)
+            pthread_cond_wait(&p->flush_cv, &p->mu);
+        if (p->stop)
             break;
-        }
-        s = *sl;
-        memset(sl, 0, sizeof(*sl));
+        p->flush_wanted = 0;
+        p->unflushed = 0;
         pthread_mutex_unlock(&p->mu);
-
-        if (s.zero) {
-            res->chunks_zero++;
-            memset(ix->ids + p->todo[seq] * BK_ID_LEN, 0, BK_ID_LEN);
-        } else {
-            memcpy(ix->ids + p->todo[seq] * BK_ID_LEN, s.id, BK_ID_LEN);
-        }
-        if (s.file) {
-            rc = bk_chunk_write(p->repo, s.id, s.file, s.file_len);
-            if (!rc) {
-                res->chunks_new++;
-                res->stored_bytes += s.file_len;
-            }
-            free(s.file);
-        }
-        if (!rc && bk_cancelled(prog))
-            rc = ERR_CANCELLED;
+        bk_repo_sync(p->repo);
         pthread_mutex_lock(&p->mu);
-        if (rc && !p->err)
-            p->err = rc;
-        p->written = seq + 1;
-        pthread_cond_broadcast(&p->space_cv);
-        pthread_mutex_unlock(&p->mu);
-        if (rc)
-            break;
-        bk_progress_report(prog, done0 + (seq + 1) * p->repo->chunk_size,
-                           total);
     }
-    return rc;
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
 }
 
-static int run_pipe(struct bk_repo *repo, int fd, struct bk_index *ix,
-                    const uint64_t *todo, uint64_t num_todo,
-                    const struct bk_progress *prog, uint64_t done0,
-                    uint64_t total, struct bk_backup_result *res)
+/* Run p's todo list through n workers: n - 1 threads and the caller. */
+static int run_pipe(struct pipe *p, struct bk_backup_result *res)
 {
-    struct pipe p = { 0 };
-    int n = bk_repo_threads(repo), started = 0, rc;
-    pthread_t th[64];
+    int n = bk_repo_threads(p->repo), started = 0, have_flusher;
+    pthread_t th[64], flush_th;
+    struct stat st;
 
-    p.repo = repo;
-    p.fd = fd;
-    p.size = ix->disk_size;
-    p.todo = todo;
-    p.num_todo = num_todo;
-    p.window = (size_t)(2 * n + 2);
-    p.slots = xcalloc(p.window, sizeof(*p.slots));
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.done_cv, NULL);
-    pthread_cond_init(&p.space_cv, NULL);
-    for (; started < n; started++)
-        if (pthread_create(&th[started], NULL, worker, &p))
+    p->mapped = !fstat(p->fd, &st) && S_ISREG(st.st_mode);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->flush_cv, NULL);
+    have_flusher = !pthread_create(&flush_th, NULL, flusher, p);
+    for (; started < n - 1; started++)
+        if (pthread_create(&th[started], NULL, worker, p))
             break;
-    rc = started ? writer(&p, ix, prog, done0, total, res) : ERR_INTERNAL;
-    pthread_mutex_lock(&p.mu);
-    if (rc && !p.err)
-        p.err = rc;
-    pthread_cond_broadcast(&p.space_cv);
-    pthread_mutex_unlock(&p.mu);
+    worker(p);
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
-    for (size_t i = 0; i < p.window; i++)
-        free(p.slots[i].file);
-    res->bytes_read += p.bytes_read;
-    free(p.slots);
-    pthread_mutex_destroy(&p.mu);
-    pthread_cond_destroy(&p.done_cv);
-    pthread_cond_destroy(&p.space_cv);
-    return rc;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_signal(&p->flush_cv);
+    pthread_mutex_unlock(&p->mu);
+    if (have_flusher)
+        pthread_join(flush_th, NULL);
+    pthread_cond_destroy(&p->flush_cv);
+    pthread_mutex_destroy(&p->mu);
+    res->bytes_read += p->bytes_read;
+    res->chunks_zero += p->chunks_zero;
+    res->chunks_new += p->chunks_new;
+    res->stored_bytes += p->stored_bytes;
+    return p->err;
 }
 
 /* Chunks overlapping allocated data (all of them when SEEK_DATA is not
@@ -251,8 +392,9 @@ all:
     return v;
 }
 
-/* Use the change map: copy the parent's ids of unchanged chunks (checking
- * and touching them for gc), and list the rest. NULL when not usable. */
+/* Use the change map: copy the parent's ids of unchanged chunks and list
+ * them as TODO_REUSE (the workers check and touch them for gc), and list
+ * the rest to read. NULL when not usable. */
 static uint64_t *changed_chunks(struct bk_repo *repo,
                                 const struct bk_disk_src *d,
                                 const struct bk_manifest *parent,
@@ -283,12 +425,12 @@ static uint64_t *changed_chunks(struct bk_repo *repo,
                     /* a short last chunk changes with the size */
                     (c + 1 < ix->num || pix.disk_size == ix->disk_size);
 
-        if (reuse && !bk_id_is_zero(pid) && !bk_chunk_exists(repo, pid, 1))
-            reuse = 0;
         if (reuse)
             memcpy(ix->ids + c * BK_ID_LEN, pid, BK_ID_LEN);
-        else
+        if (!reuse)
             v[n++] = c;
+        else if (!bk_id_is_zero(pid))
+            v[n++] = c | TODO_REUSE; /* the workers touch it */
     }
     *num_out = n;
 out:
@@ -336,6 +478,12 @@ static int backup_disk(struct bk_repo *repo, const struct bk_disk_src *d,
                        const struct bk_progress *prog, uint64_t done0,
                        uint64_t total, struct bk_backup_result *res)
 {
+    struct pipe p = { .repo = repo,
+                      .fd = fd,
+                      .ix = ix,
+                      .prog = prog,
+                      .done0 = done0,
+                      .total = total };
     uint64_t *todo = NULL, num = 0, read0 = res->bytes_read;
     int rc;
 
@@ -347,8 +495,13 @@ static int backup_disk(struct bk_repo *repo, const struct bk_disk_src *d,
     } else {
         todo = allocated_chunks(fd, ix, &num);
     }
+    /* Without a parent, or with a change map (whose reads are chunks
+     * that changed), most chunks read are new. */
+    p.expect_stored = parent && !meta->changemap;
+    p.todo = todo;
+    p.num_todo = num;
     res->chunks_total += ix->num;
-    rc = run_pipe(repo, fd, ix, todo, num, prog, done0, total, res);
+    rc = run_pipe(&p, res);
     meta->bytes_read = res->bytes_read - read0;
     free(todo);
     return rc;

@@ -103,7 +103,7 @@ uint64_t bk_payload_sum(const void *p, size_t n);
 
 /* Compress in[len] at level into out[cap]; *out_len is the size. Returns
  * 1 when compressed, 0 when the data should be stored raw (zstd did not
- * save 1/32, or level is 0). */
+ * save 1/32, samples of it do not compress, or level is 0). */
 int bk_compress(int level, const void *in, size_t len, void *out, size_t cap,
                 size_t *out_len);
 size_t bk_compress_bound(size_t len);
@@ -116,6 +116,18 @@ int bk_decompress(const void *in, size_t len, void *out, size_t exp_len);
 
 /* "chunks/ab/<hex>" relative to the repository dir into out[80]. */
 void bk_chunk_relpath(const unsigned char id[BK_ID_LEN], char out[80]);
+
+/* Largest chunk file image for len bytes of plaintext. */
+size_t bk_chunk_file_bound(size_t len);
+
+/* Encode plaintext data[len] with id into the chunk file image out (at
+ * least bk_chunk_file_bound(len) bytes); returns its size. scratch
+ * (bk_compress_bound(len) bytes) holds the compressed data before it is
+ * sealed in encrypted repositories; NULL for plain ones. */
+size_t bk_chunk_encode_into(const struct bk_repo *repo,
+                            const unsigned char id[BK_ID_LEN], const void *data,
+                            size_t len, unsigned char *out,
+                            unsigned char *scratch);
 
 /* Encode plaintext data[len] with id into a chunk file image. *file_out is
  * **new** (free()), *file_len_out its size. */
@@ -147,6 +159,11 @@ int bk_repo_sync(const struct bk_repo *repo);
 /* Write data[len] to relpath (temp + fsync + rename + fsync dir). */
 int bk_write_file_atomic(const struct bk_repo *repo, const char *relpath,
                          const void *data, size_t len);
+
+/* Write data[len] to relpath (temp + rename: never seen half-written),
+ * without waiting for it to reach the disk. */
+int bk_write_file_whole(const struct bk_repo *repo, const char *relpath,
+                        const void *data, size_t len);
 
 /* opendir() of relpath below dirfd, or NULL. **new** (closedir()). */
 DIR *bk_opendir_at(int dirfd, const char *relpath);

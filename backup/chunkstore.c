@@ -26,16 +26,19 @@ void bk_chunk_relpath(const unsigned char id[BK_ID_LEN], char out[80])
     snprintf(out, 80, "chunks/%.2s/%s", hex, hex);
 }
 
-void bk_chunk_encode(const struct bk_repo *repo,
-                     const unsigned char id[BK_ID_LEN], const void *data,
-                     size_t len, unsigned char **file_out, size_t *file_len_out)
+size_t bk_chunk_file_bound(size_t len)
 {
-    size_t cap =
-        bk_compress_bound(len) + BK_CHDR_LEN + BK_NONCE_LEN + BK_TAG_LEN;
-    unsigned char *f = xmalloc(cap), *payload, aad[BK_CHDR_AAD + BK_ID_LEN];
-    size_t plen = 0, off = BK_CHDR_LEN;
+    return bk_compress_bound(len) + BK_CHDR_LEN + BK_NONCE_LEN + BK_TAG_LEN;
+}
+
+size_t bk_chunk_encode_into(const struct bk_repo *repo,
+                            const unsigned char id[BK_ID_LEN], const void *data,
+                            size_t len, unsigned char *f,
+                            unsigned char *scratch)
+{
+    size_t cap = bk_chunk_file_bound(len), plen = 0, off = BK_CHDR_LEN;
+    unsigned char *payload, aad[BK_CHDR_AAD + BK_ID_LEN];
     unsigned char flags = 0;
-    unsigned char *zbuf = NULL;
     const void *src = data;
 
     if (repo->encrypted)
@@ -43,11 +46,10 @@ void bk_chunk_encode(const struct bk_repo *repo,
     payload = f + off;
     if (repo->encrypted) {
         /* Compress aside, then seal into place. */
-        zbuf = xmalloc(bk_compress_bound(len));
-        if (bk_compress(repo->level, data, len, zbuf, bk_compress_bound(len),
+        if (bk_compress(repo->level, data, len, scratch, bk_compress_bound(len),
                         &plen)) {
             flags |= BK_FLAG_ZSTD;
-            src = zbuf;
+            src = scratch;
         } else {
             plen = len;
         }
@@ -75,11 +77,22 @@ void bk_chunk_encode(const struct bk_repo *repo,
         }
         plen += BK_TAG_LEN;
     }
-    free(zbuf);
     bk_put64(f + BK_CHDR_AAD,
              bk_payload_sum(f + BK_CHDR_LEN, off + plen - BK_CHDR_LEN));
+    return off + plen;
+}
+
+void bk_chunk_encode(const struct bk_repo *repo,
+                     const unsigned char id[BK_ID_LEN], const void *data,
+                     size_t len, unsigned char **file_out, size_t *file_len_out)
+{
+    unsigned char *f = xmalloc(bk_chunk_file_bound(len));
+    unsigned char *scratch =
+        repo->encrypted ? xmalloc(bk_compress_bound(len)) : NULL;
+
+    *file_len_out = bk_chunk_encode_into(repo, id, data, len, f, scratch);
     *file_out = f;
-    *file_len_out = off + plen;
+    free(scratch);
 }
 
 int bk_chunk_exists(const struct bk_repo *repo,
@@ -190,6 +203,12 @@ int bk_write_file_atomic(const struct bk_repo *repo, const char *relpath,
                          const void *data, size_t len)
 {
     return write_renamed(repo, relpath, data, len, 1);
+}
+
+int bk_write_file_whole(const struct bk_repo *repo, const char *relpath,
+                        const void *data, size_t len)
+{
+    return write_renamed(repo, relpath, data, len, 0);
 }
 
 int bk_read_file(const struct bk_repo *repo, const char *relpath, size_t cap,

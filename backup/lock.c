@@ -93,7 +93,10 @@ int bk_lock_take(const struct bk_repo *repo, const char *name, const char *op)
     rand_hex(rnd, 8);
     snprintf(tmp, sizeof(tmp), "locks/.tmp-%s", rnd);
     snprintf(rel, sizeof(rel), "locks/%s", name);
-    rc = bk_write_file_atomic(repo, tmp, txt, strlen(txt));
+    /* Not flushed: a lock only counts while its holder runs, and after a
+     * crash it is stale whatever survived (another boot id, or an empty
+     * or garbage file). */
+    rc = bk_write_file_whole(repo, tmp, txt, strlen(txt));
     free(txt);
     if (rc)
         return rc;

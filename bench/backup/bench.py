@@ -21,9 +21,12 @@ import sys
 import time
 
 MIB = 1024 * 1024
+LOADS = []
 SIZE = int(os.environ.get("SIZE_MIB", "2048")) * MIB
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 XB = os.path.abspath(os.environ.get("XENITH_BACKUP", "build/xenith-backup"))
+# An older build to compare with in the same rounds (rows "... (base)").
+XBB = os.environ.get("XENITH_BACKUP_BASE")
 ENV = dict(os.environ, RESTIC_PASSWORD="bench",
            BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK="yes",
            BORG_RELOCATED_REPO_ACCESS_IS_OK="yes", BORG_PASSPHRASE="")
@@ -111,6 +114,7 @@ def run_round(d, img, res, rnd):
     os.makedirs(repos)
     xr, xr2 = os.path.join(repos, "xenith"), os.path.join(repos, "xenith-cm")
     rr, br = os.path.join(repos, "restic"), os.path.join(repos, "borg")
+    bx, bx2 = os.path.join(repos, "base"), os.path.join(repos, "base-cm")
     outd = os.path.join(d, "out")
 
     def rec(key, wc, size=None):
@@ -127,6 +131,8 @@ def run_round(d, img, res, rnd):
     sh([XB, "init", "--repo", xr])
     sh(["restic", "init", "--repo", rr])
     sh(["borg", "init", "-e", "none", br])
+    if XBB:
+        sh([XBB, "init", "--repo", bx])
     # Full backups, interleaved (the order turns each round).
     full = [
         ("xenith-backup full", [XB, "backup-file", "--repo", xr, "--name",
@@ -135,10 +141,17 @@ def run_round(d, img, res, rnd):
         ("borg full", ["borg", "create", "--compression", "zstd,3",
                        br + "::full", cur], br),
     ]
-    for name, cmd, repo in full[rnd % 3:] + full[:rnd % 3]:
+    if XBB:
+        full.append(("xenith-backup full (base)",
+                     [XBB, "backup-file", "--repo", bx, "--name", "vm", cur],
+                     bx))
+    k = rnd % len(full)
+    for name, cmd, repo in full[k:] + full[:k]:
         rec(name, sh(cmd), du(repo))
     # The change-map repository starts as a copy of the full one.
     subprocess.run(["cp", "-a", "--reflink=auto", xr, xr2], check=True)
+    if XBB:
+        subprocess.run(["cp", "-a", "--reflink=auto", bx, bx2], check=True)
     rewrite_5pct(img, 100 + rnd)
     cur, prev = reclone(d, img)
     warm(prev)
@@ -153,17 +166,32 @@ def run_round(d, img, res, rnd):
         ("borg incremental", ["borg", "create", "--compression", "zstd,3",
                               br + "::inc", cur], br),
     ]
-    for name, cmd, repo in inc[rnd % 4:] + inc[:rnd % 4]:
+    if XBB:
+        inc += [("xenith-backup incremental (base)",
+                 [XBB, "backup-file", "--repo", bx, "--name", "vm", cur], bx),
+                ("xenith-backup incremental, change map (base)",
+                 [XBB, "backup-file", "--repo", bx2, "--name", "vm",
+                  "--changed-since", prev, cur], bx2)]
+    k = rnd % len(inc)
+    for name, cmd, repo in inc[k:] + inc[:k]:
         rec(name, sh(cmd), du(repo))
-    # Restores of the incremental.
-    for name, cmd, cwd in (
-            ("xenith-backup restore",
-             [XB, "restore", "--repo", xr, latest(xr),
-              os.path.join(outd, "x.img")], None),
-            ("restic restore", ["restic", "restore", "--repo", rr, "latest",
-                                "--target", outd], None),
-            ("borg extract", ["borg", "extract", "--sparse", br + "::inc"],
-             outd)):
+    # Restores of the incremental. The order turns each round: the same
+    # restore code took 3.5x the CPU when it ran first in a round (fresh
+    # page-cache pages for 2 GiB of output) than when it ran last.
+    restores = [
+        ("xenith-backup restore",
+         [XB, "restore", "--repo", xr, latest(xr),
+          os.path.join(outd, "x.img")], None),
+        ("restic restore", ["restic", "restore", "--repo", rr, "latest",
+                            "--target", outd], None),
+        ("borg extract", ["borg", "extract", "--sparse", br + "::inc"], outd),
+    ]
+    if XBB:
+        restores.append(("xenith-backup restore (base)",
+                         [XBB, "restore", "--repo", bx, latest(bx),
+                          os.path.join(outd, "x.img")], None))
+    k = rnd % len(restores)
+    for name, cmd, cwd in restores[k:] + restores[:k]:
         shutil.rmtree(outd, ignore_errors=True)
         os.makedirs(outd)
         rec(name, sh(cmd, cwd=cwd))
@@ -216,7 +244,9 @@ def main():
     subprocess.run(["cat", img], stdout=subprocess.DEVNULL, check=True)
     res = {}
     for rnd in range(ROUNDS):
+        LOADS.append(os.getloadavg()[0])
         run_round(d, img, res, rnd)
+        LOADS.append(os.getloadavg()[0])
         write(results, res, {}, alloc)  # partial results, in case
         print("round %d done (%.0fs)" % (rnd + 1, time.time() - t0),
               flush=True)
@@ -272,6 +302,10 @@ def write(path, res, cs, alloc):
         ("restore: borg extract / xenith",
          m("borg extract") / m("xenith-backup restore"), ">= 3"),
     ]
+    lines += ["", "Load average (1 min) at the start and end of each round: %s"
+              " (the machine has %d cores; above that, other work shares"
+              " them and wall times stretch)."
+              % (", ".join("%.1f" % x for x in LOADS), os.cpu_count())]
     lines += ["", "## Ratios against the issue's targets", "",
               "| ratio | measured | target | met |", "|---|---:|---:|---|"]
     for name, val, tgt in targets:

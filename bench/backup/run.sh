@@ -4,6 +4,8 @@
 # mount for reflink clones) and about 12 GB of free disk.
 #   sh bench/backup/run.sh            # writes bench/backup/RESULTS.md
 #   ROUNDS=3 SIZE_MIB=2048 WORK=/var/tmp/xbk-bench sh bench/backup/run.sh
+#   XENITH_BACKUP_BASE=/path/to/older/xenith-backup sh bench/backup/run.sh
+#                                     # adds rows "(base)" to compare builds
 set -eu
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-/var/tmp/xenith-bench-backup}

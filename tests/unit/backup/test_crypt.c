@@ -95,6 +95,52 @@ static void test_compress_raw_fallback(void **state)
     assert_int_equal(bk_compress(0, in, sizeof(in), out, sizeof(out), &n), 0);
 }
 
+/* The unrolled checksum equals the definition in docs/backup-format.md:
+ * h = n, then h = (h + w) * P for each of the n / 8 + 1 little-endian
+ * words (the last one holds the n % 8 trailing bytes, zero-padded). */
+static uint64_t sum_by_definition(const unsigned char *c, size_t n)
+{
+    uint64_t h = n;
+
+    for (size_t i = 0; i <= n - n % 8; i += 8) {
+        uint64_t w = 0;
+
+        for (size_t k = 0; k < 8 && i + k < n; k++)
+            w |= (uint64_t)c[i + k] << (8 * k);
+        h = (h + w) * 0x9e3779b97f4a7c15ull;
+    }
+    return h;
+}
+
+static void test_payload_sum_definition(void **state)
+{
+    static unsigned char buf[4099];
+
+    (void)state;
+    rand_bytes(buf, sizeof(buf));
+    for (size_t n = 0; n <= sizeof(buf); n += n < 80 ? 1 : 61)
+        assert_true(bk_payload_sum(buf, n) == sum_by_definition(buf, n));
+}
+
+/* Chunks whose samples do not compress are stored raw without running
+ * zstd over them; a compressible quarter is enough to compress. */
+static void test_compress_samples(void **state)
+{
+    static unsigned char in[1 << 20], out[(1 << 20) + 65536];
+    static unsigned char back[1 << 20];
+    size_t n = 0;
+
+    (void)state;
+    rand_bytes(in, sizeof(in));
+    assert_int_equal(bk_compress(1, in, sizeof(in), out, sizeof(out), &n), 0);
+    for (size_t i = 0; i < sizeof(in) / 4; i++)
+        in[sizeof(in) / 2 + i] = (unsigned char)"xenith kernel "[i % 14];
+    assert_int_equal(bk_compress(1, in, sizeof(in), out, sizeof(out), &n), 1);
+    assert_true(n < sizeof(in) - sizeof(in) / 5);
+    assert_int_equal(bk_decompress(out, n, back, sizeof(back)), 0);
+    assert_memory_equal(in, back, sizeof(in));
+}
+
 static void test_kdf_and_fingerprint(void **state)
 {
     unsigned char k1[32], k2[32], master[64] = { 1 };
@@ -123,6 +169,8 @@ int main(void)
         cmocka_unit_test(test_ids_plain_and_keyed),
         cmocka_unit_test(test_zero_detection),
         cmocka_unit_test(test_compress_raw_fallback),
+        cmocka_unit_test(test_compress_samples),
+        cmocka_unit_test(test_payload_sum_definition),
         cmocka_unit_test(test_kdf_and_fingerprint),
     };
 
