@@ -4,9 +4,9 @@
 // loaded on first use; the canvas renderer keeps it inside the CSP (the
 // DOM renderer would add <style> elements).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { wsUrl, vms } from './data.js';
-import { useStore } from './store.js';
+import { wsUrl } from './data.js';
 import { ErrorText, Link, Modal } from './ui.jsx';
+import { FullPage, LiveTab } from './vmview.jsx';
 
 let libs = null;
 function loadXterm() {
@@ -161,18 +161,6 @@ function TypeText({ onClose, send }) {
     </Modal>;
 }
 
-export function ConsoleTab({ vm }) {
-    if (vm.state !== 'running' && vm.state !== 'paused')
-        return <p class="empty">The console is there while the VM runs; it is {vm.state}.</p>;
-    return <Terminal vm={vm} />;
-}
+export const ConsoleTab = ({ vm }) => <LiveTab vm={vm} what="console" View={Terminal} />;
 
-export function ConsoleFull({ id }) {
-    const all = useStore(vms);
-    const vm = all.get(id);
-    useEffect(() => {
-        document.title = vm ? `${vm.name} · console` : 'console';
-    }, [vm && vm.name]);
-    if (!vm) return <p class="loading">Loading…</p>;
-    return <div class="console-page"><Terminal vm={vm} full /></div>;
-}
+export const ConsoleFull = ({ id }) => <FullPage id={id} what="console" View={Terminal} />;

@@ -3,9 +3,9 @@
 // session is the authentication). Ctrl-Alt-Del, scaling, clipboard both
 // ways, full screen and a tab of its own. noVNC is loaded on first use.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { wsUrl, vms } from './data.js';
-import { useStore } from './store.js';
+import { wsUrl } from './data.js';
 import { ErrorText, Link, Modal } from './ui.jsx';
+import { FullPage, LiveTab } from './vmview.jsx';
 
 let lib = null;
 function loadNoVnc() {
@@ -107,18 +107,6 @@ function Screen({ vm, full }) {
     </div>;
 }
 
-export function DisplayTab({ vm }) {
-    if (vm.state !== 'running' && vm.state !== 'paused')
-        return <p class="empty">The display is there while the VM runs; it is {vm.state}.</p>;
-    return <Screen vm={vm} />;
-}
+export const DisplayTab = ({ vm }) => <LiveTab vm={vm} what="display" View={Screen} />;
 
-export function DisplayFull({ id }) {
-    const all = useStore(vms);
-    const vm = all.get(id);
-    useEffect(() => {
-        document.title = vm ? `${vm.name} · display` : 'display';
-    }, [vm && vm.name]);
-    if (!vm) return <p class="loading">Loading…</p>;
-    return <div class="console-page"><Screen vm={vm} full /></div>;
-}
+export const DisplayFull = ({ id }) => <FullPage id={id} what="display" View={Screen} />;
