@@ -328,9 +328,13 @@ int pub_ws_established(struct http_public *h, struct lws *wsi,
         h->ws_list->prev = c;
     h->ws_list = c;
     pss->ws = c;
-    if (q.route->fn == api_events)
+    if (q.route->fn == api_events) {
+        /* Subscribed now, sent only once authorized: an event published
+         * while the worker decides is not lost (a client that opens
+         * /events and then acts sees its own changes). */
         c->kind = WS_EVENTS;
-    else if (q.route->fn == api_vm_console)
+        c->sub_id = events_subscribe(h->app->events, on_event, c);
+    } else if (q.route->fn == api_vm_console)
         c->kind = WS_CONSOLE;
     else if (q.route->fn == api_vm_vnc)
         c->kind = WS_VNC;
@@ -436,6 +440,7 @@ void pub_ws_opened(struct http_public *h, struct http_job *job)
     struct ws_msg *m;
     char reason[96];
 
+    (void)h;
     c->opening = NULL;
     /* Reading again (lws also holds back writes while it is off). */
     if (!c->rx_paused)
@@ -451,7 +456,7 @@ void pub_ws_opened(struct http_public *h, struct http_job *job)
               job->q.who.username);
     c->ready = 1;
     if (c->kind == WS_EVENTS) {
-        c->sub_id = events_subscribe(h->app->events, on_event, c);
+        lws_callback_on_writable(c->wsi); /* what queued meanwhile */
     } else if ((c->kind == WS_CONSOLE || c->kind == WS_VNC) && job->aux_err) {
         log_debug("http: console of vm=%s: %s", job->q.params[0], job->aux_why);
         /* close_reason truncates: a close frame carries 123 bytes */
@@ -524,8 +529,8 @@ int pub_ws_writable(struct http_public *h, struct lws *wsi, struct pub_pss *pss)
     int more, low, n;
 
     (void)h;
-    if (!c)
-        return 0;
+    if (!c || (!c->ready && !c->close_code))
+        return 0; /* nothing goes out before authorization */
     pthread_mutex_lock(&c->lock);
     if (c->overflow && !c->close_code) {
         c->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
