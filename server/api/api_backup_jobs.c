@@ -22,6 +22,7 @@
 #include "server/core/backup_event.h"
 #include "server/core/backup_run.h"
 #include "server/core/backup_sched.h"
+#include "server/core/settings.h"
 
 #define JOB_NEXT_RUNS   5
 #define JOB_RUNS_LIMIT  50
@@ -315,7 +316,7 @@ int api_backup_jobs_create(struct app *app, struct req *q, struct resp *r)
     int rc;
 
     memset(&j, 0, sizeof(j));
-    xstrlcpy(j.timezone, "UTC", sizeof(j.timezone));
+    settings_timezone(app->db, j.timezone, sizeof(j.timezone));
     j.concurrency = 1;
     j.enabled = 1;
     rc = api_body(q, r, job_fields, &body);
@@ -474,7 +475,7 @@ int api_backup_job_runs(struct app *app, struct req *q, struct resp *r)
 
 int api_backup_schedule_preview(struct app *app, struct req *q, struct resp *r)
 {
-    char schedule[128], timezone[128] = "UTC", msg[160];
+    char schedule[128], timezone[128], msg[160];
     int64_t times[JOB_NEXT_RUNS];
     const char *field;
     json_t *next;
@@ -490,7 +491,7 @@ int api_backup_schedule_preview(struct app *app, struct req *q, struct resp *r)
     if (rc == ERR_INVALID)
         return api_error(r, rc, "timezone", "timezone is too long");
     if (rc)
-        xstrlcpy(timezone, "UTC", sizeof(timezone));
+        settings_timezone(app->db, timezone, sizeof(timezone));
     if (backup_schedule_next(schedule, timezone, backup_sched_now(app), times,
                              JOB_NEXT_RUNS, &n, &field, msg, sizeof(msg)))
         return api_error(r, ERR_INVALID, field, "%s", msg);

@@ -1,14 +1,11 @@
 /* api_settings.c: host settings: the time zone (the default for backup
- * schedules and the UI's clock) and the public listener's TLS
- * certificate, replaceable while running.
+ * schedules) and the public listener's TLS certificate, replaceable
+ * while running.
  */
 #include "server/api/api.h"
 
-#include <ctype.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/err.h"
 #include "common/xalloc.h"
@@ -16,32 +13,10 @@
 #include "server/api/api_util.h"
 #include "server/core/app.h"
 #include "server/core/events.h"
+#include "server/core/settings.h"
 #include "server/http/tls_live.h"
 
-#define ZONEINFO      "/usr/share/zoneinfo/"
-#define TZ_KEY        "timezone"
-#define TZ_DEFAULT    "UTC"
 #define PEM_FIELD_MAX (200 * 1024)
-
-/* An IANA name like "Europe/Paris" whose tzfile exists. */
-static int tz_valid(const char *tz)
-{
-    char path[256], magic[4];
-    int fd, ok;
-
-    if (!tz[0] || tz[0] == '/' || strstr(tz, "..") || strlen(tz) > 64)
-        return 0;
-    for (const char *c = tz; *c; c++)
-        if (!isalnum((unsigned char)*c) && !strchr("/_+-", *c))
-            return 0;
-    snprintf(path, sizeof(path), ZONEINFO "%s", tz);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ok = read(fd, magic, 4) == 4 && !memcmp(magic, "TZif", 4);
-    close(fd);
-    return ok;
-}
 
 static json_t *tls_json(struct app *app)
 {
@@ -62,8 +37,7 @@ static json_t *settings_json(struct app *app)
 {
     char tz[80];
 
-    if (db_setting_get(app->db, TZ_KEY, tz, sizeof(tz)))
-        xstrlcpy(tz, TZ_DEFAULT, sizeof(tz));
+    settings_timezone(app->db, tz, sizeof(tz));
     return json_pack("{s:s, s:o}", "timezone", tz, "tls", tls_json(app));
 }
 
@@ -86,14 +60,14 @@ int api_settings_patch(struct app *app, struct req *q, struct resp *r)
     rc = api_get_str(r, body, "timezone", 0, 1, 64, &tz);
     if (rc < 0)
         goto out;
-    if (tz && !tz_valid(tz)) {
+    if (tz && !settings_timezone_valid(tz)) {
         rc = api_error(r, ERR_INVALID, "timezone",
                        "timezone must be an IANA time zone name such as "
                        "Europe/Paris or UTC");
         goto out;
     }
     xstrlcpy(r->audit_target, "settings", sizeof(r->audit_target));
-    if (tz && (rc = db_setting_set(app->db, TZ_KEY, tz))) {
+    if (tz && (rc = db_setting_set(app->db, SETTINGS_TZ_KEY, tz))) {
         rc = api_error(r, rc, NULL, "cannot store the time zone: %s",
                        err_str(rc));
         goto out;
