@@ -286,6 +286,24 @@ def test_schedule_preview(ctx):
                             "&timezone=Nowhere%2FLand"), 400, "timezone")
 
 
+
+def test_host_time_zone_is_the_default(ctx):
+    c = ctx["c"]
+    assert _job(ctx)["timezone"] == "UTC"
+    r = c.patch(V1 + "/settings", {"timezone": "Asia/Kolkata"})
+    assert r.status == 200, r
+    try:
+        assert _job(ctx)["timezone"] == "Asia/Kolkata"
+        assert _job(ctx, timezone="UTC")["timezone"] == "UTC"
+        # The preview without a zone reads the schedule in the host's:
+        # 02:00 in Kolkata (UTC+5:30) is 20:30 UTC.
+        r = c.get(V1 + "/backup/schedule/preview?schedule=0+2+*+*+*")
+        assert r.status == 200, r
+        assert all(s.endswith("T20:30:00Z") for s in r.json["next_runs"]), r
+    finally:
+        assert c.patch(V1 + "/settings", {"timezone": "UTC"}).status == 200
+
+
 # ---- runs ----
 
 def _fill(seed, size):
