@@ -5,8 +5,8 @@
 // DOM renderer would add <style> elements).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { wsUrl } from './data.js';
-import { ErrorText, Link, Modal } from './ui.jsx';
-import { FullPage, LiveTab } from './vmview.jsx';
+import { ErrorText, Modal } from './ui.jsx';
+import { FullPage, LiveTab, ViewBar } from './vmview.jsx';
 
 let libs = null;
 function loadXterm() {
@@ -105,26 +105,19 @@ function Terminal({ vm, full }) {
         setTimeout(() => ref.current.term && ref.current.term.focus(), 100);
     };
     return <div class={'console' + (full ? ' full' : '')}>
-        <div class="console-bar" role="toolbar" aria-label="Console">
-            <span class={'conn ' + status} role="status">
-                {status === 'connected' ? 'Connected' : status === 'closed' ?
-                    `Disconnected${reason ? ': ' + reason : ''}` : 'Connecting…'}</span>
-            <span class="spacer" />
+        <ViewBar label="Console" status={status} reason={reason} full={full}
+            href={`/vms/${vm.id}/console/full`} onFull={goFull}
+            onReconnect={() => {
+                setStatus('connecting');
+                setGen(gen + 1);
+            }}>
             <button type="button" class="small" onClick={copy}>Copy</button>
             <button type="button" class="small" onClick={paste}>Paste</button>
             <button type="button" class="small" onClick={() => setTyping(true)}>
                 Paste as keystrokes…</button>
             <button type="button" class="small" onClick={() => send('\x03')}
                 aria-label="Send Ctrl-C">Ctrl-C</button>
-            {status === 'closed' && <button type="button" class="small primary"
-                onClick={() => {
-                    setStatus('connecting');
-                    setGen(gen + 1);
-                }}>Reconnect</button>}
-            <button type="button" class="small" onClick={goFull}>Full screen</button>
-            {!full && <Link class="button small" href={`/vms/${vm.id}/console/full`}
-                target="_blank">Open in a tab</Link>}
-        </div>
+        </ViewBar>
         <ErrorText error={err} />
         <div class="term" ref={box} aria-label={`Console of ${vm.name}`} />
         {typing && <TypeText onClose={() => setTyping(false)} send={send} />}

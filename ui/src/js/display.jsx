@@ -4,8 +4,8 @@
 // ways, full screen and a tab of its own. noVNC is loaded on first use.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { wsUrl } from './data.js';
-import { ErrorText, Link, Modal } from './ui.jsx';
-import { FullPage, LiveTab } from './vmview.jsx';
+import { ErrorText, Modal } from './ui.jsx';
+import { FullPage, LiveTab, ViewBar } from './vmview.jsx';
 
 let lib = null;
 function loadNoVnc() {
@@ -68,26 +68,19 @@ function Screen({ vm, full }) {
     };
     const live = status === 'connected';
     return <div class={'console display' + (full ? ' full' : '')}>
-        <div class="console-bar" role="toolbar" aria-label="Display">
-            <span class={'conn ' + status} role="status">
-                {live ? 'Connected' : status === 'closed' ?
-                    `Disconnected${reason ? ': ' + reason : ''}` : 'Connecting…'}</span>
-            <span class="spacer" />
+        <ViewBar label="Display" status={status} reason={reason} full={full}
+            href={`/vms/${vm.id}/display/full`} onFull={goFull}
+            onReconnect={() => {
+                setStatus('connecting');
+                setGen(gen + 1);
+            }}>
             <button type="button" class="small" disabled={!live}
                 onClick={() => rfbRef.current.sendCtrlAltDel()}>Send Ctrl-Alt-Del</button>
             <button type="button" class="small" aria-pressed={scale} onClick={toggleScale}>
                 Scale to fit</button>
             <button type="button" class="small" disabled={!live}
                 onClick={() => setClip(remote)}>Clipboard…</button>
-            {status === 'closed' && <button type="button" class="small primary"
-                onClick={() => {
-                    setStatus('connecting');
-                    setGen(gen + 1);
-                }}>Reconnect</button>}
-            <button type="button" class="small" onClick={goFull}>Full screen</button>
-            {!full && <Link class="button small" href={`/vms/${vm.id}/display/full`}
-                target="_blank">Open in a tab</Link>}
-        </div>
+        </ViewBar>
         <ErrorText error={err} />
         <div class="screen" ref={box} aria-label={`Display of ${vm.name}`} />
         {clip != null && <Modal title="Clipboard" onClose={() => setClip(null)}>

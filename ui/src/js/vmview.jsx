@@ -3,6 +3,7 @@
 import { useEffect } from 'preact/hooks';
 import { vms } from './data.js';
 import { useStore } from './store.js';
+import { Link } from './ui.jsx';
 
 /* View (Terminal or Screen) while the VM runs; what says what it is. */
 export function LiveTab({ vm, what, View }) {
@@ -20,4 +21,21 @@ export function FullPage({ id, what, View }) {
     }, [vm && vm.name]);
     if (!vm) return <p class="loading">Loading…</p>;
     return <div class="console-page"><View vm={vm} full /></div>;
+}
+
+/* The toolbar both share: the connection state, the view's own buttons
+ * (children), then Reconnect (when closed), Full screen and, outside
+ * the page of its own, "Open in a tab" (href). */
+export function ViewBar({ label, status, reason, onReconnect, onFull, full, href, children }) {
+    return <div class="console-bar" role="toolbar" aria-label={label}>
+        <span class={'conn ' + status} role="status">
+            {status === 'connected' ? 'Connected' : status === 'closed' ?
+                `Disconnected${reason ? ': ' + reason : ''}` : 'Connecting…'}</span>
+        <span class="spacer" />
+        {children}
+        {status === 'closed' && <button type="button" class="small primary"
+            onClick={onReconnect}>Reconnect</button>}
+        <button type="button" class="small" onClick={onFull}>Full screen</button>
+        {!full && <Link class="button small" href={href} target="_blank">Open in a tab</Link>}
+    </div>;
 }
