@@ -57,6 +57,9 @@ static int pub_callback(struct lws *wsi, enum lws_callback_reasons reason,
         return pub_http_body_done(h, wsi, pss);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return pub_http_writable(h, wsi, pss);
+    case LWS_CALLBACK_TIMER: /* an h2 stream waited for credit */
+        lws_callback_on_writable(wsi);
+        return 0;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss)
@@ -189,9 +192,9 @@ int http_public_start(struct app *app, struct http_public **out)
     info.ssl_private_key_filepath = key;
     info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 |
                            SSL_OP_NO_TLSv1_1 | SSL_OP_CIPHER_SERVER_PREFERENCE;
-    /* HTTP/1.1 only: lws 4.1 drops request headers it does not know on
-     * h2 streams (lib/roles/h2/hpack.c), among them X-CSRF-Token. */
-    info.alpn = "http/1.1";
+    /* HTTP/2 where the client offers it. WebSockets: lws 4.1 always
+     * announces RFC 8441 on h2 connections (see pub_ws.c). */
+    info.alpn = "h2,http/1.1";
     info.server_string = "xenithd";
     info.pt_serv_buf_size = PUB_CHUNK;
     info.max_http_header_data = 16384;

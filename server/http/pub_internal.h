@@ -80,6 +80,9 @@ void pub_run_ws_open(struct app *app, struct http_job *job);
  * header table. 0, or ERR_INVALID (the path is not absolute). */
 int pub_collect_request(struct lws *wsi, struct http_job *job);
 
+/* 1 if wsi is an HTTP/2 stream (lws multiplexes it on a connection). */
+int pub_is_h2(struct lws *wsi);
+
 /* Write a complete response (headers and body) at once; for answers
  * given before a connection is upgraded. 0 or -1. */
 int pub_write_now(struct lws *wsi, struct http_public *h, const struct resp *r);
