@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "server/core/app.h"
+#include "server/http/h2_settings.h"
 #include "server/http/pub_internal.h"
 #include "server/http/tls_cert.h"
 #include "server/http/tls_live.h"
@@ -156,6 +157,8 @@ int http_public_start(struct app *app, struct http_public **out)
 
     *out = NULL;
     rc = pick_tls_files(app, cert, key, sizeof(cert), &managed);
+    if (!rc)
+        rc = h2_settings_init(); /* WebSockets stay on HTTP/1.1 */
     if (rc)
         return rc;
     rc = tls_live_new(cert, key, managed, &tls);
@@ -192,8 +195,8 @@ int http_public_start(struct app *app, struct http_public **out)
     info.ssl_private_key_filepath = key;
     info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 |
                            SSL_OP_NO_TLSv1_1 | SSL_OP_CIPHER_SERVER_PREFERENCE;
-    /* HTTP/2 where the client offers it. WebSockets: lws 4.1 always
-     * announces RFC 8441 on h2 connections (see pub_ws.c). */
+    /* HTTP/2 where the client offers it; WebSockets stay HTTP/1.1
+     * upgrades (h2_settings.h). */
     info.alpn = "h2,http/1.1";
     info.server_string = "xenithd";
     info.pt_serv_buf_size = PUB_CHUNK;

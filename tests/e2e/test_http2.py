@@ -2,12 +2,16 @@
 no h2 client): ALPN, the API with cookie + CSRF token (X-Auth-Token, as
 lws 4.1 drops X-CSRF-Token on h2) and Bearer tokens, static files with
 304 and gzip, HEAD, a disk import and export byte for byte, several
-streams on one connection, and HTTP/1.1 alongside."""
+streams on one connection, HTTP/1.1 alongside, and WebSockets kept off
+h2 (no RFC 8441 in the server's SETTINGS)."""
 import gzip
 import hashlib
 import json
 import os
 import shutil
+import socket
+import ssl
+import struct
 import subprocess
 import tempfile
 
@@ -276,3 +280,38 @@ def test_several_streams_on_one_connection(ctx):
     assert all(ln.startswith("2 200 ") for ln in lines), lines
     # One TLS connection carried them all.
     assert sum(int(ln.split()[2]) for ln in lines) == 1, lines
+
+
+def server_settings(ctx):
+    """The server's first SETTINGS frame on an h2 connection: {id: value}."""
+    tls = ssl.create_default_context(cafile=ctx["d"].cafile)
+    tls.check_hostname = False
+    tls.set_alpn_protocols(["h2"])
+    raw = socket.create_connection(("127.0.0.1", ctx["d"].port), timeout=10)
+    s = tls.wrap_socket(raw, server_hostname="127.0.0.1")
+    assert s.selected_alpn_protocol() == "h2"
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" +
+              b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+    buf = b""
+    while len(buf) < 9 or len(buf) < 9 + int.from_bytes(buf[:3], "big"):
+        chunk = s.recv(4096)
+        assert chunk, buf
+        buf += chunk
+    s.close()
+    n = int.from_bytes(buf[:3], "big")
+    assert buf[3] == 4 and buf[4] == 0, buf[:9]  # SETTINGS, not an ACK
+    return dict(struct.unpack("!HI", buf[9 + i:15 + i]) for i in
+                range(0, n, 6))
+
+
+def test_no_websockets_over_h2_announced(ctx):
+    # lws 4.1 would announce ENABLE_CONNECT_PROTOCOL (8) = 1 and browsers
+    # would then run WebSockets on h2 streams; xenithd turns it to 0.
+    settings = server_settings(ctx)
+    assert settings.get(8, 0) == 0, settings
+    assert 3 in settings, settings  # the rest is lws's own
+    # A WebSocket on its own HTTP/1.1 connection works.
+    c = ctx["d"].admin()
+    ws = c.websocket("/api/v1/events")
+    assert ws.status == 101, ws.head
+    ws.close()
