@@ -51,6 +51,8 @@ static const char *const h1_only_headers[] = {
 /* Payload of one DATA frame: the least SETTINGS_MAX_FRAME_SIZE a peer
  * may set. lws 4.1 neither splits a write into frames nor checks it. */
 #define PUB_H2_FRAME 16384
+/* What lws is told the peer may send on an h2 stream, at least. */
+#define PUB_H2_RX_WINDOW (1024 * 1024)
 /* Poll for stream credit this often (lws 4.1 only wakes file
  * transfers of its own when a WINDOW_UPDATE arrives). */
 #define PUB_H2_SKINT_US (10 * 1000)
@@ -453,11 +455,29 @@ static void spooled(struct http_public *h, struct http_job *job)
         body_finish(h, wsi, job);
 }
 
+/* HTTP/2 request bodies: lws 4.1 does not count the DATA that arrives
+ * while a new stream waits for its dispatch (LRS_DEFERRING_ACTION,
+ * lib/roles/h2/http2.c), so its estimate of the peer's window runs high
+ * by up to the first 256 KiB it granted, and it re-opens the window only
+ * once that estimate falls to a frame: the upload stalls for good. Keep
+ * the estimate at PUB_H2_RX_WINDOW or more: the real window is then at
+ * least that less 256 KiB, and never more than the estimate. */
+static void h2_rx_credit(struct lws *wsi)
+{
+    int est = lws_h2_get_peer_txcredit_estimate(wsi);
+
+    if (est < PUB_H2_RX_WINDOW)
+        lws_h2_update_peer_txcredit(wsi, LWS_H2_STREAM_SID,
+                                    PUB_H2_RX_WINDOW - est);
+}
+
 int pub_http_body(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
                   const void *in, size_t len)
 {
     struct http_job *job = pss->job;
 
+    if (pub_is_h2(wsi))
+        h2_rx_credit(wsi);
     if (!job || job->state != HTTP_JOB_READING)
         return 0;
     if (job->opening) { /* a worker has job->upload and job->r */
