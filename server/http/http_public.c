@@ -58,9 +58,8 @@ static int pub_callback(struct lws *wsi, enum lws_callback_reasons reason,
         return pub_http_body_done(h, wsi, pss);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return pub_http_writable(h, wsi, pss);
-    case LWS_CALLBACK_TIMER: /* an h2 stream waited for credit */
-        lws_callback_on_writable(wsi);
-        return 0;
+    case LWS_CALLBACK_TIMER:
+        return pub_http_timer(h, wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss)

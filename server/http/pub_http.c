@@ -7,6 +7,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,9 +58,78 @@ static const char *const h1_only_headers[] = {
  * transfers of its own when a WINDOW_UPDATE arrives). */
 #define PUB_H2_SKINT_US (10 * 1000)
 
+/* Requests on one h2 connection before it is closed once idle, and
+ * the wait for that. lws 4.1 opens the connection's window by 256 KiB
+ * for every new stream whether it sends a body or not (and by what an
+ * upload leaves unused); past 2^31 - 1 the client must fail the
+ * connection (RFC 9113 6.9.1): at request 8192 with no body at all. */
+#define PUB_H2_MAX_STREAMS 1000
+#define PUB_H2_RETIRE_US   (1000 * 1000)
+/* A connection's count, in its network wsi's opaque user data:
+ * streams begun << 16 | streams open. */
+#define PUB_H2_OPEN_MASK 0xffffu
+#define PUB_H2_BEGUN     (PUB_H2_OPEN_MASK + 1)
+
 int pub_is_h2(struct lws *wsi)
 {
     return lws_get_network_wsi(wsi) != wsi;
+}
+
+static uintptr_t h2_conn_count(struct lws *nwsi)
+{
+    return (uintptr_t)lws_get_opaque_user_data(nwsi);
+}
+
+static void h2_conn_set(struct lws *nwsi, uintptr_t count)
+{
+    lws_set_opaque_user_data(nwsi, (void *)count);
+}
+
+static void h2_stream_begin(struct lws *wsi, struct pub_pss *pss)
+{
+    struct lws *nwsi = lws_get_network_wsi(wsi);
+
+    h2_conn_set(nwsi, h2_conn_count(nwsi) + PUB_H2_BEGUN + 1);
+    pss->h2_conn = nwsi;
+}
+
+static int h2_conn_spent(uintptr_t count)
+{
+    return !(count & PUB_H2_OPEN_MASK) &&
+           count / PUB_H2_BEGUN >= PUB_H2_MAX_STREAMS;
+}
+
+static void h2_stream_end(struct pub_pss *pss)
+{
+    struct lws *nwsi = pss->h2_conn;
+    uintptr_t count;
+
+    if (!nwsi)
+        return;
+    pss->h2_conn = NULL;
+    count = h2_conn_count(nwsi) - 1;
+    h2_conn_set(nwsi, count);
+    if (h2_conn_spent(count)) /* lws cancels it if the connection goes */
+        lws_set_timer_usecs(nwsi, PUB_H2_RETIRE_US);
+}
+
+int pub_http_timer(struct http_public *h, struct lws *wsi)
+{
+    (void)h;
+    if (pub_is_h2(wsi)) { /* a stream waited for credit */
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (!h2_conn_spent(h2_conn_count(wsi)))
+        return 0; /* a request came meanwhile: its end re-arms */
+    if (lws_send_pipe_choked(wsi)) {
+        lws_set_timer_usecs(wsi, PUB_H2_RETIRE_US);
+        return 0;
+    }
+    log_debug("http: closing an idle h2 connection after %lu requests",
+              (unsigned long)(h2_conn_count(wsi) / PUB_H2_BEGUN));
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return 0;
 }
 
 static int is_h1_only_header(const char *name)
@@ -300,6 +370,8 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
         log_error("http: a request arrived while one is in progress");
         return -1;
     }
+    if (pub_is_h2(wsi))
+        h2_stream_begin(wsi, pss);
     job = http_job_new();
     pss->job = job;
     job->conn = wsi;
@@ -557,6 +629,7 @@ void pub_http_closed(struct pub_pss *pss)
 {
     struct http_job *job = pss->job;
 
+    h2_stream_end(pss);
     pss->job = NULL;
     if (!job)
         return;

@@ -55,6 +55,7 @@ struct http_public {
 struct pub_pss {
     struct http_job *job; /* the HTTP request in progress */
     struct ws_conn *ws;   /* after a WebSocket upgrade */
+    struct lws *h2_conn;  /* HTTP/2: the connection it is counted on */
 };
 
 /* Wake the service thread (any thread; no-op once stopping). */
@@ -97,6 +98,9 @@ int pub_http_body_done(struct http_public *h, struct lws *wsi,
 int pub_http_writable(struct http_public *h, struct lws *wsi,
                       struct pub_pss *pss);
 void pub_http_closed(struct pub_pss *pss);
+/* LWS_CALLBACK_TIMER: an h2 stream waiting for credit, or an h2
+ * connection to retire. */
+int pub_http_timer(struct http_public *h, struct lws *wsi);
 void pub_http_completions(struct http_public *h);
 
 /* WebSocket callbacks (pub_ws.c). */
