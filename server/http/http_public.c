@@ -59,7 +59,7 @@ static int pub_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return pub_http_writable(h, wsi, pss);
     case LWS_CALLBACK_TIMER:
-        return pub_http_timer(h, wsi);
+        return pub_h2_timer(wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss)

@@ -2,12 +2,13 @@
  * copies the request out of lws (pub_collect_request), keeps the body,
  * hands the job to the workers, and writes the finished response back
  * in chunks when the socket is writable. It never blocks on a handler.
+ * HTTP/2 streams arrive through the same callbacks; what lws 4.1 leaves
+ * to its user there (framing, credit, upload spooling) is marked h2.
  */
 #include "server/http/pub_internal.h"
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,105 +43,12 @@ static const struct {
     { WSI_TOKEN_HEAD_URI, "HEAD" },
 };
 
-/* Answer headers HTTP/2 forbids (RFC 9113 8.2.2): a peer treats them
- * as a protocol error. */
-static const char *const h1_only_headers[] = {
-    "Connection",        "Keep-Alive", "Proxy-Connection",
-    "Transfer-Encoding", "Upgrade",
-};
-
 /* Payload of one DATA frame: the least SETTINGS_MAX_FRAME_SIZE a peer
  * may set. lws 4.1 neither splits a write into frames nor checks it. */
 #define PUB_H2_FRAME 16384
-/* What lws is told the peer may send on an h2 stream, at least. */
-#define PUB_H2_RX_WINDOW (1024 * 1024)
 /* Poll for stream credit this often (lws 4.1 only wakes file
  * transfers of its own when a WINDOW_UPDATE arrives). */
 #define PUB_H2_SKINT_US (10 * 1000)
-
-/* Requests on one h2 connection before it is closed once idle, and
- * the wait for that. lws 4.1 opens the connection's window by 256 KiB
- * for every new stream whether it sends a body or not (and by what an
- * upload leaves unused); past 2^31 - 1 the client must fail the
- * connection (RFC 9113 6.9.1): at request 8192 with no body at all. */
-#define PUB_H2_MAX_STREAMS 1000
-#define PUB_H2_RETIRE_US   (1000 * 1000)
-/* A connection's count, in its network wsi's opaque user data:
- * streams begun << 16 | streams open. */
-#define PUB_H2_OPEN_MASK 0xffffu
-#define PUB_H2_BEGUN     (PUB_H2_OPEN_MASK + 1)
-
-int pub_is_h2(struct lws *wsi)
-{
-    return lws_get_network_wsi(wsi) != wsi;
-}
-
-static uintptr_t h2_conn_count(struct lws *nwsi)
-{
-    return (uintptr_t)lws_get_opaque_user_data(nwsi);
-}
-
-static void h2_conn_set(struct lws *nwsi, uintptr_t count)
-{
-    lws_set_opaque_user_data(nwsi, (void *)count);
-}
-
-static void h2_stream_begin(struct lws *wsi, struct pub_pss *pss)
-{
-    struct lws *nwsi = lws_get_network_wsi(wsi);
-
-    h2_conn_set(nwsi, h2_conn_count(nwsi) + PUB_H2_BEGUN + 1);
-    pss->h2_conn = nwsi;
-}
-
-static int h2_conn_spent(uintptr_t count)
-{
-    return !(count & PUB_H2_OPEN_MASK) &&
-           count / PUB_H2_BEGUN >= PUB_H2_MAX_STREAMS;
-}
-
-static void h2_stream_end(struct pub_pss *pss)
-{
-    struct lws *nwsi = pss->h2_conn;
-    uintptr_t count;
-
-    if (!nwsi)
-        return;
-    pss->h2_conn = NULL;
-    count = h2_conn_count(nwsi) - 1;
-    h2_conn_set(nwsi, count);
-    if (h2_conn_spent(count)) /* lws cancels it if the connection goes */
-        lws_set_timer_usecs(nwsi, PUB_H2_RETIRE_US);
-}
-
-int pub_http_timer(struct http_public *h, struct lws *wsi)
-{
-    (void)h;
-    if (pub_is_h2(wsi)) { /* a stream waited for credit */
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
-    if (!h2_conn_spent(h2_conn_count(wsi)))
-        return 0; /* a request came meanwhile: its end re-arms */
-    if (lws_send_pipe_choked(wsi)) {
-        lws_set_timer_usecs(wsi, PUB_H2_RETIRE_US);
-        return 0;
-    }
-    log_debug("http: closing an idle h2 connection after %lu requests",
-              (unsigned long)(h2_conn_count(wsi) / PUB_H2_BEGUN));
-    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-    return 0;
-}
-
-static int is_h1_only_header(const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(h1_only_headers) / sizeof(h1_only_headers[0]); i++)
-        if (!strcasecmp(name, h1_only_headers[i]))
-            return 1;
-    return 0;
-}
 
 static int is_request_line_token(int tok)
 {
@@ -371,7 +279,7 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
         return -1;
     }
     if (pub_is_h2(wsi))
-        h2_stream_begin(wsi, pss);
+        pub_h2_stream_begin(wsi, pss);
     job = http_job_new();
     pss->job = job;
     job->conn = wsi;
@@ -527,29 +435,13 @@ static void spooled(struct http_public *h, struct http_job *job)
         body_finish(h, wsi, job);
 }
 
-/* HTTP/2 request bodies: lws 4.1 does not count the DATA that arrives
- * while a new stream waits for its dispatch (LRS_DEFERRING_ACTION,
- * lib/roles/h2/http2.c), so its estimate of the peer's window runs high
- * by up to the first 256 KiB it granted, and it re-opens the window only
- * once that estimate falls to a frame: the upload stalls for good. Keep
- * the estimate at PUB_H2_RX_WINDOW or more: the real window is then at
- * least that less 256 KiB, and never more than the estimate. */
-static void h2_rx_credit(struct lws *wsi)
-{
-    int est = lws_h2_get_peer_txcredit_estimate(wsi);
-
-    if (est < PUB_H2_RX_WINDOW)
-        lws_h2_update_peer_txcredit(wsi, LWS_H2_STREAM_SID,
-                                    PUB_H2_RX_WINDOW - est);
-}
-
 int pub_http_body(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
                   const void *in, size_t len)
 {
     struct http_job *job = pss->job;
 
     if (pub_is_h2(wsi))
-        h2_rx_credit(wsi);
+        pub_h2_rx_credit(wsi);
     if (!job || job->state != HTTP_JOB_READING)
         return 0;
     if (job->opening) { /* a worker has job->upload and job->r */
@@ -629,7 +521,7 @@ void pub_http_closed(struct pub_pss *pss)
 {
     struct http_job *job = pss->job;
 
-    h2_stream_end(pss);
+    pub_h2_stream_end(pss);
     pss->job = NULL;
     if (!job)
         return;
@@ -653,7 +545,7 @@ static int add_headers(struct lws *wsi, const struct resp *r, int64_t len,
     for (i = 0; i < r->num_extra; i++) {
         const char *v = r->extra[i].value;
 
-        if (pub_is_h2(wsi) && is_h1_only_header(r->extra[i].name))
+        if (pub_is_h2(wsi) && pub_h2_forbidden_header(r->extra[i].name))
             continue;
         if ((size_t)snprintf(name, sizeof(name), "%s:", r->extra[i].name) >=
             sizeof(name))
@@ -871,10 +763,10 @@ int pub_http_writable(struct http_public *h, struct lws *wsi,
         if (!n)
             break;
         last = !body_left(job);
-        /* Straight from the job's buffers: on HTTP/1.1 without stream
-         * compression (info.alpn, no lws mounts) lws_write() does not
-         * use the LWS_PRE bytes before them, and it keeps a copy of
-         * what the socket does not take. */
+        /* Straight from the job's buffers: on HTTP/1.1 (h2 goes to
+         * write_body_h2) without stream compression (no lws mounts)
+         * lws_write() does not use the LWS_PRE bytes before them, and it
+         * keeps a copy of what the socket does not take. */
         if (lws_write(wsi, (unsigned char *)src, n,
                       last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
             return -1;

@@ -81,8 +81,19 @@ void pub_run_ws_open(struct app *app, struct http_job *job);
  * header table. 0, or ERR_INVALID (the path is not absolute). */
 int pub_collect_request(struct lws *wsi, struct http_job *job);
 
-/* 1 if wsi is an HTTP/2 stream (lws multiplexes it on a connection). */
+/* HTTP/2 (pub_h2.c). 1 if wsi is an h2 stream (lws multiplexes it on
+ * a connection). */
 int pub_is_h2(struct lws *wsi);
+/* 1 for a response header h2 forbids (Connection, Upgrade, ...). */
+int pub_h2_forbidden_header(const char *name);
+/* A request began / its stream ended: the count of its connection. */
+void pub_h2_stream_begin(struct lws *wsi, struct pub_pss *pss);
+void pub_h2_stream_end(struct pub_pss *pss);
+/* A piece of request body came in on an h2 stream. */
+void pub_h2_rx_credit(struct lws *wsi);
+/* LWS_CALLBACK_TIMER: an h2 stream waiting for credit, or an h2
+ * connection to retire. */
+int pub_h2_timer(struct lws *wsi);
 
 /* Write a complete response (headers and body) at once; for answers
  * given before a connection is upgraded. 0 or -1. */
@@ -98,9 +109,6 @@ int pub_http_body_done(struct http_public *h, struct lws *wsi,
 int pub_http_writable(struct http_public *h, struct lws *wsi,
                       struct pub_pss *pss);
 void pub_http_closed(struct pub_pss *pss);
-/* LWS_CALLBACK_TIMER: an h2 stream waiting for credit, or an h2
- * connection to retire. */
-int pub_http_timer(struct http_public *h, struct lws *wsi);
 void pub_http_completions(struct http_public *h);
 
 /* WebSocket callbacks (pub_ws.c). */
