@@ -33,6 +33,7 @@
 
 struct pipe {
     struct bk_repo *repo;
+    const struct bk_disk_src *src; /* for messages */
     int fd;
     int mapped;        /* a regular file: may be looked at through mmap */
     int expect_stored; /* most chunks are expected to be stored already */
@@ -127,6 +128,16 @@ static int read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)
     return 0;
 }
 
+/* A read of the source failed (errno still tells why). */
+static int read_failed(const struct pipe *p, uint64_t off, int rc)
+{
+    int e = errno;
+
+    return bk_fail(p->repo, rc, "reading disk %s (%s) at offset %llu: %s",
+                   p->src->name, p->src->path, (unsigned long long)off,
+                   strerror(e));
+}
+
 /* What do_chunk() did with one chunk. */
 struct chunk_res {
     size_t len;     /* bytes read */
@@ -211,7 +222,7 @@ static int do_chunk(struct pipe *p, struct wbuf *w, uint64_t c,
     }
     rc = read_chunk(p->fd, w->data, len, off);
     if (rc)
-        return rc;
+        return read_failed(p, off, rc);
     if (bk_is_zero(w->data, len)) {
         memset(id, 0, BK_ID_LEN);
         res->zero = 1;
@@ -451,10 +462,9 @@ static int find_parent(struct bk_repo *repo, const struct bk_backup_opts *o,
         return ERR_NOTFOUND;
     if (o->parent) {
         rc = bk_snapshot_resolve(repo, o->parent, id);
-        if (rc) {
-            log_error("backup: parent snapshot %s: %s", o->parent, err_str(rc));
-            return ERR_INVALID;
-        }
+        if (rc)
+            return bk_fail(repo, ERR_INVALID, "parent snapshot %s: %s",
+                           o->parent, err_str(rc));
     } else {
         rc = bk_snapshot_list(repo, &s, &n);
         if (rc)
@@ -479,6 +489,7 @@ static int backup_disk(struct bk_repo *repo, const struct bk_disk_src *d,
                        uint64_t total, struct bk_backup_result *res)
 {
     struct pipe p = { .repo = repo,
+                      .src = d,
                       .fd = fd,
                       .ix = ix,
                       .prog = prog,
@@ -522,6 +533,7 @@ int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
     if (!opts->name || !opts->name[0] || strlen(opts->name) >= 128 ||
         !num_disks)
         return ERR_INVALID;
+    bk_error_clear(repo);
     uuid_generate(m.info.id);
     snprintf(lockname, sizeof(lockname), "backup-%s", m.info.id);
     rc = bk_lock_take(repo, lockname, "backup");
@@ -558,8 +570,11 @@ int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
 
         fds[i] = open(disks[i].path, O_RDONLY | O_CLOEXEC);
         if (fds[i] < 0 || (sz = lseek(fds[i], 0, SEEK_END)) < 0) {
-            rc = err_from_errno(errno);
-            log_error("backup: open %s: %s", disks[i].path, strerror(errno));
+            int e = errno;
+
+            rc = bk_fail(repo, err_from_errno(e), "opening disk %s (%s): %s",
+                         disks[i].name ? disks[i].name : "?", disks[i].path,
+                         strerror(e));
             goto out;
         }
         if (!disks[i].name || !disks[i].name[0] ||

@@ -13,7 +13,8 @@
  * with the repository left valid.
  *
  * Errors are enum err (common/err.h); messages go to the log with the
- * chunk and snapshot concerned.
+ * chunk and snapshot concerned, and the first one of a failed call is
+ * kept for bk_repo_error().
  */
 #ifndef XENITH_BACKUP_BK_H
 #define XENITH_BACKUP_BK_H
@@ -57,6 +58,15 @@ int bk_repo_init(const char *dir, const struct bk_init_opts *opts);
 int bk_repo_open(const char *dir, const char *passphrase,
                  struct bk_repo **repo_out);
 void bk_repo_free(struct bk_repo *repo);
+
+/* Why the last failed call on repo failed, in words for a user: the
+ * operation, the object and the reason, e.g. "writing chunk <id> into
+ * /srv/repo: No space left on device" or "repository /srv/repo is
+ * locked by pid 42 on host h since 2026-11-22T07:00:00Z (gc)". "" when
+ * that call recorded none (then err_str() of its code is all there is).
+ * Never holds a secret. **borrowed**: read it after the call returned;
+ * valid until the next call on repo. */
+const char *bk_repo_error(const struct bk_repo *repo);
 
 /* Worker threads used by long calls (default: online CPUs). */
 void bk_repo_set_threads(struct bk_repo *repo, int n);

@@ -57,7 +57,24 @@ struct bk_repo {
     unsigned char k_enc[BK_KEY_LEN];
     unsigned char k_id[BK_KEY_LEN];
     char fingerprint[33];
+    struct bk_errslot *err; /* why the last call failed (error.c) */
 };
+
+/* ---- error.c: the reason of a failed call. Thread safe. ---- */
+
+struct bk_errslot *bk_errslot_new(void);
+void bk_errslot_free(struct bk_errslot *e);
+
+/* A public call starts: forget the reason of the previous one. */
+void bk_error_clear(const struct bk_repo *repo);
+
+/* A failure found: log "backup: <what>" and keep it as the call's
+ * reason unless one is kept already (later failures are consequences).
+ * What names the operation, the object and why, never a secret, e.g.
+ * "writing chunk <hex> into <dir>: No space left on device". Returns
+ * rc. */
+int bk_fail(const struct bk_repo *repo, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- crypt.c: ids, AES-256-GCM, key wrapping. Thread safe. ---- */
 

@@ -55,6 +55,7 @@ static struct bk_repo *repo_alloc(const char *dir, int dirfd)
 
     r->dir = xstrdup(dir);
     r->dirfd = dirfd;
+    r->err = bk_errslot_new();
     return r;
 }
 
@@ -282,6 +283,7 @@ void bk_repo_free(struct bk_repo *repo)
     if (repo->dirfd >= 0)
         close(repo->dirfd);
     free(repo->dir);
+    bk_errslot_free(repo->err);
     free(repo);
 }
 

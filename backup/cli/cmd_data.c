@@ -40,9 +40,11 @@ int cmd_backup_file(const struct cli *c)
     rc = bk_backup(repo, &o, &d, 1, &prog, &r);
     cli_progress_end(&cp);
     secs = (double)(time_mono_ms() - t0) / 1000.0;
+    if (rc)
+        rc = cli_fail_repo(c, repo, "backup failed", rc);
     bk_repo_free(repo);
     if (rc)
-        return cli_fail(c, "backup failed", rc);
+        return rc;
     if (c->json) {
         cli_print_json(json_pack(
             "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:f}", "snapshot", r.snapshot_id,
@@ -99,7 +101,7 @@ int cmd_restore(const struct cli *c)
     rc = bk_restore(repo, id, (size_t)c->disk, cli_outfile_target(&of), &prog);
     cli_progress_end(&cp);
     if (rc) {
-        rc = cli_fail(c, "restore failed", rc);
+        rc = cli_fail_repo(c, repo, "restore failed", rc);
         goto out;
     }
     /* Durable before success is reported: fsync, rename, fsync dir. */

@@ -37,21 +37,6 @@
  * the insert of one request never interleave with another's. */
 static pthread_mutex_t repo_create_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* Why a repository cannot be opened, in words for "error". */
-static const char *open_error(int rc)
-{
-    switch (rc) {
-    case ERR_NOTFOUND:
-        return "no repository at its path (unmounted or moved?)";
-    case ERR_UNAUTH:
-        return "the stored passphrase does not open it";
-    case ERR_UNSUPPORTED:
-        return "a repository format this version does not know";
-    default:
-        return err_str(rc);
-    }
-}
-
 static json_t *repo_stats_json(const struct bk_stats *st)
 {
     double ratio = st->stored_bytes
@@ -87,7 +72,7 @@ static json_t *repo_to_json(struct app *app, const struct db_backup_repo *row)
         json_object_set_new(o, "chunk_size", json_null());
         json_object_set_new(o, "key_fingerprint", json_null());
         json_object_set_new(o, "status", json_string("unavailable"));
-        json_object_set_new(o, "error", json_string(open_error(rc)));
+        json_object_set_new(o, "error", json_string(backup_repo_open_why(rc)));
         json_object_set_new(o, "stats", json_null());
         return o;
     }
@@ -473,7 +458,7 @@ static int repo_new_passphrase(struct app *app, struct resp *r,
         return api_error(r, ERR_CONFLICT, "passphrase",
                          "cannot check the passphrase: the repository is "
                          "unavailable: %s",
-                         open_error(rc));
+                         backup_repo_open_why(rc));
     rc = backup_repo_seal(app, row->id, pass, row->passphrase_sealed,
                           sizeof(row->passphrase_sealed));
     if (rc)

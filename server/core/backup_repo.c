@@ -56,6 +56,27 @@ int backup_repo_passphrase(struct app *app, const struct db_backup_repo *row,
     return rc;
 }
 
+const char *backup_repo_open_why(int rc)
+{
+    switch (rc) {
+    case ERR_NOTFOUND:
+        return "no repository at its path (unmounted or moved?)";
+    case ERR_UNAUTH:
+        return "the stored passphrase does not open it";
+    case ERR_UNSUPPORTED:
+        return "a repository format this version does not know";
+    default:
+        return err_str(rc);
+    }
+}
+
+const char *backup_repo_why(const struct bk_repo *repo, int rc)
+{
+    const char *why = repo ? bk_repo_error(repo) : "";
+
+    return why[0] ? why : err_str(rc);
+}
+
 int backup_repo_open_row(struct app *app, const struct db_backup_repo *row,
                          struct bk_repo **repo_out)
 {

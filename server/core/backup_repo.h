@@ -27,6 +27,16 @@ struct db_backup_repo;
 int backup_repo_open(struct app *app, const char *repo_id,
                      struct bk_repo **repo_out);
 
+/* Why a repository cannot be opened (rc from backup_repo_open), in
+ * words for a user. Never NULL. */
+const char *backup_repo_open_why(int rc);
+
+/* Why an engine call on repo failed with rc, for a task or run result:
+ * the engine's reason (bk_repo_error: operation, object and errno) or,
+ * when it kept none, err_str(rc). **borrowed** (valid until the next
+ * call on repo). repo may be NULL. */
+const char *backup_repo_why(const struct bk_repo *repo, int rc);
+
 /* bk_repo_open for a row already read. */
 int backup_repo_open_row(struct app *app, const struct db_backup_repo *row,
                          struct bk_repo **repo_out);

@@ -331,7 +331,7 @@ static int vm_retention(struct run_worker *w, const char *name, char *err,
         time_sleep_ms(250);
     }
     if (rc) {
-        snprintf(err, cap, "retention: %s", err_str(rc));
+        snprintf(err, cap, "retention: %s", backup_repo_why(w->repo, rc));
         return rc;
     }
     for (i = 0; i < num; i++)
@@ -390,7 +390,7 @@ static void backup_vm(struct run_worker *w, size_t idx)
     rc = w->repo_rc;
     if (rc) {
         snprintf(err, sizeof(err), "cannot open the repository: %s",
-                 err_str(rc));
+                 backup_repo_open_why(rc));
         goto out;
     }
     rc = vm_clone(ctx, res->vm_id, &vm, d, err, sizeof(err));
@@ -416,7 +416,8 @@ static void backup_vm(struct run_worker *w, size_t idx)
     rc = bk_backup(w->repo, &opts, src, d->num, &w->bk, &out);
     if (rc) {
         if (rc != ERR_CANCELLED)
-            snprintf(err, sizeof(err), "backup: %s", err_str(rc));
+            snprintf(err, sizeof(err), "backup: %s",
+                     backup_repo_why(w->repo, rc));
         goto out;
     }
     vm_keep_bases(ctx, &vm, d, out.snapshot_id);
@@ -505,24 +506,24 @@ static void run_sizes(struct run_ctx *ctx)
     }
 }
 
+json_t *backup_run_vm_json(const struct db_backup_run_vm *v)
+{
+    return json_pack(
+        "{s:s, s:s, s:s, s:o, s:I, s:I, s:b, s:o}", "vm", v->vm_id, "vm_name",
+        v->vm_name, "status", v->status, "snapshot",
+        v->snapshot_id[0] ? json_string(v->snapshot_id) : json_null(),
+        "bytes_read", (json_int_t)v->bytes_read, "stored_bytes",
+        (json_int_t)v->stored_bytes, "used_changemap", v->used_changemap,
+        "error", v->error[0] ? json_string(v->error) : json_null());
+}
+
 static json_t *run_result(const struct run_ctx *ctx)
 {
     json_t *vms = json_array();
     size_t i;
 
-    for (i = 0; i < ctx->run.num_vms; i++) {
-        const struct db_backup_run_vm *v = &ctx->run.vms[i];
-
-        json_array_append_new(
-            vms,
-            json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:b}", "vm", v->vm_id,
-                      "vm_name", v->vm_name, "status", v->status, "snapshot",
-                      v->snapshot_id[0] ? json_string(v->snapshot_id)
-                                        : json_null(),
-                      "bytes_read", (json_int_t)v->bytes_read, "stored_bytes",
-                      (json_int_t)v->stored_bytes, "used_changemap",
-                      v->used_changemap));
-    }
+    for (i = 0; i < ctx->run.num_vms; i++)
+        json_array_append_new(vms, backup_run_vm_json(&ctx->run.vms[i]));
     return json_pack("{s:s, s:s, s:o}", "run", ctx->run.id, "job", ctx->job.id,
                      "vms", vms);
 }
