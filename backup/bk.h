@@ -68,6 +68,23 @@ void bk_repo_free(struct bk_repo *repo);
  * valid until the next call on repo. */
 const char *bk_repo_error(const struct bk_repo *repo);
 
+/* 1 when the repository at repo's directory is still the one repo was
+ * opened on: the same directory (device, inode), and its config and key
+ * file the same files (device, inode, size, mtime) holding the same
+ * bytes the settings and keys came from. 0 when anything changed or
+ * cannot be read: open it again (it may need another passphrase now).
+ * Cheap: a few stats and two small reads. For callers that keep a repo
+ * open across calls. */
+int bk_repo_current(const struct bk_repo *repo);
+
+/* A value that changes whenever bk_stats() may answer differently for
+ * the same opened repository: it mixes the identity and mtime of
+ * snapshots/, chunks/ and every chunks/xx/ (a snapshot or chunk added
+ * or removed changes one). *racy_out is 1 when one of them changed in
+ * the last 2 s, when a further change could keep its mtime on a coarse
+ * clock: do not reuse stats by this stamp then. About 260 stats. */
+uint64_t bk_repo_stamp(const struct bk_repo *repo, int *racy_out);
+
 /* Worker threads used by long calls (default: online CPUs). */
 void bk_repo_set_threads(struct bk_repo *repo, int n);
 

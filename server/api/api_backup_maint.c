@@ -17,6 +17,7 @@
 #include "server/api/api_backup.h"
 #include "server/api/api_util.h"
 #include "server/core/app.h"
+#include "server/core/backup_cache.h"
 #include "server/core/backup_repo.h"
 #include "server/core/tasks.h"
 
@@ -108,6 +109,7 @@ static int verify_task(struct task *t, void *opaque)
     backup_progress_init(&bp, t, 0, 0);
     bp.unit = bk_repo_chunk_size(repo); /* it counts chunks */
     rc = bk_verify(repo, a->sample_pct, &bp.bk, &rep);
+    backup_cache_touch(task_app(t), a->repo_id);
     if (rc) {
         if (rc != ERR_CANCELLED)
             task_set_error(t, "verify of backup repository %s failed: %s",
@@ -140,6 +142,7 @@ static int prune_task(struct task *t, void *opaque)
     if (rc)
         return rc;
     rc = bk_prune(repo, &a->keep, a->dry_run, &removed, &n);
+    backup_cache_touch(task_app(t), a->repo_id);
     if (rc)
         task_set_error(t, "prune of backup repository %s failed: %s",
                        a->repo_id, backup_repo_why(repo, rc));
@@ -168,6 +171,7 @@ static int gc_task(struct task *t, void *opaque)
     backup_progress_init(&bp, t, 0, 0);
     bp.fraction_only = 1; /* it counts chunk directories */
     rc = bk_gc(repo, &bp.bk, &res);
+    backup_cache_touch(task_app(t), a->repo_id);
     if (rc && rc != ERR_CANCELLED)
         task_set_error(t, "gc of backup repository %s failed: %s", a->repo_id,
                        backup_repo_why(repo, rc));

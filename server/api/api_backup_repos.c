@@ -27,6 +27,7 @@
 #include "server/api/api_backup.h"
 #include "server/api/api_util.h"
 #include "server/core/app.h"
+#include "server/core/backup_cache.h"
 #include "server/core/backup_repo.h"
 #include "server/core/events.h"
 #include "server/core/sr.h"
@@ -50,12 +51,12 @@ static json_t *repo_stats_json(const struct bk_stats *st)
                      (json_int_t)st->chunks, "dedup_ratio", ratio);
 }
 
-/* The API object; opens the repository for its status and stats (when
+/* The API object; opens the repository (or finds it in the cache,
+ * backup_cache.h) for its status and stats (when
  * that fails: status "unavailable", error, chunk_size,
  * key_fingerprint and stats null). */
 static json_t *repo_to_json(struct app *app, const struct db_backup_repo *row)
 {
-    struct bk_repo *repo = NULL;
     struct bk_stats st;
     json_t *o;
     int rc;
@@ -64,10 +65,7 @@ static json_t *repo_to_json(struct app *app, const struct db_backup_repo *row)
                   row->name, "path", row->path, "encrypted", row->encrypted,
                   "compression_level", row->compression_level, "created",
                   api_time(row->created_at));
-    rc = backup_repo_open_row(app, row, &repo);
-    if (!rc)
-        rc = bk_stats(repo, &st);
-    bk_repo_free(repo);
+    rc = backup_cache_stats(app, row, &st);
     if (rc) {
         json_object_set_new(o, "chunk_size", json_null());
         json_object_set_new(o, "key_fingerprint", json_null());
@@ -503,6 +501,7 @@ int api_backup_repo_patch(struct app *app, struct req *q, struct resp *r)
                        "backup repository %s: %s", row.id, err_str(rc));
         goto out;
     }
+    backup_cache_forget(app, row.id);
     if (pass)
         log_info("backup: repository %s (%s): passphrase replaced", row.name,
                  row.id);
@@ -534,6 +533,7 @@ int api_backup_repo_delete(struct app *app, struct req *q, struct resp *r)
     if (rc)
         return api_error(r, rc, NULL, "backup repository %s: %s", row.id,
                          err_str(rc));
+    backup_cache_forget(app, row.id);
     /* The repository stays on disk: only forgotten. */
     log_info("backup: forgot repository %s (%s); %s is left on disk", row.name,
              row.id, row.path);

@@ -20,6 +20,7 @@
 #include "db/db_vms.h"
 #include "server/core/app.h"
 #include "server/core/backup_event.h"
+#include "server/core/backup_cache.h"
 #include "server/core/backup_repo.h"
 #include "server/core/sr.h"
 #include "server/core/tasks.h"
@@ -560,6 +561,8 @@ static int run_task(struct task *t, void *arg)
     for (i = 1; i < (size_t)n; i++)
         if (started & (1 << i))
             pthread_join(th[i], NULL);
+    /* Snapshots came and retention went: the list reads stats again. */
+    backup_cache_touch(ctx->app, ctx->job.repo_id);
 
     task_set_result(t, run_result(ctx));
     if (task_cancelled(t)) {

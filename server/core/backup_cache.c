@@ -1,0 +1,171 @@
+#include "server/core/backup_cache.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/seal.h"
+#include "common/xalloc.h"
+#include "db/db_backup_repos.h"
+#include "server/core/app.h"
+#include "server/core/backup_repo.h"
+
+struct centry {
+    char id[37];
+    pthread_mutex_t mu; /* guards what follows */
+    /* The row the repository was opened with. */
+    char path[sizeof(((struct db_backup_repo *)0)->path)];
+    char sealed[DB_BACKUP_SEALED_MAX];
+    struct bk_repo *repo; /* NULL: not open */
+    int have_stats;
+    uint64_t stamp; /* bk_repo_stamp() when st was read */
+    struct bk_stats st;
+};
+
+struct backup_cache {
+    pthread_mutex_t mu; /* guards the table (not the entries) */
+    struct centry **v;  /* entries live until backup_cache_free */
+    size_t num, cap;
+};
+
+struct backup_cache *backup_cache_new(void)
+{
+    struct backup_cache *c = xcalloc(1, sizeof(*c));
+
+    pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+/* Drop what e holds; e->mu held. */
+static void entry_clear(struct centry *e)
+{
+    bk_repo_free(e->repo);
+    e->repo = NULL;
+    e->have_stats = 0;
+    seal_wipe(e->sealed, sizeof(e->sealed));
+    e->path[0] = '\0';
+}
+
+void backup_cache_free(struct backup_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->num; i++) {
+        entry_clear(c->v[i]);
+        pthread_mutex_destroy(&c->v[i]->mu);
+        free(c->v[i]);
+    }
+    free(c->v);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+/* The entry of id, made when create; NULL when none. Not locked. */
+static struct centry *entry_find(struct backup_cache *c, const char *id,
+                                 int create)
+{
+    struct centry *e = NULL;
+
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->num && !e; i++)
+        if (!strcmp(c->v[i]->id, id))
+            e = c->v[i];
+    if (!e && create) {
+        if (c->num == c->cap) {
+            c->cap = c->cap ? 2 * c->cap : 8;
+            c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+        }
+        e = xcalloc(1, sizeof(*e));
+        xstrlcpy(e->id, id, sizeof(e->id));
+        pthread_mutex_init(&e->mu, NULL);
+        c->v[c->num++] = e;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return e;
+}
+
+/* Make e hold the repository of row, opened; e->mu held. */
+static int entry_open(struct app *app, struct centry *e,
+                      const struct db_backup_repo *row)
+{
+    int rc;
+
+    if (e->repo && (strcmp(e->path, row->path) ||
+                    strcmp(e->sealed, row->passphrase_sealed) ||
+                    !bk_repo_current(e->repo)))
+        entry_clear(e);
+    if (e->repo)
+        return 0;
+    rc = backup_repo_open_row(app, row, &e->repo);
+    if (rc)
+        return rc;
+    xstrlcpy(e->path, row->path, sizeof(e->path));
+    xstrlcpy(e->sealed, row->passphrase_sealed, sizeof(e->sealed));
+    return 0;
+}
+
+static int stats_uncached(struct app *app, const struct db_backup_repo *row,
+                          struct bk_stats *st_out)
+{
+    struct bk_repo *repo = NULL;
+    int rc;
+
+    rc = backup_repo_open_row(app, row, &repo);
+    if (!rc)
+        rc = bk_stats(repo, st_out);
+    bk_repo_free(repo);
+    return rc;
+}
+
+int backup_cache_stats(struct app *app, const struct db_backup_repo *row,
+                       struct bk_stats *st_out)
+{
+    struct centry *e;
+    uint64_t stamp;
+    int rc, racy;
+
+    if (!app->bkcache)
+        return stats_uncached(app, row, st_out);
+    e = entry_find(app->bkcache, row->id, 1);
+    pthread_mutex_lock(&e->mu);
+    rc = entry_open(app, e, row);
+    if (rc)
+        goto out;
+    stamp = bk_repo_stamp(e->repo, &racy);
+    if (e->have_stats && e->stamp == stamp) {
+        *st_out = e->st;
+        goto out;
+    }
+    e->have_stats = 0;
+    rc = bk_stats(e->repo, st_out);
+    if (!rc && !racy) {
+        e->st = *st_out;
+        e->stamp = stamp;
+        e->have_stats = 1;
+    }
+out:
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+}
+
+void backup_cache_touch(struct app *app, const char *repo_id)
+{
+    struct centry *e;
+
+    if (!app->bkcache || !(e = entry_find(app->bkcache, repo_id, 0)))
+        return;
+    pthread_mutex_lock(&e->mu);
+    e->have_stats = 0;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void backup_cache_forget(struct app *app, const char *repo_id)
+{
+    struct centry *e;
+
+    if (!app->bkcache || !(e = entry_find(app->bkcache, repo_id, 0)))
+        return;
+    pthread_mutex_lock(&e->mu);
+    entry_clear(e);
+    pthread_mutex_unlock(&e->mu);
+}
