@@ -104,17 +104,46 @@ static int entry_open(struct app *app, struct centry *e,
     return 0;
 }
 
-static int stats_uncached(struct app *app, const struct db_backup_repo *row,
-                          struct bk_stats *st_out)
+/* The entry of row, locked, its repository open; NULL (*rc_out set)
+ * when it cannot be opened. */
+static struct centry *
+entry_acquire(struct app *app, const struct db_backup_repo *row, int *rc_out)
+{
+    struct centry *e = entry_find(app->bkcache, row->id, 1);
+
+    pthread_mutex_lock(&e->mu);
+    *rc_out = entry_open(app, e, row);
+    if (!*rc_out)
+        return e;
+    pthread_mutex_unlock(&e->mu);
+    return NULL;
+}
+
+int backup_cache_use(struct app *app, const struct db_backup_repo *row,
+                     int (*fn)(struct bk_repo *repo, void *arg), void *arg)
 {
     struct bk_repo *repo = NULL;
+    struct centry *e;
     int rc;
 
-    rc = backup_repo_open_row(app, row, &repo);
-    if (!rc)
-        rc = bk_stats(repo, st_out);
-    bk_repo_free(repo);
+    if (!app->bkcache) {
+        rc = backup_repo_open_row(app, row, &repo);
+        if (!rc)
+            rc = fn(repo, arg);
+        bk_repo_free(repo);
+        return rc;
+    }
+    e = entry_acquire(app, row, &rc);
+    if (!e)
+        return rc;
+    rc = fn(e->repo, arg);
+    pthread_mutex_unlock(&e->mu);
     return rc;
+}
+
+static int stats_of(struct bk_repo *repo, void *arg)
+{
+    return bk_stats(repo, arg);
 }
 
 int backup_cache_stats(struct app *app, const struct db_backup_repo *row,
@@ -125,12 +154,10 @@ int backup_cache_stats(struct app *app, const struct db_backup_repo *row,
     int rc, racy;
 
     if (!app->bkcache)
-        return stats_uncached(app, row, st_out);
-    e = entry_find(app->bkcache, row->id, 1);
-    pthread_mutex_lock(&e->mu);
-    rc = entry_open(app, e, row);
-    if (rc)
-        goto out;
+        return backup_cache_use(app, row, stats_of, st_out);
+    e = entry_acquire(app, row, &rc);
+    if (!e)
+        return rc;
     stamp = bk_repo_stamp(e->repo, &racy);
     if (e->have_stats && e->stamp == stamp) {
         *st_out = e->st;

@@ -14,6 +14,8 @@
  *   change it) and no run into the repository ended since
  *   (backup_cache_touch).
  * PATCH and DELETE of a repository drop its entry (backup_cache_forget).
+ * The snapshot list and look-ups use the kept repositories too
+ * (backup_cache_use).
  *
  * Thread safe: a table lock for the lookup, then one lock per entry
  * held while its repository is used (struct bk_repo is for one thread
@@ -38,6 +40,14 @@ void backup_cache_free(struct backup_cache *c);
  * tests) every call opens the repository. */
 int backup_cache_stats(struct app *app, const struct db_backup_repo *row,
                        struct bk_stats *st_out);
+
+/* Call fn(repo, arg) with the repository of row open (kept in the
+ * cache, or opened now and kept), under its entry's lock: fn must not
+ * keep repo nor call into the cache. fn's answer, or the open's error
+ * (fn not called). For quick reads (snapshot lists and details), not
+ * for long calls, which open their own (backup_repo_open). */
+int backup_cache_use(struct app *app, const struct db_backup_repo *row,
+                     int (*fn)(struct bk_repo *repo, void *arg), void *arg);
 
 /* A run, prune, gc or verify into repo_id ended: its stats are read
  * again at the next look. */

@@ -3,9 +3,10 @@
  * passphrase, and the bridge from the engine's progress callback to a
  * task's byte progress and cancel flag.
  *
- * Nothing is cached: struct bk_repo is for one thread at a time, so
- * every task opens its own (backup_repo_open) and frees it when done.
- * Thread safe.
+ * struct bk_repo is for one thread at a time: every task opens its own
+ * (backup_repo_open) and frees it when done; quick reads (the
+ * repository and snapshot lists, snapshot look-ups) use the repositories
+ * kept open by backup_cache.h. Thread safe.
  */
 #ifndef XENITH_SERVER_CORE_BACKUP_REPO_H
 #define XENITH_SERVER_CORE_BACKUP_REPO_H

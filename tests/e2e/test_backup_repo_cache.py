@@ -68,16 +68,25 @@ def _image(ctx, size):
     return path
 
 
-def test_list_does_not_derive_keys_each_time(ctx):
+def _timed_lists(ctx, what):
     c = ctx["c"]
     made = [_repo(ctx) for _ in range(3)]
     ids = [m[0]["id"] for m in made]
+    img = _image(ctx, MIB)
+    for _, path in made:
+        _cli("backup-file", "--repo", path, "--name", "vm", img)
 
     def listed():
         t0 = time.perf_counter()
-        r = c.get(REPOS)
-        assert r.status == 200, r
-        assert all(x["status"] == "ok" for x in r.json if x["id"] in ids)
+        if what == "repositories":
+            r = c.get(REPOS)
+            assert r.status == 200, r
+            assert all(x["status"] == "ok" and x["stats"]["snapshots"] == 1
+                       for x in r.json if x["id"] in ids), r
+        else:
+            r = c.get(V1 + "/backup/snapshots")
+            assert r.status == 200, r
+            assert len([x for x in r.json if x["repository"] in ids]) == 3
         return time.perf_counter() - t0
 
     colds, warms = [], []
@@ -88,9 +97,19 @@ def test_list_does_not_derive_keys_each_time(ctx):
         colds.append(listed())
         warms.append(statistics.median(listed() for _ in range(5)))
     cold, warm = statistics.median(colds), statistics.median(warms)
-    print("list of 3 encrypted repositories: %.1f ms opening them, %.1f ms "
-          "cached" % (1e3 * cold, 1e3 * warm))
+    print("%s of 3 encrypted repositories: %.1f ms opening them, %.1f ms "
+          "kept open" % (what, 1e3 * cold, 1e3 * warm))
     assert warm < cold / 4, (cold, warm)
+    for m in made:
+        assert c.delete("%s/%s" % (REPOS, m[0]["id"])).status == 204
+
+
+def test_list_does_not_derive_keys_each_time(ctx):
+    _timed_lists(ctx, "repositories")
+
+
+def test_snapshot_list_does_not_derive_keys_each_time(ctx):
+    _timed_lists(ctx, "snapshots")
 
 
 def test_stats_fresh_after_runs_and_cli_changes(ctx):
