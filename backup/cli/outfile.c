@@ -35,17 +35,20 @@ int cli_outfile_begin(struct cli_outfile *of, const char *path)
 
     memset(of, 0, sizeof(*of));
     of->path = xstrdup(path);
+    of->mode = -1;
     /* A symlink stands for its target: restore there. */
     if (!lstat(path, &st) && S_ISLNK(st.st_mode) && realpath(path, real)) {
         free(of->path);
         of->path = xstrdup(real);
     }
-    if (!stat(of->path, &st) && !S_ISREG(st.st_mode)) {
+    if (!stat(of->path, &st)) {
         if (S_ISDIR(st.st_mode)) {
             set_why(of, "cannot restore into", EISDIR);
             return ERR_INVALID;
         }
-        return 0; /* a block device: in place */
+        if (!S_ISREG(st.st_mode))
+            return 0; /* a block device: in place */
+        of->mode = (int)(st.st_mode & 07777);
     }
     slash = strrchr(of->path, '/');
     of->tmp = xasprintf("%.*s.%s.restore-XXXXXX",
@@ -77,8 +80,12 @@ int cli_outfile_commit(struct cli_outfile *of)
         set_why(of, "cannot open", errno);
         return err_from_errno(errno);
     }
+    if (of->tmp && of->mode >= 0 && fchmod(fd, (mode_t)of->mode)) {
+        set_why(of, "cannot set the permissions of", errno);
+        rc = err_from_errno(errno);
+    }
     /* A character device such as /dev/null has nothing to sync. */
-    if (fsync(fd) && !(errno == EINVAL && !of->tmp)) {
+    if (!rc && fsync(fd) && !(errno == EINVAL && !of->tmp)) {
         set_why(of, "cannot sync", errno);
         rc = err_from_errno(errno);
     }

@@ -2,7 +2,8 @@
  * regular (or new) OUTFILE is restored under a temp name beside it
  * (".NAME.restore-XXXXXX"), fsynced, renamed over OUTFILE and its
  * directory fsynced: a failure or a crash never leaves a partial image
- * under the final name. A block device is written in place and fsynced.
+ * under the final name. A replaced OUTFILE's permissions are kept (a new
+ * one is 0600). A block device is written in place and fsynced.
  *
  *   struct cli_outfile of;
  *   rc = cli_outfile_begin(&of, path);
@@ -21,6 +22,7 @@
 struct cli_outfile {
     char *path; /* the final name (a symlink resolved): **owned** */
     char *tmp;  /* the temp name, or NULL when written in place */
+    int mode;   /* the permissions of the OUTFILE replaced, or -1 */
     char why[512];
 };
 

@@ -71,6 +71,7 @@ def test_restore_is_synced_renamed_and_sparse(tmp):
     snap = backup(repo, "vm", img)["snapshot"]
     with open(out, "wb") as f:
         f.write(b"old")
+    os.chmod(out, 0o640)
     strace = shutil.which("strace")
     argv = [BIN, "restore", "--repo", repo, snap, out]
     if strace:
@@ -82,6 +83,7 @@ def test_restore_is_synced_renamed_and_sparse(tmp):
     assert sha256(out) == sha256(img)
     assert os.stat(out).st_blocks * 512 < os.path.getsize(out), "not sparse"
     assert _leftovers(tmp) == []
+    assert os.stat(out).st_mode & 0o7777 == 0o640, oct(os.stat(out).st_mode)
     if not strace:
         print("SKIP the fsync order check: no strace")
         return
