@@ -71,11 +71,18 @@ const char *bk_repo_error(const struct bk_repo *repo);
 /* 1 when the repository at repo's directory is still the one repo was
  * opened on: the same directory (device, inode), and its config and key
  * file the same files (device, inode, size, mtime) holding the same
- * bytes the settings and keys came from. 0 when anything changed or
- * cannot be read: open it again (it may need another passphrase now).
- * Cheap: a few stats and two small reads. For callers that keep a repo
- * open across calls. */
-int bk_repo_current(const struct bk_repo *repo);
+ * bytes the settings and keys came from; the directory is opened again
+ * for use (after bk_repo_idle). 0 when anything changed or cannot be
+ * read: free repo and open it again (it may need another passphrase
+ * now). Cheap: a few stats and two small reads. For callers that keep a
+ * repo open across calls: call it before each use. */
+int bk_repo_current(struct bk_repo *repo);
+
+/* Close repo's directory until the next bk_repo_current(), so a repo
+ * kept between uses does not hold its file system busy (an NFS share
+ * or a disk can still be unmounted). Only bk_repo_current() and
+ * bk_repo_free() may follow. */
+void bk_repo_idle(struct bk_repo *repo);
 
 /* A value that changes whenever bk_stats() may answer differently for
  * the same opened repository: it mixes the identity and mtime of

@@ -7,11 +7,13 @@
 #include "backup/bk_internal.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/xalloc.h"
 
@@ -57,13 +59,29 @@ static int same_file(const struct bk_repo *repo, const char *relpath,
     return same;
 }
 
-int bk_repo_current(const struct bk_repo *repo)
+void bk_repo_idle(struct bk_repo *repo)
+{
+    if (repo->dirfd >= 0)
+        close(repo->dirfd);
+    repo->dirfd = -1;
+}
+
+int bk_repo_current(struct bk_repo *repo)
 {
     struct stat st;
+    int fd = open(repo->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-    if (stat(repo->dir, &st) || (uint64_t)st.st_dev != repo->dir_dev ||
-        (uint64_t)st.st_ino != repo->dir_ino)
+    if (fd < 0)
         return 0;
+    if (fstat(fd, &st) || (uint64_t)st.st_dev != repo->dir_dev ||
+        (uint64_t)st.st_ino != repo->dir_ino) {
+        close(fd);
+        return 0;
+    }
+    /* The same directory: use it (again, after bk_repo_idle). */
+    if (repo->dirfd >= 0)
+        close(repo->dirfd);
+    repo->dirfd = fd;
     if (!same_file(repo, "config", &repo->id_config))
         return 0;
     return !repo->encrypted || same_file(repo, "keys/master", &repo->id_master);

@@ -119,6 +119,14 @@ entry_acquire(struct app *app, const struct db_backup_repo *row, int *rc_out)
     return NULL;
 }
 
+/* Done with e: its repository lets go of its directory (no file system
+ * kept busy between looks), and e is unlocked. */
+static void entry_release(struct centry *e)
+{
+    bk_repo_idle(e->repo);
+    pthread_mutex_unlock(&e->mu);
+}
+
 int backup_cache_use(struct app *app, const struct db_backup_repo *row,
                      int (*fn)(struct bk_repo *repo, void *arg), void *arg)
 {
@@ -137,7 +145,7 @@ int backup_cache_use(struct app *app, const struct db_backup_repo *row,
     if (!e)
         return rc;
     rc = fn(e->repo, arg);
-    pthread_mutex_unlock(&e->mu);
+    entry_release(e);
     return rc;
 }
 
@@ -171,7 +179,7 @@ int backup_cache_stats(struct app *app, const struct db_backup_repo *row,
         e->have_stats = 1;
     }
 out:
-    pthread_mutex_unlock(&e->mu);
+    entry_release(e);
     return rc;
 }
 

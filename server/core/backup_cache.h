@@ -15,7 +15,8 @@
  *   (backup_cache_touch).
  * PATCH and DELETE of a repository drop its entry (backup_cache_forget).
  * The snapshot list and look-ups use the kept repositories too
- * (backup_cache_use).
+ * (backup_cache_use). Between looks a kept repository holds no file
+ * descriptor (bk_repo_idle), so its file system can be unmounted.
  *
  * Thread safe: a table lock for the lookup, then one lock per entry
  * held while its repository is used (struct bk_repo is for one thread

@@ -198,3 +198,30 @@ def test_changed_repository_is_opened_again(ctx):
     got = _listed(ctx, repo["id"])
     assert got["compression_level"] == 7, got
     json.loads(text)
+
+
+def test_kept_repository_does_not_keep_its_mount_busy(ctx):
+    if os.geteuid() != 0:
+        print("SKIP test_kept_repository_does_not_keep_its_mount_busy: "
+              "not root (no mount)")
+        return
+    mnt = os.path.join(ctx["env"].d.data, "share")
+    os.makedirs(mnt)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt],
+                   check=True)
+    try:
+        path = os.path.join(mnt, "r")
+        r = ctx["c"].post(REPOS, {"name": "on-share", "path": path,
+                                  "passphrase": PASS})
+        assert r.status == 201, r
+        repo = r.json
+        assert _listed(ctx, repo["id"])["status"] == "ok"
+        assert ctx["c"].get(V1 + "/backup/snapshots").status == 200
+        # Unmounting the share works while the daemon keeps it known.
+        p = subprocess.run(["umount", mnt], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        got = _listed(ctx, repo["id"])
+        assert got["status"] == "unavailable", got
+        assert got["error"].startswith("no repository at its path"), got
+    finally:  # lazily when busy: never leave the mount behind
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
