@@ -530,10 +530,10 @@ int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
     char lockname[64];
     uint64_t total = 0, done = 0;
 
+    bk_error_clear(repo);
     if (!opts->name || !opts->name[0] || strlen(opts->name) >= 128 ||
         !num_disks)
         return ERR_INVALID;
-    bk_error_clear(repo);
     uuid_generate(m.info.id);
     snprintf(lockname, sizeof(lockname), "backup-%s", m.info.id);
     rc = bk_lock_take(repo, lockname, "backup");

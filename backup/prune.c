@@ -89,10 +89,10 @@ int bk_prune_name(struct bk_repo *repo, const char *name,
     int *kp = NULL, locked = 0, rc;
     char **rm = NULL;
 
+    bk_error_clear(repo);
     if (keep->last < 0 || keep->hourly < 0 || keep->daily < 0 ||
         keep->weekly < 0 || keep->monthly < 0 || keep->yearly < 0)
         return ERR_INVALID;
-    bk_error_clear(repo);
     if (!dry_run) {
         rc = bk_lock_take(repo, "exclusive", "prune");
         if (rc)
