@@ -88,8 +88,9 @@ void bk_errslot_free(struct bk_errslot *e);
 /* A public call starts: forget the reason of the previous one. */
 void bk_error_clear(const struct bk_repo *repo);
 
-/* A failure found: log "backup: <what>" and keep it as the call's
- * reason unless one is kept already (later failures are consequences).
+/* A failure found: log "backup: <what>" (ERR_BUSY, a lock held, at
+ * debug level only: callers retry) and keep it as the call's reason
+ * unless one is kept already (later failures are consequences).
  * What names the operation, the object and why, never a secret, e.g.
  * "writing chunk <hex> into <dir>: No space left on device". Returns
  * rc. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -51,7 +52,9 @@ int bk_fail(const struct bk_repo *repo, int rc, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    log_error("backup: %s", msg);
+    /* A held lock is contention, not a fault: callers retry (a run's
+     * retention waits for a prune), so it is not logged as an error. */
+    log_msg(rc == ERR_BUSY ? LOG_DEBUG : LOG_ERROR, "backup: %s", msg);
     pthread_mutex_lock(&repo->err->mu);
     if (!repo->err->msg[0])
         memcpy(repo->err->msg, msg, sizeof(msg));
