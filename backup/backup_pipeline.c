@@ -33,7 +33,6 @@
 
 struct pipe {
     struct bk_repo *repo;
-    const struct bk_disk_src *src; /* for messages */
     int fd;
     int mapped;        /* a regular file: may be looked at through mmap */
     int expect_stored; /* most chunks are expected to be stored already */
@@ -128,16 +127,6 @@ static int read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)
     return 0;
 }
 
-/* A read of the source failed (errno still tells why). */
-static int read_failed(const struct pipe *p, uint64_t off, int rc)
-{
-    int e = errno;
-
-    return bk_fail(p->repo, rc, "reading disk %s (%s) at offset %llu: %s",
-                   p->src->name, p->src->path, (unsigned long long)off,
-                   strerror(e));
-}
-
 /* What do_chunk() did with one chunk. */
 struct chunk_res {
     size_t len;     /* bytes read */
@@ -222,7 +211,7 @@ static int do_chunk(struct pipe *p, struct wbuf *w, uint64_t c,
     }
     rc = read_chunk(p->fd, w->data, len, off);
     if (rc)
-        return read_failed(p, off, rc);
+        return rc;
     if (bk_is_zero(w->data, len)) {
         memset(id, 0, BK_ID_LEN);
         res->zero = 1;
@@ -489,7 +478,6 @@ static int backup_disk(struct bk_repo *repo, const struct bk_disk_src *d,
                        uint64_t total, struct bk_backup_result *res)
 {
     struct pipe p = { .repo = repo,
-                      .src = d,
                       .fd = fd,
                       .ix = ix,
                       .prog = prog,
@@ -513,6 +501,10 @@ static int backup_disk(struct bk_repo *repo, const struct bk_disk_src *d,
     p.num_todo = num;
     res->chunks_total += ix->num;
     rc = run_pipe(&p, res);
+    /* Writes name their chunk; a failure nothing named was a read. */
+    if (rc && rc != ERR_CANCELLED && !bk_repo_error(repo)[0])
+        rc = bk_fail(repo, rc, "reading disk %s (%s): %s", d->name, d->path,
+                     err_str(rc));
     meta->bytes_read = res->bytes_read - read0;
     free(todo);
     return rc;
