@@ -558,9 +558,19 @@ int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
     for (size_t i = 0; i < num_disks; i++)
         fds[i] = -1;
     for (size_t i = 0; i < num_disks; i++) {
+        struct stat st;
         off_t sz;
 
         fds[i] = open(disks[i].path, O_RDONLY | O_CLOEXEC);
+        /* A directory's "size" is a hash cookie, not bytes. */
+        if (fds[i] >= 0 && !fstat(fds[i], &st) && !S_ISREG(st.st_mode) &&
+            !S_ISBLK(st.st_mode)) {
+            rc = bk_fail(repo, ERR_INVALID,
+                         "disk %s (%s) is not an image file or a block "
+                         "device",
+                         disks[i].name ? disks[i].name : "?", disks[i].path);
+            goto out;
+        }
         if (fds[i] < 0 || (sz = lseek(fds[i], 0, SEEK_END)) < 0) {
             int e = errno;
 

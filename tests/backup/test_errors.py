@@ -1,6 +1,7 @@
 """A failed command says what failed on which object and why: a full
 repository names the chunk, the repository and the errno text (a tiny
-tmpfs: root only, else a SKIP line); a locked one names the holder."""
+tmpfs: root only, else a SKIP line); a locked one names the holder; a
+source that is no image is refused by name."""
 import json
 import os
 import socket
@@ -57,3 +58,13 @@ def test_locked_repository(tmp):
     assert p.returncode == 1 and "gc failed: " + want in p.stderr, p.stderr
     p = run("prune", "--repo", repo, "--keep-last", "1", check=False)
     assert p.returncode == 1 and "prune failed: " + want in p.stderr, p.stderr
+
+
+def test_source_not_an_image(tmp):
+    repo, src = os.path.join(tmp, "r"), os.path.join(tmp, "dir")
+    os.mkdir(src)
+    run("init", "--repo", repo)
+    p = run("backup-file", "--repo", repo, "--name", "vm", src, check=False)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "backup failed: disk disk0 (%s) is not an image file or a block " \
+        "device" % src in p.stderr, p.stderr
