@@ -78,6 +78,13 @@ const char *bk_repo_error(const struct bk_repo *repo);
  * repo open across calls: call it before each use. */
 int bk_repo_current(struct bk_repo *repo);
 
+/* A value that changes whenever what bk_repo_open(dir) reads changes:
+ * the directory's identity and the identity and bytes of its config and
+ * key file. 0 when dir cannot be opened. For callers that remember that
+ * a passphrase did not open dir, so they need not derive its key again
+ * while this stays the same. */
+uint64_t bk_repo_ident(const char *dir);
+
 /* Close repo's directory until the next bk_repo_current(), so a repo
  * kept between uses does not hold its file system busy (an NFS share
  * or a disk can still be unmounted). Only bk_repo_current() and

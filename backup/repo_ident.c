@@ -87,6 +87,58 @@ int bk_repo_current(struct bk_repo *repo)
     return !repo->encrypted || same_file(repo, "keys/master", &repo->id_master);
 }
 
+/* FNV-1a over n 64-bit words. */
+static uint64_t mix(uint64_t h, const uint64_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ v[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* Mix what bk_fileid_note says of relpath into h (zeroes when absent). */
+static uint64_t mix_file(const struct bk_repo *repo, const char *relpath,
+                         uint64_t h)
+{
+    struct bk_fileid id;
+    uint64_t v[8];
+    char *txt = NULL;
+    size_t len;
+
+    memset(&id, 0, sizeof(id));
+    if (!bk_read_file(repo, relpath, BK_CONFIG_MAX, &txt, &len))
+        bk_fileid_note(repo, relpath, txt, len, &id);
+    free(txt);
+    v[0] = id.dev;
+    v[1] = id.ino;
+    v[2] = id.size;
+    v[3] = (uint64_t)id.mtime_ns;
+    memcpy(&v[4], id.sha, sizeof(id.sha));
+    return mix(h, v, 8);
+}
+
+uint64_t bk_repo_ident(const char *dir)
+{
+    struct bk_repo r;
+    struct stat st;
+    uint64_t h = 0xcbf29ce484222325ull, v[2];
+
+    memset(&r, 0, sizeof(r));
+    r.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r.dirfd < 0)
+        return 0;
+    if (fstat(r.dirfd, &st)) {
+        close(r.dirfd);
+        return 0;
+    }
+    v[0] = (uint64_t)st.st_dev;
+    v[1] = (uint64_t)st.st_ino;
+    h = mix(h, v, 2);
+    h = mix_file(&r, "config", h);
+    h = mix_file(&r, "keys/master", h);
+    close(r.dirfd);
+    return h ? h : 1;
+}
+
 /* Mix one directory's identity and mtime into h; 1 when it is racy. */
 static int mix_dir(int dirfd, const char *relpath, time_t now, uint64_t *h)
 {
@@ -101,8 +153,7 @@ static int mix_dir(int dirfd, const char *relpath, time_t now, uint64_t *h)
         v[3] = (uint64_t)st.st_mtim.tv_nsec;
         v[4] = (uint64_t)st.st_size;
     }
-    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-        *h = (*h ^ v[i]) * 0x100000001b3ull; /* FNV-1a over words */
+    *h = mix(*h, v, sizeof(v) / sizeof(v[0]));
     return v[0] && st.st_mtim.tv_sec >= now - RACY_SECS;
 }
 

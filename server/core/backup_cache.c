@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "common/seal.h"
 #include "common/xalloc.h"
 #include "db/db_backup_repos.h"
@@ -17,6 +18,10 @@ struct centry {
     char path[sizeof(((struct db_backup_repo *)0)->path)];
     char sealed[DB_BACKUP_SEALED_MAX];
     struct bk_repo *repo; /* NULL: not open */
+    /* Not open because the passphrase did not open it (ERR_UNAUTH), at
+     * bk_repo_ident() fail_ident: not tried again while that holds. */
+    int fail_rc;
+    uint64_t fail_ident;
     int have_stats;
     uint64_t stamp; /* bk_repo_stamp() when st was read */
     struct bk_stats st;
@@ -41,6 +46,7 @@ static void entry_clear(struct centry *e)
 {
     bk_repo_free(e->repo);
     e->repo = NULL;
+    e->fail_rc = 0;
     e->have_stats = 0;
     seal_wipe(e->sealed, sizeof(e->sealed));
     e->path[0] = '\0';
@@ -84,24 +90,43 @@ static struct centry *entry_find(struct backup_cache *c, const char *id,
     return e;
 }
 
-/* Make e hold the repository of row, opened; e->mu held. */
+/* 1 when e was last opened (or failed to open) for row's path and
+ * sealed passphrase. */
+static int entry_same_row(const struct centry *e,
+                          const struct db_backup_repo *row)
+{
+    return !strcmp(e->path, row->path) &&
+           !strcmp(e->sealed, row->passphrase_sealed);
+}
+
+/* Make e hold the repository of row, opened; e->mu held. A stored
+ * passphrase that did not open the repository is not tried again (no
+ * key derivation, no log line per look) until the row or the
+ * repository's config or key file changes. */
 static int entry_open(struct app *app, struct centry *e,
                       const struct db_backup_repo *row)
 {
+    uint64_t ident;
     int rc;
 
-    if (e->repo && (strcmp(e->path, row->path) ||
-                    strcmp(e->sealed, row->passphrase_sealed) ||
-                    !bk_repo_current(e->repo)))
+    if (e->repo && (!entry_same_row(e, row) || !bk_repo_current(e->repo)))
         entry_clear(e);
     if (e->repo)
         return 0;
+    ident = bk_repo_ident(row->path);
+    if (e->fail_rc && entry_same_row(e, row) && ident == e->fail_ident)
+        return e->fail_rc;
+    entry_clear(e);
     rc = backup_repo_open_row(app, row, &e->repo);
-    if (rc)
+    if (rc && rc != ERR_UNAUTH)
         return rc;
     xstrlcpy(e->path, row->path, sizeof(e->path));
     xstrlcpy(e->sealed, row->passphrase_sealed, sizeof(e->sealed));
-    return 0;
+    if (rc && ident) {
+        e->fail_rc = rc;
+        e->fail_ident = ident;
+    }
+    return rc;
 }
 
 /* The entry of row, locked, its repository open; NULL (*rc_out set)

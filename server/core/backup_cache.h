@@ -9,6 +9,10 @@
  *   directory, config and key file: device, inode, size, mtime and
  *   bytes), so a changed passphrase, a re-initialised or replaced
  *   repository is opened again (and a wrong passphrase found again);
+ * - a stored passphrase that does not open the repository, while the
+ *   row and bk_repo_ident() (directory, config and key file) stay the
+ *   same: not tried again, so no key derivation and no log line per
+ *   look;
  * - its stats, while bk_repo_stamp() is unchanged and was not racy
  *   (snapshots or chunks added or removed by anyone, the CLI included,
  *   change it) and no run into the repository ended since

@@ -61,6 +61,11 @@ def _cli(*args, passphrase=PASS):
     return p.stdout
 
 
+def _log(ctx):
+    with open(ctx["env"].d.log, errors="replace") as f:
+        return f.read()
+
+
 def _image(ctx, size):
     path = os.path.join(ctx["env"].d.data, "img-%d" % ctx["n"])
     with open(path, "wb") as f:
@@ -171,6 +176,15 @@ def test_changed_repository_is_opened_again(ctx):
     assert got["status"] == "unavailable", got
     assert got["error"] == "the stored passphrase does not open it", got
     assert got["stats"] is None, got
+    # Not tried again while nothing changed: no key derivation, no log
+    # line per look.
+    wrong = "%s: wrong passphrase" % path
+    seen = _log(ctx).count(wrong)
+    assert seen == 1, seen
+    for _ in range(4):
+        assert _listed(ctx, repo["id"]) == got
+        assert c.get(V1 + "/backup/snapshots").status == 200
+    assert _log(ctx).count(wrong) == seen
     r = c.patch("%s/%s" % (REPOS, repo["id"]), {"passphrase": OTHER})
     assert r.status == 200 and r.json["status"] == "ok", r
     fp = r.json["key_fingerprint"]

@@ -1,7 +1,7 @@
 /* The engine's reasons (bk_repo_error): what failed, on which object and
  * why, kept for the call that failed and cleared by the next one; and
  * the helpers for callers that keep a repository open (bk_repo_current,
- * bk_repo_idle, bk_repo_stamp). */
+ * bk_repo_idle, bk_repo_stamp, bk_repo_ident). */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,10 +147,13 @@ static void test_current_idle_and_stamp(void **state)
     struct bk_stats st;
     struct timespec ts[2];
     char cfg[160], snap[BK_SNAPID_LEN];
-    uint64_t s1, s2;
+    uint64_t s1, s2, id1 = bk_repo_ident(repo_dir);
     int racy;
 
     (void)state;
+    assert_true(id1 != 0);
+    assert_int_equal(bk_repo_ident(repo_dir), id1);
+    assert_int_equal(bk_repo_ident("/nonexistent"), 0);
     assert_int_equal(bk_repo_current(r), 1);
     s1 = bk_repo_stamp(r, &racy);
     assert_int_equal(bk_repo_stamp(r, &racy), s1);
@@ -168,6 +171,7 @@ static void test_current_idle_and_stamp(void **state)
     ts[1] = ts[0];
     assert_int_equal(utimensat(AT_FDCWD, cfg, ts, 0), 0);
     assert_int_equal(bk_repo_current(r), 0);
+    assert_true(bk_repo_ident(repo_dir) != id1);
     bk_repo_free(r);
     r = repo_open();
     assert_int_equal(bk_repo_current(r), 1);
