@@ -150,17 +150,47 @@ static const unsigned char *map_source(int fd, uint64_t off, size_t len)
     return m;
 }
 
+/* 1 when [off, off + len) of a regular file holds no hole: one lseek
+ * (the next hole after off). Mapping a hole would fill the page cache
+ * with zero pages; read_chunk() skips holes instead. */
+static int dense(int fd, uint64_t off, size_t len)
+{
+    off_t h = lseek(fd, (off_t)off, SEEK_HOLE);
+
+    return h < 0 || (uint64_t)h >= off + len;
+}
+
+/* Copy a chunk of a regular file into buf through a mapping: copying
+ * from a populated mapping costs less CPU than pread()'s copy out of
+ * the page cache (0.25-0.5 s less for 1.7 GB here). Chunks with holes
+ * and sources that cannot be mapped go through read_chunk(). */
+static int copy_chunk(const struct pipe *p, unsigned char *buf, size_t len,
+                      uint64_t off)
+{
+    const unsigned char *m = NULL;
+
+    if (p->mapped && dense(p->fd, off, len))
+        m = map_source(p->fd, off, len);
+    if (!m)
+        return read_chunk(p->fd, buf, len, off);
+    memcpy(buf, m, len);
+    munmap((void *)m, len);
+    return 0;
+}
+
 /* Look the chunk up through a mapping of the source, without copying
  * it: 1 when it is zero or already stored (done), 0 when it must be
  * read and stored. A chunk is only ever stored from a private copy, so
  * a source that changes under the mapping cannot store bytes that do
- * not match their id. */
+ * not match their id. Chunks with holes are not looked at here. */
 static int lookup_mapped(struct pipe *p, uint64_t off, size_t len,
                          unsigned char *id, struct chunk_res *res)
 {
-    const unsigned char *m = map_source(p->fd, off, len);
+    const unsigned char *m = NULL;
     int done = 0;
 
+    if (dense(p->fd, off, len))
+        m = map_source(p->fd, off, len);
     if (!m)
         return 0;
     if (bk_is_zero(m, len)) {
@@ -209,7 +239,7 @@ static int do_chunk(struct pipe *p, struct wbuf *w, uint64_t c,
             return 0;
         }
     }
-    rc = read_chunk(p->fd, w->data, len, off);
+    rc = copy_chunk(p, w->data, len, off);
     if (rc)
         return rc;
     if (bk_is_zero(w->data, len)) {
