@@ -160,22 +160,65 @@ static int dense(int fd, uint64_t off, size_t len)
     return h < 0 || (uint64_t)h >= off + len;
 }
 
-/* Copy a chunk of a regular file into buf through a mapping: copying
- * from a populated mapping costs less CPU than pread()'s copy out of
- * the page cache (0.25-0.5 s less for 1.7 GB here). Chunks with holes
- * and sources that cannot be mapped go through read_chunk(). */
+/* Copy the data of [off, off + len) of a regular file into buf through
+ * a mapping, clearing its holes: copying from a populated mapping costs
+ * less CPU than pread()'s copy out of the page cache (0.25-0.5 s less
+ * for 1.7 GB here), and only the data runs are populated, so holes
+ * never fill the page cache with zero pages. Anything unexpected (the
+ * source shrank, no SEEK_DATA) falls back to read_chunk(). */
+static int copy_mapped(int fd, unsigned char *buf, size_t len, uint64_t off)
+{
+    uint64_t pos = off, end = off + len;
+    long pg = sysconf(_SC_PAGESIZE);
+    unsigned char *m;
+    off_t h = lseek(fd, (off_t)off, SEEK_HOLE);
+
+    if (h < 0)
+        return read_chunk(fd, buf, len, off);
+    m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)off);
+    if (m == MAP_FAILED)
+        return read_chunk(fd, buf, len, off);
+    while (pos < end) {
+        /* The first run starts at off when h > off (off is in data). */
+        off_t d = pos == off && (uint64_t)h > off
+                      ? (off_t)off
+                      : lseek(fd, (off_t)pos, SEEK_DATA);
+        uint64_t a;
+
+        if (d < 0 && errno != ENXIO)
+            break;
+        if (d < 0 || (uint64_t)d > end)
+            d = (off_t)end; /* only a hole up to the end */
+        memset(buf + (pos - off), 0, (uint64_t)d - pos);
+        if ((uint64_t)d == end) {
+            pos = end;
+            break;
+        }
+        if (pos != off || (uint64_t)h <= off)
+            h = lseek(fd, d, SEEK_HOLE);
+        if (h < 0 || (uint64_t)h > end)
+            h = (off_t)end;
+        /* Populating reports a range past the end of the file as an
+         * error rather than a SIGBUS in memcpy(). */
+        a = ((uint64_t)d - off) & ~(uint64_t)(pg - 1);
+        if (madvise(m + a, (uint64_t)h - off - a, MADV_POPULATE_READ))
+            break;
+        memcpy(buf + ((uint64_t)d - off), m + ((uint64_t)d - off),
+               (uint64_t)(h - d));
+        pos = (uint64_t)h;
+    }
+    munmap(m, len);
+    if (pos < end)
+        return read_chunk(fd, buf + (pos - off), end - pos, pos);
+    return 0;
+}
+
 static int copy_chunk(const struct pipe *p, unsigned char *buf, size_t len,
                       uint64_t off)
 {
-    const unsigned char *m = NULL;
-
-    if (p->mapped && dense(p->fd, off, len))
-        m = map_source(p->fd, off, len);
-    if (!m)
-        return read_chunk(p->fd, buf, len, off);
-    memcpy(buf, m, len);
-    munmap((void *)m, len);
-    return 0;
+    if (p->mapped)
+        return copy_mapped(p->fd, buf, len, off);
+    return read_chunk(p->fd, buf, len, off);
 }
 
 /* Look the chunk up through a mapping of the source, without copying
