@@ -268,6 +268,7 @@ static int do_chunk(struct pipe *p, struct wbuf *w, uint64_t c,
                      ? (size_t)(p->ix->disk_size - off)
                      : repo->chunk_size;
     unsigned char *id = p->ix->ids + c * BK_ID_LEN;
+    const void *raw;
     size_t flen;
     int mapped = 0, stored, rc;
 
@@ -295,10 +296,12 @@ static int do_chunk(struct pipe *p, struct wbuf *w, uint64_t c,
     note_stored(w, stored && !mapped);
     if (stored)
         return 0;
-    flen = bk_chunk_encode_into(repo, id, w->data, len, w->file, w->scratch);
-    rc = bk_chunk_write(repo, id, w->file, flen);
+    /* A chunk stored raw is written from w->data, not copied first. */
+    flen =
+        bk_chunk_encode_into(repo, id, w->data, len, w->file, w->scratch, &raw);
+    rc = bk_chunk_write_split(repo, id, w->file, flen, raw, raw ? len : 0);
     if (!rc)
-        res->new_len = flen;
+        res->new_len = flen + (raw ? len : 0);
     return rc;
 }
 

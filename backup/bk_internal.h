@@ -123,11 +123,15 @@ size_t bk_chunk_file_bound(size_t len);
 /* Encode plaintext data[len] with id into the chunk file image out (at
  * least bk_chunk_file_bound(len) bytes); returns its size. scratch
  * (bk_compress_bound(len) bytes) holds the compressed data before it is
- * sealed in encrypted repositories; NULL for plain ones. */
+ * sealed in encrypted repositories; NULL for plain ones. When raw_out
+ * is not NULL and the chunk is stored raw in a plain repository, data
+ * is not copied: out holds only the header (the size returned), the
+ * file continues with data[len] and *raw_out points at it; otherwise
+ * *raw_out is NULL. */
 size_t bk_chunk_encode_into(const struct bk_repo *repo,
                             const unsigned char id[BK_ID_LEN], const void *data,
                             size_t len, unsigned char *out,
-                            unsigned char *scratch);
+                            unsigned char *scratch, const void **raw_out);
 
 /* Encode plaintext data[len] with id into a chunk file image. *file_out is
  * **new** (free()), *file_len_out its size. */
@@ -146,6 +150,13 @@ int bk_chunk_exists(const struct bk_repo *repo,
 int bk_chunk_write(const struct bk_repo *repo,
                    const unsigned char id[BK_ID_LEN], const unsigned char *file,
                    size_t file_len);
+
+/* bk_chunk_write() of a file given in two parts: head[head_len] then
+ * tail[tail_len] (tail may be NULL when tail_len is 0). */
+int bk_chunk_write_split(const struct bk_repo *repo,
+                         const unsigned char id[BK_ID_LEN],
+                         const unsigned char *head, size_t head_len,
+                         const void *tail, size_t tail_len);
 
 /* Read, decrypt, decompress and verify a chunk into out[cap]; *len_out is
  * the plaintext length. 0, ERR_NOTFOUND (missing) or ERR_IO (corrupt:
