@@ -66,6 +66,12 @@ struct bk_repo {
 void bk_chunk_id(const struct bk_repo *repo, const void *data, size_t len,
                  unsigned char id_out[BK_ID_LEN]);
 
+/* Chunk ids of a[la] and of b[lb] (bk_chunk_id() of each), both at
+ * once where the CPU allows it (bk_sha256_x2()). */
+void bk_chunk_id2(const struct bk_repo *repo, const void *a, size_t la,
+                  const void *b, size_t lb, unsigned char ida[BK_ID_LEN],
+                  unsigned char idb[BK_ID_LEN]);
+
 /* Seal in[len] into out (len + BK_TAG_LEN bytes: ciphertext then tag)
  * with key, nonce and aad. 0 or ERR_INTERNAL. */
 int bk_gcm_seal(const unsigned char *key, const unsigned char *nonce,
@@ -98,6 +104,16 @@ int bk_id_parse(const char *hex, unsigned char id_out[BK_ID_LEN]);
  * over little-endian 64-bit words (the tail zero-padded), P odd, so any
  * single-bit flip changes it. Not a MAC: GCM guards encrypted chunks. */
 uint64_t bk_payload_sum(const void *p, size_t n);
+
+/* ---- sha256x2.c: two SHA-256 streams at once. Thread safe. ---- */
+
+/* 1 when bk_sha256_x2() can run on this CPU (x86 SHA extensions). */
+int bk_sha256_x2_ok(void);
+
+/* SHA-256 of a[la] into ida and of b[lb] into idb, ~2x the throughput
+ * of hashing them one after the other. Only when bk_sha256_x2_ok(). */
+void bk_sha256_x2(const void *a, size_t la, const void *b, size_t lb,
+                  unsigned char ida[32], unsigned char idb[32]);
 
 /* ---- compress.c: zstd. Thread safe (per-thread contexts). ---- */
 

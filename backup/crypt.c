@@ -33,6 +33,18 @@ void bk_chunk_id(const struct bk_repo *repo, const void *data, size_t len,
     }
 }
 
+void bk_chunk_id2(const struct bk_repo *repo, const void *a, size_t la,
+                  const void *b, size_t lb, unsigned char ida[BK_ID_LEN],
+                  unsigned char idb[BK_ID_LEN])
+{
+    if (!repo->encrypted && bk_sha256_x2_ok()) {
+        bk_sha256_x2(a, la, b, lb, ida, idb);
+        return;
+    }
+    bk_chunk_id(repo, a, la, ida);
+    bk_chunk_id(repo, b, lb, idb);
+}
+
 static int gcm(int enc, const unsigned char *key, const unsigned char *nonce,
                const void *aad, size_t aad_len, const void *in, size_t len,
                unsigned char *out, unsigned char *tag)
