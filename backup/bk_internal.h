@@ -110,10 +110,12 @@ uint64_t bk_payload_sum(const void *p, size_t n);
 /* 1 when bk_sha256_x2() can run on this CPU (x86 SHA extensions). */
 int bk_sha256_x2_ok(void);
 
-/* SHA-256 of a[la] into ida and of b[lb] into idb, ~2x the throughput
- * of hashing them one after the other. Only when bk_sha256_x2_ok(). */
-void bk_sha256_x2(const void *a, size_t la, const void *b, size_t lb,
-                  unsigned char ida[32], unsigned char idb[32]);
+/* SHA-256 of pre[64] || a[la] into ida and of pre[64] || b[lb] into
+ * idb (pre NULL: of a and b alone), ~2x the throughput of hashing them
+ * one after the other. Only when bk_sha256_x2_ok(). */
+void bk_sha256_x2(const unsigned char *pre, const void *a, size_t la,
+                  const void *b, size_t lb, unsigned char ida[32],
+                  unsigned char idb[32]);
 
 /* ---- compress.c: zstd. Thread safe (per-thread contexts). ---- */
 

@@ -32,9 +32,10 @@ static const uint32_t K[64] = {
     0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-static const uint32_t H0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372,
-                                0xa54ff53a, 0x510e527f, 0x9b05688c,
-                                0x1f83d9ab, 0x5be0cd19 };
+static const uint32_t H0[8] = {
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
+};
 
 /* A state is kept as the pair (ABEF, CDGH) that sha256rnds2 takes. */
 struct st {
@@ -54,9 +55,9 @@ TGT static inline void rounds4(struct st *s, __m128i msg)
  * (alignr), + s1(W[t-2]) (msg2). */
 TGT static inline void schedule(__m128i w[4], int j)
 {
-    __m128i t = _mm_add_epi32(_mm_sha256msg1_epu32(w[j & 3], w[(j + 1) & 3]),
-                              _mm_alignr_epi8(w[(j + 3) & 3], w[(j + 2) & 3],
-                                              4));
+    __m128i t =
+        _mm_add_epi32(_mm_sha256msg1_epu32(w[j & 3], w[(j + 1) & 3]),
+                      _mm_alignr_epi8(w[(j + 3) & 3], w[(j + 2) & 3], 4));
 
     w[j & 3] = _mm_sha256msg2_epu32(t, w[(j + 3) & 3]);
 }
@@ -86,7 +87,8 @@ TGT static void blocks2(struct st *pa, struct st *pb, const unsigned char *a,
 
 #pragma GCC unroll 16
         for (int j = 0; j < 16; j++) {
-            __m128i k = _mm_loadu_si128((const __m128i *)(const void *)&K[4 * j]);
+            __m128i k =
+                _mm_loadu_si128((const __m128i *)(const void *)&K[4 * j]);
 
             if (j < 4) {
                 wa[j] = load_be(a + 16 * j);
@@ -119,7 +121,8 @@ TGT static void blocks1(struct st *ps, const unsigned char *a, size_t n)
 
 #pragma GCC unroll 16
         for (int j = 0; j < 16; j++) {
-            __m128i k = _mm_loadu_si128((const __m128i *)(const void *)&K[4 * j]);
+            __m128i k =
+                _mm_loadu_si128((const __m128i *)(const void *)&K[4 * j]);
 
             if (j < 4)
                 w[j] = load_be(a + 16 * j);
@@ -194,18 +197,23 @@ int bk_sha256_x2_ok(void)
     return have_sha;
 }
 
-void bk_sha256_x2(const void *a, size_t la, const void *b, size_t lb,
-                  unsigned char ida[32], unsigned char idb[32])
+void bk_sha256_x2(const unsigned char *pre, const void *a, size_t la,
+                  const void *b, size_t lb, unsigned char ida[32],
+                  unsigned char idb[32])
 {
     const unsigned char *pa = a, *pb = b;
     size_t na = la / 64, nb = lb / 64, n = na < nb ? na : nb;
-    struct st sa = start(), sb = start();
+    uint64_t p = pre ? 64 : 0;
+    struct st sa = start(), sb;
 
+    if (pre)
+        blocks1(&sa, pre, 1);
+    sb = sa;
     blocks2(&sa, &sb, pa, pb, n);
     blocks1(&sa, pa + 64 * n, na - n);
     blocks1(&sb, pb + 64 * n, nb - n);
-    finish(&sa, pa + 64 * na, la - 64 * na, la, ida);
-    finish(&sb, pb + 64 * nb, lb - 64 * nb, lb, idb);
+    finish(&sa, pa + 64 * na, la - 64 * na, p + la, ida);
+    finish(&sb, pb + 64 * nb, lb - 64 * nb, p + lb, idb);
 }
 
 #else
@@ -215,10 +223,11 @@ int bk_sha256_x2_ok(void)
     return 0;
 }
 
-void bk_sha256_x2(const void *a, size_t la, const void *b, size_t lb,
-                  unsigned char ida[32], unsigned char idb[32])
+void bk_sha256_x2(const unsigned char *pre, const void *a, size_t la,
+                  const void *b, size_t lb, unsigned char ida[32],
+                  unsigned char idb[32])
 {
-    (void)a, (void)la, (void)b, (void)lb, (void)ida, (void)idb;
+    (void)pre, (void)a, (void)la, (void)b, (void)lb, (void)ida, (void)idb;
 }
 
 #endif
