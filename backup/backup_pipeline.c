@@ -1,13 +1,13 @@
 /* backup_pipeline.c: bk_backup(). Per disk: find the chunks to read (the
  * FIEMAP change map against the parent's reflink clone, else the
  * allocated extents from SEEK_DATA/SEEK_HOLE), then N workers (N - 1
- * threads and the caller) each take the next chunk and carry it all the
- * way: read, skip when all zero, hash, look up, and when new compress,
- * encrypt and write its file. Nothing waits for order: a worker puts
- * the id at the chunk's place in the index. A flusher thread syncs the
- * file system every FLUSH_EVERY bytes written, so the syncfs before the
- * indexes only waits for the tail. Then the indexes, and last the
- * manifest (the snapshot appears).
+ * threads and the caller) each take the next two chunks and carry them
+ * all the way: read, skip when all zero, hash (both at once), look up,
+ * and when new compress, encrypt and write the file. Nothing waits for
+ * order: a worker puts the id at the chunk's place in the index. A
+ * flusher thread syncs the file system every FLUSH_EVERY bytes written,
+ * so the syncfs before the indexes only waits for the tail. Then the
+ * indexes, and last the manifest (the snapshot appears).
  */
 #include "backup/bk_internal.h"
 
@@ -62,7 +62,6 @@ struct pipe {
 
 /* One worker's buffers, reused for every chunk. */
 struct wbuf {
-    unsigned char *data;    /* chunk_size: what pread() reads */
     unsigned char *file;    /* the encoded chunk file */
     unsigned char *scratch; /* compressed data before sealing */
     unsigned stored_avg;    /* running share of chunks found stored,
@@ -150,29 +149,75 @@ static const unsigned char *map_source(int fd, uint64_t off, size_t len)
     return m;
 }
 
-/* Look the chunk up through a mapping of the source, without copying
- * it: 1 when it is zero or already stored (done), 0 when it must be
- * read and stored. A chunk is only ever stored from a private copy, so
- * a source that changes under the mapping cannot store bytes that do
- * not match their id. */
-static int lookup_mapped(struct pipe *p, uint64_t off, size_t len,
-                         unsigned char *id, struct chunk_res *res)
+/* 1 when [off, off + len) of a regular file holds no hole: one lseek
+ * (the next hole after off). Mapping a hole would fill the page cache
+ * with zero pages; read_chunk() skips holes instead. */
+static int dense(int fd, uint64_t off, size_t len)
 {
-    const unsigned char *m = map_source(p->fd, off, len);
-    int done = 0;
+    off_t h = lseek(fd, (off_t)off, SEEK_HOLE);
 
-    if (!m)
-        return 0;
-    if (bk_is_zero(m, len)) {
-        memset(id, 0, BK_ID_LEN);
-        res->zero = 1;
-        done = 1;
-    } else {
-        bk_chunk_id(p->repo, m, len, id);
-        done = bk_chunk_exists(p->repo, id, 1);
+    return h < 0 || (uint64_t)h >= off + len;
+}
+
+/* Copy the data of [off, off + len) of a regular file into buf through
+ * a mapping, clearing its holes: copying from a populated mapping costs
+ * less CPU than pread()'s copy out of the page cache (0.25-0.5 s less
+ * for 1.7 GB here), and only the data runs are populated, so holes
+ * never fill the page cache with zero pages. Anything unexpected (the
+ * source shrank, no SEEK_DATA) falls back to read_chunk(). */
+static int copy_mapped(int fd, unsigned char *buf, size_t len, uint64_t off)
+{
+    uint64_t pos = off, end = off + len;
+    long pg = sysconf(_SC_PAGESIZE);
+    unsigned char *m;
+    off_t h = lseek(fd, (off_t)off, SEEK_HOLE);
+
+    if (h < 0)
+        return read_chunk(fd, buf, len, off);
+    m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)off);
+    if (m == MAP_FAILED)
+        return read_chunk(fd, buf, len, off);
+    while (pos < end) {
+        /* The first run starts at off when h > off (off is in data). */
+        off_t d = pos == off && (uint64_t)h > off
+                      ? (off_t)off
+                      : lseek(fd, (off_t)pos, SEEK_DATA);
+        uint64_t a;
+
+        if (d < 0 && errno != ENXIO)
+            break;
+        if (d < 0 || (uint64_t)d > end)
+            d = (off_t)end; /* only a hole up to the end */
+        memset(buf + (pos - off), 0, (uint64_t)d - pos);
+        if ((uint64_t)d == end) {
+            pos = end;
+            break;
+        }
+        if (pos != off || (uint64_t)h <= off)
+            h = lseek(fd, d, SEEK_HOLE);
+        if (h < 0 || (uint64_t)h > end)
+            h = (off_t)end;
+        /* Populating reports a range past the end of the file as an
+         * error rather than a SIGBUS in memcpy(). */
+        a = ((uint64_t)d - off) & ~(uint64_t)(pg - 1);
+        if (madvise(m + a, (uint64_t)h - off - a, MADV_POPULATE_READ))
+            break;
+        memcpy(buf + ((uint64_t)d - off), m + ((uint64_t)d - off),
+               (uint64_t)(h - d));
+        pos = (uint64_t)h;
     }
-    munmap((void *)m, len);
-    return done;
+    munmap(m, len);
+    if (pos < end)
+        return read_chunk(fd, buf + (pos - off), end - pos, pos);
+    return 0;
+}
+
+static int copy_chunk(const struct pipe *p, unsigned char *buf, size_t len,
+                      uint64_t off)
+{
+    if (p->mapped)
+        return copy_mapped(p->fd, buf, len, off);
+    return read_chunk(p->fd, buf, len, off);
 }
 
 static void note_stored(struct wbuf *w, int stored)
@@ -180,84 +225,168 @@ static void note_stored(struct wbuf *w, int stored)
     w->stored_avg += (stored ? STORED_ONE / 8 : 0) - w->stored_avg / 8;
 }
 
-/* Process chunk number c: zero check, hash, look up, and when new read
- * it into w->data, encode and write it. The id goes straight into the
- * index (every worker writes its own entries). While most chunks are
- * found in the repository (an incremental), a worker looks them up in
- * place through a mapping; otherwise it reads each into its buffer,
- * which a new chunk needs anyway. */
-static int do_chunk(struct pipe *p, struct wbuf *w, uint64_t c,
-                    struct chunk_res *res)
+/* One chunk a worker has in hand. */
+struct slot {
+    uint64_t off;
+    size_t len;
+    unsigned char *id;      /* its place in the index */
+    unsigned char *buf;     /* the worker's private copy (chunk_size) */
+    const unsigned char *m; /* the source mapped, while looked at in place */
+    int hash;               /* loaded, its id is to be computed */
+    int rc;
+    struct chunk_res res;
+};
+
+static const unsigned char *slot_bytes(const struct slot *s)
+{
+    return s->m ? s->m : s->buf;
+}
+
+static void slot_unmap(struct slot *s)
+{
+    if (s->m)
+        munmap((void *)s->m, s->len);
+    s->m = NULL;
+}
+
+/* Take todo entry e into s and load its bytes. A chunk to reuse from
+ * the parent that is still stored is done at once (touched for gc).
+ * While most chunks are found stored (an incremental), a dense chunk is
+ * looked at in place through a mapping; otherwise it is copied into
+ * s->buf, which a new chunk needs anyway. An all-zero chunk is done
+ * here. Sets s->hash when its id is to be computed. */
+static void slot_load(struct pipe *p, const struct wbuf *w, struct slot *s,
+                      uint64_t e)
+{
+    uint64_t cs = p->repo->chunk_size, c = e & ~TODO_REUSE;
+
+    s->off = c * cs;
+    s->len = p->ix->disk_size - s->off < cs
+                 ? (size_t)(p->ix->disk_size - s->off)
+                 : (size_t)cs;
+    s->id = p->ix->ids + c * BK_ID_LEN;
+    s->m = NULL;
+    s->hash = 0;
+    s->rc = 0;
+    memset(&s->res, 0, sizeof(s->res));
+    if ((e & TODO_REUSE) && bk_chunk_exists(p->repo, s->id, 1))
+        return;
+    s->res.len = s->len;
+    if (p->mapped && w->stored_avg > MAP_ABOVE && dense(p->fd, s->off, s->len))
+        s->m = map_source(p->fd, s->off, s->len);
+    if (!s->m) {
+        s->rc = copy_chunk(p, s->buf, s->len, s->off);
+        if (s->rc)
+            return;
+    }
+    if (bk_is_zero(slot_bytes(s), s->len)) {
+        memset(s->id, 0, BK_ID_LEN);
+        s->res.zero = 1;
+        slot_unmap(s);
+        return;
+    }
+    s->hash = 1;
+}
+
+/* With its id computed: look the chunk up (touching it for gc) and when
+ * the repository lacks it, encode and write it. A chunk looked at
+ * through a mapping is only stored from a private copy, hashed again,
+ * so a source that changes under the mapping cannot store bytes that do
+ * not match their id. */
+static int slot_store(struct pipe *p, struct wbuf *w, struct slot *s)
 {
     struct bk_repo *repo = p->repo;
-    uint64_t off = c * repo->chunk_size;
-    size_t len = p->ix->disk_size - off < repo->chunk_size
-                     ? (size_t)(p->ix->disk_size - off)
-                     : repo->chunk_size;
-    unsigned char *id = p->ix->ids + c * BK_ID_LEN;
+    int stored = bk_chunk_exists(repo, s->id, 1), rc;
+    const void *raw;
     size_t flen;
-    int mapped = 0, stored, rc;
 
-    res->len = len;
-    res->zero = 0;
-    res->new_len = 0;
-    if (p->mapped && w->stored_avg > MAP_ABOVE) {
-        mapped = 1;
-        if (lookup_mapped(p, off, len, id, res)) {
-            if (!res->zero)
-                note_stored(w, 1);
+    note_stored(w, stored);
+    if (s->m) {
+        slot_unmap(s);
+        if (stored)
+            return 0;
+        rc = copy_chunk(p, s->buf, s->len, s->off);
+        if (rc)
+            return rc;
+        if (bk_is_zero(s->buf, s->len)) {
+            memset(s->id, 0, BK_ID_LEN);
+            s->res.zero = 1;
             return 0;
         }
+        bk_chunk_id(repo, s->buf, s->len, s->id);
+        stored = bk_chunk_exists(repo, s->id, 1);
     }
-    rc = read_chunk(p->fd, w->data, len, off);
-    if (rc)
-        return rc;
-    if (bk_is_zero(w->data, len)) {
-        memset(id, 0, BK_ID_LEN);
-        res->zero = 1;
-        return 0;
-    }
-    bk_chunk_id(repo, w->data, len, id);
-    stored = bk_chunk_exists(repo, id, 1);
-    note_stored(w, stored && !mapped);
     if (stored)
         return 0;
-    flen = bk_chunk_encode_into(repo, id, w->data, len, w->file, w->scratch);
-    rc = bk_chunk_write(repo, id, w->file, flen);
+    /* A chunk stored raw is written from s->buf, not copied first. */
+    flen = bk_chunk_encode_into(repo, s->id, s->buf, s->len, w->file,
+                                w->scratch, &raw);
+    rc =
+        bk_chunk_write_split(repo, s->id, w->file, flen, raw, raw ? s->len : 0);
     if (!rc)
-        res->new_len = flen;
+        s->res.new_len = flen + (raw ? s->len : 0);
     return rc;
 }
 
-/* A todo entry: a chunk to read, or one to reuse from the parent when it
- * is still stored (touched for gc), else read. */
-static int do_todo(struct pipe *p, struct wbuf *w, uint64_t e,
-                   struct chunk_res *res)
+/* Todo entries e[0..n-1] (n is 1 or 2) into s[]: load them, compute
+ * their ids together (two SHA-256 streams at once run ~2x as fast as
+ * one), then store what the repository lacks. The ids go straight into
+ * the index (every worker writes its own entries). */
+static void do_todos(struct pipe *p, struct wbuf *w, const uint64_t *e, int n,
+                     struct slot *s)
 {
-    uint64_t c = e & ~TODO_REUSE;
+    for (int i = 0; i < n; i++)
+        slot_load(p, w, &s[i], e[i]);
+    if (n == 2 && s[0].hash && s[1].hash)
+        bk_chunk_id2(p->repo, slot_bytes(&s[0]), s[0].len, slot_bytes(&s[1]),
+                     s[1].len, s[0].id, s[1].id);
+    else
+        for (int i = 0; i < n; i++)
+            if (s[i].hash)
+                bk_chunk_id(p->repo, slot_bytes(&s[i]), s[i].len, s[i].id);
+    for (int i = 0; i < n; i++)
+        if (s[i].hash)
+            s[i].rc = slot_store(p, w, &s[i]);
+}
 
-    if (e & TODO_REUSE) {
-        memset(res, 0, sizeof(*res));
-        if (bk_chunk_exists(p->repo, p->ix->ids + c * BK_ID_LEN, 1))
-            return 0;
+/* Count one finished todo entry. Called with p->mu held. */
+static void account(struct pipe *p, const struct chunk_res *r, int rc)
+{
+    if (rc && !p->err)
+        p->err = rc;
+    p->finished++;
+    p->bytes_read += r->len;
+    p->chunks_zero += (uint64_t)r->zero;
+    if (r->new_len) {
+        p->chunks_new++;
+        p->stored_bytes += r->new_len;
+        p->unflushed += r->new_len;
+        if (p->unflushed >= FLUSH_EVERY && !p->flush_wanted) {
+            p->flush_wanted = 1;
+            pthread_cond_signal(&p->flush_cv);
+        }
     }
-    return do_chunk(p, w, c, res);
+    if (!rc)
+        bk_progress_report(
+            p->prog, p->done0 + p->ix->disk_size * p->finished / p->num_todo,
+            p->total);
 }
 
 static void *worker(void *arg)
 {
     struct pipe *p = arg;
     size_t cs = p->repo->chunk_size;
+    struct slot s[2];
     struct wbuf w;
 
-    w.data = xmalloc(cs);
+    s[0].buf = xmalloc(cs);
+    s[1].buf = xmalloc(cs);
     w.stored_avg = p->expect_stored ? STORED_ONE : 0;
     w.file = xmalloc(bk_chunk_file_bound(cs));
     w.scratch = p->repo->encrypted ? xmalloc(bk_compress_bound(cs)) : NULL;
     for (;;) {
-        struct chunk_res r = { 0 };
         uint64_t seq;
-        int rc;
+        int n;
 
         pthread_mutex_lock(&p->mu);
         if (!p->err && p->next < p->num_todo && bk_cancelled(p->prog))
@@ -266,34 +395,20 @@ static void *worker(void *arg)
             pthread_mutex_unlock(&p->mu);
             break;
         }
-        seq = p->next++;
+        seq = p->next;
+        n = p->num_todo - seq >= 2 ? 2 : 1;
+        p->next += (uint64_t)n;
         pthread_mutex_unlock(&p->mu);
 
-        rc = do_todo(p, &w, p->todo[seq], &r);
+        do_todos(p, &w, p->todo + seq, n, s);
 
         pthread_mutex_lock(&p->mu);
-        if (rc && !p->err)
-            p->err = rc;
-        p->finished++;
-        p->bytes_read += r.len;
-        p->chunks_zero += (uint64_t)r.zero;
-        if (r.new_len) {
-            p->chunks_new++;
-            p->stored_bytes += r.new_len;
-            p->unflushed += r.new_len;
-            if (p->unflushed >= FLUSH_EVERY && !p->flush_wanted) {
-                p->flush_wanted = 1;
-                pthread_cond_signal(&p->flush_cv);
-            }
-        }
-        if (!rc)
-            bk_progress_report(p->prog,
-                               p->done0 +
-                                   p->ix->disk_size * p->finished / p->num_todo,
-                               p->total);
+        for (int i = 0; i < n; i++)
+            account(p, &s[i].res, s[i].rc);
         pthread_mutex_unlock(&p->mu);
     }
-    free(w.data);
+    free(s[0].buf);
+    free(s[1].buf);
     free(w.file);
     free(w.scratch);
     return NULL;
@@ -418,19 +533,24 @@ static uint64_t *changed_chunks(struct bk_repo *repo,
         log_warn("backup: %s: no change map, reading all data", d->path);
         goto out;
     }
+    /* The chunks to read first, then those to reuse: workers take two
+     * entries at a time and hash two chunks read together faster. */
     v = xmalloc((ix->num ? ix->num : 1) * sizeof(*v));
-    for (uint64_t c = 0; c < ix->num; c++) {
-        const unsigned char *pid = pix.ids + c * BK_ID_LEN;
-        int reuse = !changed[c] && c < pix.num &&
-                    /* a short last chunk changes with the size */
-                    (c + 1 < ix->num || pix.disk_size == ix->disk_size);
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint64_t c = 0; c < ix->num; c++) {
+            const unsigned char *pid = pix.ids + c * BK_ID_LEN;
+            int reuse = !changed[c] && c < pix.num &&
+                        /* a short last chunk changes with the size */
+                        (c + 1 < ix->num || pix.disk_size == ix->disk_size);
 
-        if (reuse)
+            if (!reuse && pass == 0)
+                v[n++] = c;
+            if (!reuse || pass == 0)
+                continue;
             memcpy(ix->ids + c * BK_ID_LEN, pid, BK_ID_LEN);
-        if (!reuse)
-            v[n++] = c;
-        else if (!bk_id_is_zero(pid))
-            v[n++] = c | TODO_REUSE; /* the workers touch it */
+            if (!bk_id_is_zero(pid))
+                v[n++] = c | TODO_REUSE; /* the workers touch it */
+        }
     }
     *num_out = n;
 out:

@@ -104,6 +104,12 @@ int bk_fail(const struct bk_repo *repo, int rc, const char *fmt, ...)
 void bk_chunk_id(const struct bk_repo *repo, const void *data, size_t len,
                  unsigned char id_out[BK_ID_LEN]);
 
+/* Chunk ids of a[la] and of b[lb] (bk_chunk_id() of each), both at
+ * once where the CPU allows it (bk_sha256_x2()). */
+void bk_chunk_id2(const struct bk_repo *repo, const void *a, size_t la,
+                  const void *b, size_t lb, unsigned char ida[BK_ID_LEN],
+                  unsigned char idb[BK_ID_LEN]);
+
 /* Seal in[len] into out (len + BK_TAG_LEN bytes: ciphertext then tag)
  * with key, nonce and aad. 0 or ERR_INTERNAL. */
 int bk_gcm_seal(const unsigned char *key, const unsigned char *nonce,
@@ -137,6 +143,18 @@ int bk_id_parse(const char *hex, unsigned char id_out[BK_ID_LEN]);
  * single-bit flip changes it. Not a MAC: GCM guards encrypted chunks. */
 uint64_t bk_payload_sum(const void *p, size_t n);
 
+/* ---- sha256x2.c: two SHA-256 streams at once. Thread safe. ---- */
+
+/* 1 when bk_sha256_x2() can run on this CPU (x86 SHA extensions). */
+int bk_sha256_x2_ok(void);
+
+/* SHA-256 of pre[64] || a[la] into ida and of pre[64] || b[lb] into
+ * idb (pre NULL: of a and b alone), ~2x the throughput of hashing them
+ * one after the other. Only when bk_sha256_x2_ok(). */
+void bk_sha256_x2(const unsigned char *pre, const void *a, size_t la,
+                  const void *b, size_t lb, unsigned char ida[32],
+                  unsigned char idb[32]);
+
 /* ---- compress.c: zstd. Thread safe (per-thread contexts). ---- */
 
 /* Compress in[len] at level into out[cap]; *out_len is the size. Returns
@@ -161,11 +179,15 @@ size_t bk_chunk_file_bound(size_t len);
 /* Encode plaintext data[len] with id into the chunk file image out (at
  * least bk_chunk_file_bound(len) bytes); returns its size. scratch
  * (bk_compress_bound(len) bytes) holds the compressed data before it is
- * sealed in encrypted repositories; NULL for plain ones. */
+ * sealed in encrypted repositories; NULL for plain ones. When raw_out
+ * is not NULL and the chunk is stored raw in a plain repository, data
+ * is not copied: out holds only the header (the size returned), the
+ * file continues with data[len] and *raw_out points at it; otherwise
+ * *raw_out is NULL. */
 size_t bk_chunk_encode_into(const struct bk_repo *repo,
                             const unsigned char id[BK_ID_LEN], const void *data,
                             size_t len, unsigned char *out,
-                            unsigned char *scratch);
+                            unsigned char *scratch, const void **raw_out);
 
 /* Encode plaintext data[len] with id into a chunk file image. *file_out is
  * **new** (free()), *file_len_out its size. */
@@ -184,6 +206,13 @@ int bk_chunk_exists(const struct bk_repo *repo,
 int bk_chunk_write(const struct bk_repo *repo,
                    const unsigned char id[BK_ID_LEN], const unsigned char *file,
                    size_t file_len);
+
+/* bk_chunk_write() of a file given in two parts: head[head_len] then
+ * tail[tail_len] (tail may be NULL when tail_len is 0). */
+int bk_chunk_write_split(const struct bk_repo *repo,
+                         const unsigned char id[BK_ID_LEN],
+                         const unsigned char *head, size_t head_len,
+                         const void *tail, size_t tail_len);
 
 /* Read, decrypt, decompress and verify a chunk into out[cap]; *len_out is
  * the plaintext length. 0, ERR_NOTFOUND (missing) or ERR_IO (corrupt:

@@ -34,7 +34,7 @@ size_t bk_chunk_file_bound(size_t len)
 size_t bk_chunk_encode_into(const struct bk_repo *repo,
                             const unsigned char id[BK_ID_LEN], const void *data,
                             size_t len, unsigned char *f,
-                            unsigned char *scratch)
+                            unsigned char *scratch, const void **raw_out)
 {
     size_t cap = bk_chunk_file_bound(len), plen = 0, off = BK_CHDR_LEN;
     unsigned char *payload, aad[BK_CHDR_AAD + BK_ID_LEN];
@@ -57,9 +57,14 @@ size_t bk_chunk_encode_into(const struct bk_repo *repo,
     } else if (bk_compress(repo->level, data, len, payload, cap - off, &plen)) {
         flags |= BK_FLAG_ZSTD;
     } else {
-        memcpy(payload, data, len);
         plen = len;
+        if (raw_out)
+            src = NULL; /* the caller writes data after the header */
+        else
+            memcpy(payload, data, len);
     }
+    if (raw_out)
+        *raw_out = src ? NULL : data;
     memcpy(f, BK_CHUNK_MAGIC, 4);
     f[4] = 1;
     f[5] = flags;
@@ -77,6 +82,10 @@ size_t bk_chunk_encode_into(const struct bk_repo *repo,
         }
         plen += BK_TAG_LEN;
     }
+    if (!src) {
+        bk_put64(f + BK_CHDR_AAD, bk_payload_sum(data, len));
+        return off;
+    }
     bk_put64(f + BK_CHDR_AAD,
              bk_payload_sum(f + BK_CHDR_LEN, off + plen - BK_CHDR_LEN));
     return off + plen;
@@ -90,7 +99,7 @@ void bk_chunk_encode(const struct bk_repo *repo,
     unsigned char *scratch =
         repo->encrypted ? xmalloc(bk_compress_bound(len)) : NULL;
 
-    *file_len_out = bk_chunk_encode_into(repo, id, data, len, f, scratch);
+    *file_len_out = bk_chunk_encode_into(repo, id, data, len, f, scratch, NULL);
     *file_out = f;
     free(scratch);
 }
@@ -144,7 +153,8 @@ static void describe(const char *relpath, char *out, size_t cap)
 
 /* Write data to a temp file beside relpath and rename it into place. */
 static int write_renamed(const struct bk_repo *repo, const char *relpath,
-                         const void *data, size_t len, int do_fsync)
+                         const void *data, size_t len, const void *tail,
+                         size_t tail_len, int do_fsync)
 {
     char tmp[256], dir[200], what[128];
     const char *slash = strrchr(relpath, '/');
@@ -176,6 +186,8 @@ static int write_renamed(const struct bk_repo *repo, const char *relpath,
     }
     step = "writing";
     rc = write_all(fd, data, len);
+    if (!rc && tail_len)
+        rc = write_all(fd, tail, tail_len);
     if (!rc && do_fsync && fsync(fd))
         rc = err_from_errno(errno);
     if (rc)
@@ -211,28 +223,36 @@ out:
                    what, repo->dir, strerror(e));
 }
 
-int bk_chunk_write(const struct bk_repo *repo,
-                   const unsigned char id[BK_ID_LEN], const unsigned char *file,
-                   size_t file_len)
+int bk_chunk_write_split(const struct bk_repo *repo,
+                         const unsigned char id[BK_ID_LEN],
+                         const unsigned char *head, size_t head_len,
+                         const void *tail, size_t tail_len)
 {
     char rel[80];
 
     if (bk_chunk_exists(repo, id, 0))
         return 0;
     bk_chunk_relpath(id, rel);
-    return write_renamed(repo, rel, file, file_len, 0);
+    return write_renamed(repo, rel, head, head_len, tail, tail_len, 0);
+}
+
+int bk_chunk_write(const struct bk_repo *repo,
+                   const unsigned char id[BK_ID_LEN], const unsigned char *file,
+                   size_t file_len)
+{
+    return bk_chunk_write_split(repo, id, file, file_len, NULL, 0);
 }
 
 int bk_write_file_atomic(const struct bk_repo *repo, const char *relpath,
                          const void *data, size_t len)
 {
-    return write_renamed(repo, relpath, data, len, 1);
+    return write_renamed(repo, relpath, data, len, NULL, 0, 1);
 }
 
 int bk_write_file_whole(const struct bk_repo *repo, const char *relpath,
                         const void *data, size_t len)
 {
-    return write_renamed(repo, relpath, data, len, 0);
+    return write_renamed(repo, relpath, data, len, NULL, 0, 0);
 }
 
 int bk_read_file(const struct bk_repo *repo, const char *relpath, size_t cap,

@@ -5,6 +5,7 @@
 #include "backup/bk_internal.h"
 
 #include <endian.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -31,6 +32,44 @@ void bk_chunk_id(const struct bk_repo *repo, const void *data, size_t len,
         fprintf(stderr, "xenith-backup: hashing failed\n");
         abort();
     }
+}
+
+void bk_chunk_id2(const struct bk_repo *repo, const void *a, size_t la,
+                  const void *b, size_t lb, unsigned char ida[BK_ID_LEN],
+                  unsigned char idb[BK_ID_LEN])
+{
+    unsigned char k[64] = { 0 }, pad[64], outer[64 + 32];
+    unsigned char *ids[2] = { ida, idb };
+    unsigned int n = 0;
+
+    if (!bk_sha256_x2_ok()) {
+        bk_chunk_id(repo, a, la, ida);
+        bk_chunk_id(repo, b, lb, idb);
+        return;
+    }
+    if (!repo->encrypted) {
+        bk_sha256_x2(NULL, a, la, b, lb, ida, idb);
+        return;
+    }
+    /* HMAC-SHA256 (RFC 2104): the inner hashes, both at once, then the
+     * short outer ones. k_id is shorter than a block: zero-padded. */
+    memcpy(k, repo->k_id, BK_KEY_LEN);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x36;
+    bk_sha256_x2(pad, a, la, b, lb, ida, idb);
+    for (int i = 0; i < 64; i++)
+        outer[i] = k[i] ^ 0x5c;
+    for (int j = 0; j < 2; j++) {
+        memcpy(outer + 64, ids[j], 32);
+        if (!EVP_Digest(outer, sizeof(outer), ids[j], &n, EVP_sha256(), NULL) ||
+            n != BK_ID_LEN) {
+            fprintf(stderr, "xenith-backup: hashing failed\n");
+            abort();
+        }
+    }
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    OPENSSL_cleanse(outer, sizeof(outer));
 }
 
 static int gcm(int enc, const unsigned char *key, const unsigned char *nonce,
