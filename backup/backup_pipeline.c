@@ -34,6 +34,8 @@
 struct pipe {
     struct bk_repo *repo;
     int fd;
+    const char *disk_name; /* for error messages */
+    const char *disk_path;
     int mapped;        /* a regular file: may be looked at through mmap */
     int expect_stored; /* most chunks are expected to be stored already */
     struct bk_index *ix;
@@ -212,12 +214,18 @@ static int copy_mapped(int fd, unsigned char *buf, size_t len, uint64_t off)
     return 0;
 }
 
+/* A failed read names the disk, the offset and the system's reason. */
 static int copy_chunk(const struct pipe *p, unsigned char *buf, size_t len,
                       uint64_t off)
 {
-    if (p->mapped)
-        return copy_mapped(p->fd, buf, len, off);
-    return read_chunk(p->fd, buf, len, off);
+    int rc = p->mapped ? copy_mapped(p->fd, buf, len, off)
+                       : read_chunk(p->fd, buf, len, off);
+
+    if (rc)
+        bk_fail(p->repo, rc, "reading disk %s (%s) at offset %llu: %s",
+                p->disk_name, p->disk_path, (unsigned long long)off,
+                errno ? strerror(errno) : err_str(rc));
+    return rc;
 }
 
 static void note_stored(struct wbuf *w, int stored)
@@ -599,6 +607,8 @@ static int backup_disk(struct bk_repo *repo, const struct bk_disk_src *d,
 {
     struct pipe p = { .repo = repo,
                       .fd = fd,
+                      .disk_name = d->name,
+                      .disk_path = d->path,
                       .ix = ix,
                       .prog = prog,
                       .done0 = done0,

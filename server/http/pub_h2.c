@@ -98,7 +98,8 @@ int pub_h2_forbidden_header(const char *name)
 {
     size_t i;
 
-    for (i = 0; i < sizeof(forbidden_headers) / sizeof(forbidden_headers[0]); i++)
+    for (i = 0; i < sizeof(forbidden_headers) / sizeof(forbidden_headers[0]);
+         i++)
         if (!strcasecmp(name, forbidden_headers[i]))
             return 1;
     return 0;
@@ -119,4 +120,3 @@ void pub_h2_rx_credit(struct lws *wsi)
         lws_h2_update_peer_txcredit(wsi, LWS_H2_STREAM_SID,
                                     PUB_H2_RX_WINDOW - est);
 }
-
