@@ -206,6 +206,12 @@ static int ctx_create(struct pub_ctx *pc, const char *cert, const char *key)
     info.ssl_private_key_filepath = key;
     info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 |
                            SSL_OP_NO_TLSv1_1 | SSL_OP_CIPHER_SERVER_PREFERENCE;
+    /* xenithd makes no client connections, but lws 4.1 gives every
+     * vhost a client SSL_CTX with the system CA bundle (~700 kB each),
+     * and with several contexts it cannot free all but the last one's
+     * (its SSL_CTX ex-data index is global and taken again by each
+     * context). An empty one of ours, which lws leaves alone. */
+    info.provided_client_ssl_ctx = pc->h->client_ssl;
     /* HTTP/1.1 only: lws 4.1 drops request headers it does not know on
      * h2 streams (lib/roles/h2/hpack.c), among them X-CSRF-Token. */
     info.alpn = "http/1.1";
@@ -255,6 +261,11 @@ int http_public_start(struct app *app, struct http_public **out)
     if ((size_t)snprintf(h->spool_dir, sizeof(h->spool_dir), "%s/tmp",
                          app->cfg.data_dir) >= sizeof(h->spool_dir)) {
         rc = ERR_INVALID;
+        goto out;
+    }
+    h->client_ssl = SSL_CTX_new(TLS_client_method());
+    if (!h->client_ssl) {
+        rc = ERR_INTERNAL;
         goto out;
     }
     rc = workers_start(app, app->cfg.workers, job_done, &h->workers);
@@ -346,5 +357,6 @@ void http_public_stop(struct http_public *h)
         pthread_mutex_destroy(&pc->lock);
         free(pc->wbuf);
     }
+    SSL_CTX_free(h->client_ssl);
     free(h);
 }

@@ -68,6 +68,7 @@ struct http_public {
     volatile int stopping;
     char spool_dir[PATH_MAX];
     struct tls_live *tls; /* == app->tls, freed by main */
+    void *client_ssl;     /* SSL_CTX handed to lws, never used (below) */
     struct pub_ctx pcs[PUB_MAX_CONTEXTS];
     int num_pcs;
 };

@@ -114,8 +114,8 @@ int pub_listen_adopt(struct pub_ctx *pc, int fd)
     return 0;
 }
 
-int pub_listen_cb(struct lws *wsi, enum lws_callback_reasons reason,
-                  void *user, void *in, size_t len)
+int pub_listen_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                  void *in, size_t len)
 {
     int lfd = (int)(intptr_t)lws_get_socket_fd(wsi);
     int i, fd, one = 1;
