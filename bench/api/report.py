@@ -189,8 +189,9 @@ def main():
                                     fmt % one["nginx"][k]))
         p()
     p("xenithd RSS with %s VMs: VmHWM %.1f MB, VmRSS %.1f MB after the "
-      "runs (VmRSS %.1f MB before them)." % (
-          meta["nvms"], hwm, rss, mb(before["VmRSS"])))
+      "runs (before them, after the set-up and its logins: VmHWM %.1f MB, "
+      "VmRSS %.1f MB)." % (
+          meta["nvms"], hwm, rss, mb(before["VmHWM"]), mb(before["VmRSS"])))
     p()
     if paced:
         rate = float(meta["paced_rate"])
