@@ -451,10 +451,9 @@ static int find_parent(struct bk_repo *repo, const struct bk_backup_opts *o,
         return ERR_NOTFOUND;
     if (o->parent) {
         rc = bk_snapshot_resolve(repo, o->parent, id);
-        if (rc) {
-            log_error("backup: parent snapshot %s: %s", o->parent, err_str(rc));
-            return ERR_INVALID;
-        }
+        if (rc)
+            return bk_fail(repo, ERR_INVALID, "parent snapshot %s: %s",
+                           o->parent, err_str(rc));
     } else {
         rc = bk_snapshot_list(repo, &s, &n);
         if (rc)
@@ -502,6 +501,10 @@ static int backup_disk(struct bk_repo *repo, const struct bk_disk_src *d,
     p.num_todo = num;
     res->chunks_total += ix->num;
     rc = run_pipe(&p, res);
+    /* Writes name their chunk; a failure nothing named was a read. */
+    if (rc && rc != ERR_CANCELLED && !bk_repo_error(repo)[0])
+        rc = bk_fail(repo, rc, "reading disk %s (%s): %s", d->name, d->path,
+                     err_str(rc));
     meta->bytes_read = res->bytes_read - read0;
     free(todo);
     return rc;
@@ -519,6 +522,7 @@ int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
     char lockname[64];
     uint64_t total = 0, done = 0;
 
+    bk_error_clear(repo);
     if (!opts->name || !opts->name[0] || strlen(opts->name) >= 128 ||
         !num_disks)
         return ERR_INVALID;
@@ -554,12 +558,25 @@ int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
     for (size_t i = 0; i < num_disks; i++)
         fds[i] = -1;
     for (size_t i = 0; i < num_disks; i++) {
+        struct stat st;
         off_t sz;
 
         fds[i] = open(disks[i].path, O_RDONLY | O_CLOEXEC);
+        /* A directory's "size" is a hash cookie, not bytes. */
+        if (fds[i] >= 0 && !fstat(fds[i], &st) && !S_ISREG(st.st_mode) &&
+            !S_ISBLK(st.st_mode)) {
+            rc = bk_fail(repo, ERR_INVALID,
+                         "disk %s (%s) is not an image file or a block "
+                         "device",
+                         disks[i].name ? disks[i].name : "?", disks[i].path);
+            goto out;
+        }
         if (fds[i] < 0 || (sz = lseek(fds[i], 0, SEEK_END)) < 0) {
-            rc = err_from_errno(errno);
-            log_error("backup: open %s: %s", disks[i].path, strerror(errno));
+            int e = errno;
+
+            rc = bk_fail(repo, err_from_errno(e), "opening disk %s (%s): %s",
+                         disks[i].name ? disks[i].name : "?", disks[i].path,
+                         strerror(e));
             goto out;
         }
         if (!disks[i].name || !disks[i].name[0] ||

@@ -13,7 +13,8 @@
  * with the repository left valid.
  *
  * Errors are enum err (common/err.h); messages go to the log with the
- * chunk and snapshot concerned.
+ * chunk and snapshot concerned, and the first one of a failed call is
+ * kept for bk_repo_error().
  */
 #ifndef XENITH_BACKUP_BK_H
 #define XENITH_BACKUP_BK_H
@@ -57,6 +58,46 @@ int bk_repo_init(const char *dir, const struct bk_init_opts *opts);
 int bk_repo_open(const char *dir, const char *passphrase,
                  struct bk_repo **repo_out);
 void bk_repo_free(struct bk_repo *repo);
+
+/* Why the last failed call on repo failed, in words for a user: the
+ * operation, the object and the reason, e.g. "writing chunk <id> into
+ * /srv/repo: No space left on device" or "repository /srv/repo is
+ * locked by pid 42 on host h since 2026-11-22T07:00:00Z (gc)". "" when
+ * that call recorded none (then err_str() of its code is all there is).
+ * Never holds a secret. **borrowed**: read it after the call returned;
+ * valid until the next call on repo. */
+const char *bk_repo_error(const struct bk_repo *repo);
+
+/* 1 when the repository at repo's directory is still the one repo was
+ * opened on: the same directory (device, inode), and its config and key
+ * file the same files (device, inode, size, mtime) holding the same
+ * bytes the settings and keys came from; the directory is opened again
+ * for use (after bk_repo_idle). 0 when anything changed or cannot be
+ * read: free repo and open it again (it may need another passphrase
+ * now). Cheap: a few stats and two small reads. For callers that keep a
+ * repo open across calls: call it before each use. */
+int bk_repo_current(struct bk_repo *repo);
+
+/* A value that changes whenever what bk_repo_open(dir) reads changes:
+ * the directory's identity and the identity and bytes of its config and
+ * key file. 0 when dir cannot be opened. For callers that remember that
+ * a passphrase did not open dir, so they need not derive its key again
+ * while this stays the same. */
+uint64_t bk_repo_ident(const char *dir);
+
+/* Close repo's directory until the next bk_repo_current(), so a repo
+ * kept between uses does not hold its file system busy (an NFS share
+ * or a disk can still be unmounted). Only bk_repo_current() and
+ * bk_repo_free() may follow. */
+void bk_repo_idle(struct bk_repo *repo);
+
+/* A value that changes whenever bk_stats() may answer differently for
+ * the same opened repository: it mixes the identity and mtime of
+ * snapshots/, chunks/ and every chunks/xx/ (a snapshot or chunk added
+ * or removed changes one). *racy_out is 1 when one of them changed in
+ * the last 2 s, when a further change could keep its mtime on a coarse
+ * clock: do not reuse stats by this stamp then. About 260 stats. */
+uint64_t bk_repo_stamp(const struct bk_repo *repo, int *racy_out);
 
 /* Worker threads used by long calls (default: online CPUs). */
 void bk_repo_set_threads(struct bk_repo *repo, int n);

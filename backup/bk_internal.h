@@ -22,6 +22,7 @@
 #define BK_FLAG_ENC    2
 #define BK_MAX_CHUNK   (64u * 1024 * 1024)
 #define BK_MIN_CHUNK   (64u * 1024)
+#define BK_CONFIG_MAX  65536 /* config and keys/master */
 
 /* Little-endian integers in headers. */
 static inline void bk_put32(unsigned char *p, uint32_t v)
@@ -47,6 +48,14 @@ static inline uint64_t bk_get64(const unsigned char *p)
     return (uint64_t)bk_get32(p) | (uint64_t)bk_get32(p + 4) << 32;
 }
 
+/* What a small file of the repository was when it was read. */
+struct bk_fileid {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns;
+    unsigned char sha[32]; /* SHA-256 of its bytes */
+    int present;
+};
+
 struct bk_repo {
     char *dir;
     int dirfd;
@@ -57,7 +66,36 @@ struct bk_repo {
     unsigned char k_enc[BK_KEY_LEN];
     unsigned char k_id[BK_KEY_LEN];
     char fingerprint[33];
+    struct bk_errslot *err; /* why the last call failed (error.c) */
+    /* What was opened (repo_ident.c): the directory, and the config and
+     * key file the keys came from. */
+    uint64_t dir_dev, dir_ino;
+    struct bk_fileid id_config, id_master;
 };
+
+/* ---- repo_ident.c ---- */
+
+/* Fill *id_out with relpath's identity and the SHA-256 of data[len],
+ * the bytes just read from it. 0, or -1 when it cannot be stat'ed. */
+int bk_fileid_note(const struct bk_repo *repo, const char *relpath,
+                   const void *data, size_t len, struct bk_fileid *id_out);
+
+/* ---- error.c: the reason of a failed call. Thread safe. ---- */
+
+struct bk_errslot *bk_errslot_new(void);
+void bk_errslot_free(struct bk_errslot *e);
+
+/* A public call starts: forget the reason of the previous one. */
+void bk_error_clear(const struct bk_repo *repo);
+
+/* A failure found: log "backup: <what>" (ERR_BUSY, a lock held, at
+ * debug level only: callers retry) and keep it as the call's reason
+ * unless one is kept already (later failures are consequences).
+ * What names the operation, the object and why, never a secret, e.g.
+ * "writing chunk <hex> into <dir>: No space left on device". Returns
+ * rc. */
+int bk_fail(const struct bk_repo *repo, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- crypt.c: ids, AES-256-GCM, key wrapping. Thread safe. ---- */
 

@@ -125,14 +125,32 @@ static int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
+/* What relpath is, for a message: "chunk <id>", "index <name>",
+ * "manifest <name>", or the path itself. */
+static void describe(const char *relpath, char *out, size_t cap)
+{
+    const char *base = strrchr(relpath, '/');
+
+    base = base ? base + 1 : relpath;
+    if (!strncmp(relpath, "chunks/", 7))
+        snprintf(out, cap, "chunk %s", base);
+    else if (!strncmp(relpath, "indexes/", 8))
+        snprintf(out, cap, "index %s", base);
+    else if (!strncmp(relpath, "snapshots/", 10))
+        snprintf(out, cap, "manifest %s", base);
+    else
+        snprintf(out, cap, "%s", relpath);
+}
+
 /* Write data to a temp file beside relpath and rename it into place. */
 static int write_renamed(const struct bk_repo *repo, const char *relpath,
                          const void *data, size_t len, int do_fsync)
 {
-    char tmp[256], dir[200];
+    char tmp[256], dir[200], what[128];
     const char *slash = strrchr(relpath, '/');
+    const char *step = "creating";
     char rnd[17];
-    int fd = -1, rc;
+    int fd = -1, rc, e = 0;
 
     rand_hex(rnd, 8);
     if (slash) {
@@ -146,45 +164,51 @@ static int write_renamed(const struct bk_repo *repo, const char *relpath,
         openat(repo->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0 && errno == ENOENT) {
         if (mkdirat(repo->dirfd, dir, 0755) && errno != EEXIST) {
-            rc = err_from_errno(errno);
+            e = errno;
             goto out;
         }
         fd = openat(repo->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
                     0644);
     }
     if (fd < 0) {
-        rc = err_from_errno(errno);
-        log_error("backup: create %s/%s: %s", repo->dir, tmp, strerror(errno));
+        e = errno;
         goto out;
     }
+    step = "writing";
     rc = write_all(fd, data, len);
     if (!rc && do_fsync && fsync(fd))
         rc = err_from_errno(errno);
+    if (rc)
+        e = errno ? errno : EIO;
     /* Start writeback now so the caller's syncfs finds little to do. */
     if (!rc && !do_fsync)
         sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     if (close(fd) && !rc)
-        rc = err_from_errno(errno);
+        e = errno;
     fd = -1;
-    if (!rc && renameat(repo->dirfd, tmp, repo->dirfd, relpath))
-        rc = err_from_errno(errno);
-    if (rc) {
-        log_error("backup: write %s/%s: %s", repo->dir, relpath, err_str(rc));
+    if (!e && renameat(repo->dirfd, tmp, repo->dirfd, relpath))
+        e = errno;
+    if (e) {
         unlinkat(repo->dirfd, tmp, 0);
         goto out;
     }
     if (do_fsync) {
         int dfd = openat(repo->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
+        step = "syncing the directory of";
         if (dfd < 0 || fsync(dfd))
-            rc = ERR_IO;
+            e = errno ? errno : EIO;
         if (dfd >= 0)
             close(dfd);
     }
 out:
     if (fd >= 0)
         close(fd);
-    return rc;
+    if (!e)
+        return 0;
+    describe(relpath, what, sizeof(what));
+    return bk_fail(repo, err_from_errno(e), "%s %s in repository %s: %s", step,
+                   what, repo->dir, strerror(e));
 }
 
 int bk_chunk_write(const struct bk_repo *repo,
@@ -358,8 +382,10 @@ DIR *bk_opendir_at(int dirfd, const char *relpath)
 int bk_repo_sync(const struct bk_repo *repo)
 {
     if (syncfs(repo->dirfd)) {
-        log_error("backup: syncfs %s: %s", repo->dir, strerror(errno));
-        return err_from_errno(errno);
+        int e = errno;
+
+        return bk_fail(repo, err_from_errno(e), "flushing %s to disk: %s",
+                       repo->dir, strerror(e));
     }
     return 0;
 }

@@ -47,20 +47,21 @@ static int mark_all(struct bk_repo *repo, struct mark *mk)
         rc = bk_manifest_read(repo, mk->snaps[s], &m);
         if (rc == ERR_NOTFOUND)
             continue; /* pruned meanwhile */
-        if (rc) {
-            log_error("gc: snapshot %s is damaged; nothing removed",
-                      mk->snaps[s]);
-            return ERR_IO;
-        }
+        if (rc)
+            return bk_fail(repo, ERR_IO,
+                           "gc: the manifest of snapshot %s is damaged; "
+                           "nothing removed",
+                           mk->snaps[s]);
         for (size_t d = 0; d < m.num_disks && !rc; d++) {
             struct bk_index ix;
 
             rc = bk_index_read(repo, m.disks[d].index, m.disks[d].index_sha,
                                &ix);
             if (rc) {
-                log_error("gc: snapshot %s: index damaged; nothing removed",
-                          mk->snaps[s]);
-                rc = ERR_IO;
+                rc = bk_fail(repo, ERR_IO,
+                             "gc: index %s of snapshot %s is damaged; "
+                             "nothing removed",
+                             m.disks[d].index, mk->snaps[s]);
                 break;
             }
             if (mk->n + ix.num > mk->cap) {
@@ -194,6 +195,7 @@ int bk_gc(struct bk_repo *repo, const struct bk_progress *prog,
     int64_t cutoff, oldest;
     int rc;
 
+    bk_error_clear(repo);
     rc = bk_lock_take(repo, "exclusive", "gc");
     if (rc)
         return rc;

@@ -41,10 +41,18 @@ static void host_name(char out[256])
     out[255] = 0;
 }
 
-/* 1 when the lock at relpath is stale (or unreadable and old); sets
- * *start_out to its start time. */
+/* Who holds a lock, as its file says. */
+struct holder {
+    long long pid;
+    char host[256];
+    char op[32];
+    int64_t start; /* INT64_MAX when unknown */
+};
+
+/* 1 when the lock at relpath is stale (or unreadable and old); fills
+ * *h with its holder. */
 static int lock_stale(const struct bk_repo *repo, const char *relpath,
-                      int64_t *start_out)
+                      struct holder *h)
 {
     char *txt = NULL, host[256], boot[64];
     size_t len;
@@ -53,7 +61,8 @@ static int lock_stale(const struct bk_repo *repo, const char *relpath,
     long long pid;
     int stale = 0;
 
-    *start_out = INT64_MAX;
+    memset(h, 0, sizeof(*h));
+    h->start = INT64_MAX;
     if (bk_read_file(repo, relpath, 4096, &txt, &len))
         return 0;
     o = json_loadb(txt, len, 0, NULL);
@@ -65,7 +74,11 @@ static int lock_stale(const struct bk_repo *repo, const char *relpath,
     lh = json_string_value(json_object_get(o, "host"));
     lb = json_string_value(json_object_get(o, "boot_id"));
     pid = json_integer_value(json_object_get(o, "pid"));
-    *start_out = json_integer_value(json_object_get(o, "start_unix"));
+    h->start = json_integer_value(json_object_get(o, "start_unix"));
+    h->pid = pid;
+    xstrlcpy(h->host, lh ? lh : "?", sizeof(h->host));
+    xstrlcpy(h->op, json_string_value(json_object_get(o, "op")) ?: "?",
+             sizeof(h->op));
     if (lh && !strcmp(lh, host)) {
         if (lb && boot[0] && strcmp(lb, boot))
             stale = 1;
@@ -76,11 +89,28 @@ static int lock_stale(const struct bk_repo *repo, const char *relpath,
     return stale;
 }
 
+/* ERR_BUSY, saying who holds the lock at rel. */
+static int busy(const struct bk_repo *repo, const char *rel,
+                const struct holder *h)
+{
+    char t[21];
+
+    if (!h->pid)
+        return bk_fail(repo, ERR_BUSY,
+                       "repository %s is locked (%s, its holder unknown)",
+                       repo->dir, rel);
+    time_rfc3339(h->start == INT64_MAX ? 0 : h->start, t);
+    return bk_fail(repo, ERR_BUSY,
+                   "repository %s is locked by pid %lld on host %s since %s "
+                   "(%s)",
+                   repo->dir, h->pid, h->host, t, h->op);
+}
+
 int bk_lock_take(const struct bk_repo *repo, const char *name, const char *op)
 {
     char host[256], boot[64], rel[128], tmp[128], rnd[17], *txt;
+    struct holder h = { 0 };
     json_t *o;
-    int64_t start;
     int rc, tries;
 
     host_name(host);
@@ -106,10 +136,13 @@ int bk_lock_take(const struct bk_repo *repo, const char *name, const char *op)
             break;
         }
         if (errno != EEXIST) {
-            rc = err_from_errno(errno);
+            int e = errno;
+
+            rc = bk_fail(repo, err_from_errno(e), "taking lock %s in %s: %s",
+                         rel, repo->dir, strerror(e));
             break;
         }
-        if (!lock_stale(repo, rel, &start)) {
+        if (!lock_stale(repo, rel, &h)) {
             rc = ERR_BUSY;
             break;
         }
@@ -118,6 +151,8 @@ int bk_lock_take(const struct bk_repo *repo, const char *name, const char *op)
         rc = ERR_BUSY;
     }
     unlinkat(repo->dirfd, tmp, 0);
+    if (rc == ERR_BUSY)
+        rc = busy(repo, rel, &h);
     return rc;
 }
 
@@ -132,7 +167,8 @@ void bk_lock_drop(const struct bk_repo *repo, const char *name)
 int64_t bk_lock_oldest_backup(const struct bk_repo *repo)
 {
     DIR *d = bk_opendir_at(repo->dirfd, "locks");
-    int64_t oldest = INT64_MAX, start;
+    int64_t oldest = INT64_MAX;
+    struct holder h;
     struct dirent *e;
     char rel[300];
 
@@ -142,13 +178,13 @@ int64_t bk_lock_oldest_backup(const struct bk_repo *repo)
         if (strncmp(e->d_name, "backup-", 7))
             continue;
         snprintf(rel, sizeof(rel), "locks/%s", e->d_name);
-        if (lock_stale(repo, rel, &start)) {
+        if (lock_stale(repo, rel, &h)) {
             log_warn("backup: removing stale lock %s/%s", repo->dir, rel);
             unlinkat(repo->dirfd, rel, 0);
             continue;
         }
-        if (start < oldest)
-            oldest = start;
+        if (h.start < oldest)
+            oldest = h.start;
     }
     closedir(d);
     return oldest;

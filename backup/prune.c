@@ -89,6 +89,7 @@ int bk_prune_name(struct bk_repo *repo, const char *name,
     int *kp = NULL, locked = 0, rc;
     char **rm = NULL;
 
+    bk_error_clear(repo);
     if (keep->last < 0 || keep->hourly < 0 || keep->daily < 0 ||
         keep->weekly < 0 || keep->monthly < 0 || keep->yearly < 0)
         return ERR_INVALID;
@@ -128,7 +129,8 @@ int bk_prune_name(struct bk_repo *repo, const char *name,
         if (!dry_run) {
             rc = bk_manifest_remove(repo, s[i].id);
             if (rc) {
-                log_error("prune: snapshot %s: %s", s[i].id, err_str(rc));
+                bk_fail(repo, rc, "prune: removing snapshot %s: %s", s[i].id,
+                        err_str(rc));
                 goto out;
             }
         }

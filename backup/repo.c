@@ -25,7 +25,6 @@
 #define KDF_R      8
 #define KDF_P      1
 #define KEY_AAD    "xenith-backup master key v1"
-#define CONFIG_MAX 65536
 #define MASTER_LEN 64
 
 static const char *const subdirs[] = { "chunks", "snapshots", "indexes",
@@ -55,6 +54,7 @@ static struct bk_repo *repo_alloc(const char *dir, int dirfd)
 
     r->dir = xstrdup(dir);
     r->dirfd = dirfd;
+    r->err = bk_errslot_new();
     return r;
 }
 
@@ -163,9 +163,10 @@ static int unwrap_keys(struct bk_repo *r, const char *passphrase)
         log_error("backup: %s is encrypted: a passphrase is needed", r->dir);
         return ERR_UNAUTH;
     }
-    rc = bk_read_file(r, "keys/master", CONFIG_MAX, &txt, &len);
+    rc = bk_read_file(r, "keys/master", BK_CONFIG_MAX, &txt, &len);
     if (rc)
         return rc == ERR_NOTFOUND ? ERR_IO : rc;
+    bk_fileid_note(r, "keys/master", txt, len, &r->id_master);
     o = json_loadb(txt, len, 0, NULL);
     n = json_integer_value(json_object_get(o, "n"));
     rr = json_integer_value(json_object_get(o, "r"));
@@ -219,15 +220,21 @@ int bk_repo_open(const char *dir, const char *passphrase,
     json_t *o = NULL;
     const char *enc, *fp;
     json_int_t cs, ver, lvl;
+    struct stat st;
     int fd, rc;
 
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? ERR_NOTFOUND : err_from_errno(errno);
     r = repo_alloc(dir, fd);
-    rc = bk_read_file(r, "config", CONFIG_MAX, &txt, &len);
+    rc = bk_read_file(r, "config", BK_CONFIG_MAX, &txt, &len);
     if (rc)
         goto out;
+    if (!fstat(fd, &st)) {
+        r->dir_dev = (uint64_t)st.st_dev;
+        r->dir_ino = (uint64_t)st.st_ino;
+    }
+    bk_fileid_note(r, "config", txt, len, &r->id_config);
     o = json_loadb(txt, len, 0, NULL);
     rc = ERR_IO;
     if (!o || strcmp(json_string_value(json_object_get(o, "format")) ?: "",
@@ -282,6 +289,7 @@ void bk_repo_free(struct bk_repo *repo)
     if (repo->dirfd >= 0)
         close(repo->dirfd);
     free(repo->dir);
+    bk_errslot_free(repo->err);
     free(repo);
 }
 

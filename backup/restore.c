@@ -3,7 +3,7 @@
  * file is truncated to the disk size and zero chunks are left as holes;
  * on a block device zero chunks are discarded-to-zero (or written as
  * zeroes). Any bad chunk stops the restore with its id and the snapshot
- * in the log.
+ * in the log and in bk_repo_error().
  */
 #include "backup/bk_internal.h"
 
@@ -25,6 +25,8 @@
 struct rjob {
     struct bk_repo *repo;
     const char *snap;
+    const char *path;
+    const char *disk; /* the disk's name, for messages */
     const struct bk_index *ix;
     const struct bk_progress *prog;
     int fd;
@@ -96,6 +98,31 @@ static int zero_range(struct rjob *j, unsigned char *buf, size_t len,
     return write_full(j->fd, buf, len, off);
 }
 
+/* rc of a write at off; a failure is recorded with errno's reason. */
+static int write_failed(struct rjob *j, uint64_t off, int rc)
+{
+    int e = errno;
+
+    if (!rc)
+        return 0;
+    return bk_fail(j->repo, rc, "writing %s at offset %llu: %s", j->path,
+                   (unsigned long long)off, strerror(e));
+}
+
+/* The chunk id at off could not be read back (rc ERR_NOTFOUND:
+ * missing): ERR_IO, naming it and the snapshot. */
+static int chunk_bad(struct rjob *j, const unsigned char *id, uint64_t off,
+                     int rc)
+{
+    char hex[BK_ID_HEXLEN];
+
+    bk_id_hex(id, hex);
+    return bk_fail(j->repo, ERR_IO,
+                   "chunk %s (disk %s, offset %llu) is %s (snapshot %s)", hex,
+                   j->disk, (unsigned long long)off,
+                   rc == ERR_NOTFOUND ? "missing" : "corrupt", j->snap);
+}
+
 static void *rworker(void *arg)
 {
     struct rjob *j = arg;
@@ -122,23 +149,15 @@ static void *rworker(void *arg)
         len = j->ix->disk_size - off < cs ? j->ix->disk_size - off : cs;
         id = j->ix->ids + c * BK_ID_LEN;
         if (bk_id_is_zero(id)) {
-            rc = zero_range(j, buf, len, off);
+            rc = write_failed(j, off, zero_range(j, buf, len, off));
         } else {
             rc = bk_chunk_read(j->repo, id, buf, cs, &got);
             if (!rc && got != len)
                 rc = ERR_IO;
-            if (rc) {
-                char hex[BK_ID_HEXLEN];
-
-                bk_id_hex(id, hex);
-                log_error("restore: snapshot %s: chunk %s (offset %llu) is "
-                          "%s",
-                          j->snap, hex, (unsigned long long)off,
-                          rc == ERR_NOTFOUND ? "missing" : "corrupt");
-                rc = ERR_IO;
-            } else {
-                rc = write_data(j, buf, len, off);
-            }
+            if (rc)
+                rc = chunk_bad(j, id, off, rc);
+            else
+                rc = write_failed(j, off, write_data(j, buf, len, off));
         }
         pthread_mutex_lock(&j->mu);
         if (rc && !j->err)
@@ -161,36 +180,46 @@ int bk_restore(struct bk_repo *repo, const char *snap_id, size_t disk,
     pthread_t th[64];
     int n = bk_repo_threads(repo), started = 0, rc;
 
+    bk_error_clear(repo);
+    j.fd = -1;
     rc = bk_manifest_read(repo, snap_id, &m);
     if (rc) {
-        log_error("restore: snapshot %s: %s", snap_id, err_str(rc));
+        bk_fail(repo, rc, "reading the manifest of snapshot %s: %s", snap_id,
+                err_str(rc));
         return rc;
     }
     if (disk >= m.num_disks) {
-        rc = ERR_NOTFOUND;
+        rc = bk_fail(repo, ERR_NOTFOUND, "snapshot %s has no disk %zu", snap_id,
+                     disk);
         goto out;
     }
     rc = bk_index_read(repo, m.disks[disk].index, m.disks[disk].index_sha, &ix);
     if (rc) {
-        log_error("restore: snapshot %s: index %s is damaged", snap_id,
-                  m.disks[disk].index);
-        rc = ERR_IO;
+        rc = bk_fail(repo, ERR_IO, "index %s of snapshot %s is damaged",
+                     m.disks[disk].index, snap_id);
         goto out;
     }
     j.fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (j.fd < 0 || fstat(j.fd, &st)) {
-        rc = err_from_errno(errno);
-        log_error("restore: open %s: %s", path, strerror(errno));
+        int e = errno;
+
+        rc = bk_fail(repo, err_from_errno(e), "opening %s: %s", path,
+                     strerror(e));
         goto out;
     }
     j.regular = S_ISREG(st.st_mode);
     if (j.regular &&
         (ftruncate(j.fd, 0) || ftruncate(j.fd, (off_t)ix.disk_size))) {
-        rc = err_from_errno(errno);
+        int e = errno;
+
+        rc = bk_fail(repo, err_from_errno(e), "sizing %s: %s", path,
+                     strerror(e));
         goto out;
     }
     j.repo = repo;
     j.snap = snap_id;
+    j.path = path;
+    j.disk = m.disks[disk].name;
     j.ix = &ix;
     j.prog = prog;
     pthread_mutex_init(&j.mu, NULL);
@@ -204,7 +233,7 @@ int bk_restore(struct bk_repo *repo, const char *snap_id, size_t disk,
      * (the daemon does before it starts a restored VM). */
     rc = started ? j.err : ERR_INTERNAL;
 out:
-    if (j.fd > 0)
+    if (j.fd >= 0)
         close(j.fd);
     bk_index_release(&ix);
     bk_manifest_release(&m);

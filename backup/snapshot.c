@@ -163,8 +163,13 @@ int bk_manifest_ids(const struct bk_repo *repo, char ***ids_out,
     char **v = NULL;
     size_t n = 0, cap = 0;
 
-    if (!d)
-        return err_from_errno(errno);
+    if (!d) {
+        int en = errno;
+
+        return bk_fail(repo, err_from_errno(en),
+                       "listing the snapshots in %s: %s", repo->dir,
+                       strerror(en));
+    }
     while ((e = readdir(d))) {
         size_t l = strlen(e->d_name);
 

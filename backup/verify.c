@@ -159,6 +159,7 @@ int bk_verify(struct bk_repo *repo, int sample_pct,
     uint32_t limit;
 
     memset(rep, 0, sizeof(*rep));
+    bk_error_clear(repo);
     if (sample_pct < 1 || sample_pct > 100)
         return ERR_INVALID;
     limit = (uint32_t)((uint64_t)sample_pct * UINT32_MAX / 100);

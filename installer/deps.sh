@@ -13,12 +13,13 @@ set -eu
 # firmware and keymap of the HVM device model tests/xen puts into dom0;
 # xorriso, isolinux, syslinux-common: its HVM guest's boot CD.
 # tzdata: backup job schedules are read in IANA zones from
-# /usr/share/zoneinfo (server/core/tzfile.c).
+# /usr/share/zoneinfo (server/core/tzfile.c). strace: tests/backup checks
+# the order of fsync and rename in a restore.
 PKGS="build-essential pkg-config git ca-certificates curl openssl
 python3 clang-format
 libmicrohttpd-dev libwebsockets-dev libjansson-dev libsqlite3-dev
 libzstd-dev libssl-dev libxen-dev libcmocka-dev
-sqlite3 xfsprogs mount tzdata
+sqlite3 xfsprogs mount tzdata strace
 chromium firefox-esr fonts-dejavu-core
 qemu-system-x86 cpio xz-utils bc iproute2
 seabios qemu-system-data xorriso isolinux syslinux-common"

@@ -16,6 +16,7 @@
 #include "db/db.h"
 #include "server/core/app.h"
 #include "server/core/auth.h"
+#include "server/core/backup_cache.h"
 #include "server/core/backup_sched.h"
 #include "server/core/events.h"
 #include "server/core/lifecycle.h"
@@ -168,6 +169,7 @@ int main(int argc, char **argv)
     log_info("hypervisor: %s (driver %s%s)", uri, hv_driver_name(app.hv),
              app.cfg.hv_uri[0] ? "" : ", picked automatically");
     app.events = events_new();
+    app.bkcache = backup_cache_new();
     rc = tasks_start(&app, 4, &app.tasks);
     if (rc)
         goto out;
@@ -208,6 +210,7 @@ out:
     vmstate_stop(&app);
     hv_close(app.hv);
     events_free(app.events);
+    backup_cache_free(app.bkcache);
     db_close(app.db);
     if (!rc)
         log_info("stopped cleanly");

@@ -62,6 +62,11 @@ void cli_print_json(json_t *o);
 /* Report an engine error for what on stderr; returns EXIT_FAIL. */
 int cli_fail(const struct cli *c, const char *what, int err);
 
+/* cli_fail for a failed call on repo, with the engine's reason
+ * (bk_repo_error) when it kept one. */
+int cli_fail_repo(const struct cli *c, const struct bk_repo *repo,
+                  const char *what, int err);
+
 /* Read the passphrase (--passphrase-file, else XENITH_BACKUP_PASSPHRASE):
  * **new** or NULL. */
 char *cli_passphrase(const struct cli *c);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backup/cli/cli.h"
+#include "backup/cli/outfile.h"
 #include "common/err.h"
 #include "common/timeutil.h"
 
@@ -39,9 +40,11 @@ int cmd_backup_file(const struct cli *c)
     rc = bk_backup(repo, &o, &d, 1, &prog, &r);
     cli_progress_end(&cp);
     secs = (double)(time_mono_ms() - t0) / 1000.0;
+    if (rc)
+        rc = cli_fail_repo(c, repo, "backup failed", rc);
     bk_repo_free(repo);
     if (rc)
-        return cli_fail(c, "backup failed", rc);
+        return rc;
     if (c->json) {
         cli_print_json(json_pack(
             "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:f}", "snapshot", r.snapshot_id,
@@ -71,6 +74,7 @@ int cmd_restore(const struct cli *c)
     struct bk_repo *repo = NULL;
     struct bk_progress prog;
     struct cli_progress cp;
+    struct cli_outfile of;
     char id[BK_SNAPID_LEN];
     long long t0;
     int rc;
@@ -87,16 +91,32 @@ int cmd_restore(const struct cli *c)
         bk_repo_free(repo);
         return cli_fail(c, "no such snapshot", rc);
     }
+    rc = cli_outfile_begin(&of, c->args[1]);
+    if (rc) {
+        rc = cli_fail(c, of.why, rc);
+        goto out;
+    }
     cli_progress_start(&cp, &prog, c, "restore", 1);
     t0 = time_mono_ms();
-    rc = bk_restore(repo, id, (size_t)c->disk, c->args[1], &prog);
+    rc = bk_restore(repo, id, (size_t)c->disk, cli_outfile_target(&of), &prog);
     cli_progress_end(&cp);
-    bk_repo_free(repo);
-    if (rc)
-        return cli_fail(c, "restore failed", rc);
+    if (rc) {
+        rc = cli_fail_repo(c, repo, "restore failed", rc);
+        goto out;
+    }
+    /* Durable before success is reported: fsync, rename, fsync dir. */
+    rc = cli_outfile_commit(&of);
+    if (rc) {
+        rc = cli_fail(c, of.why, rc);
+        goto out;
+    }
     if (c->json)
         cli_print_json(json_pack("{s:s,s:s,s:f}", "snapshot", id, "file",
                                  c->args[1], "seconds",
                                  (double)(time_mono_ms() - t0) / 1000.0));
-    return EXIT_OK;
+    rc = EXIT_OK;
+out:
+    cli_outfile_release(&of);
+    bk_repo_free(repo);
+    return rc;
 }

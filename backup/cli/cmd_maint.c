@@ -33,9 +33,11 @@ int cmd_verify(const struct cli *c)
     cli_progress_start(&cp, &prog, c, "verify (chunks)", 0);
     rc = bk_verify(repo, c->sample, &prog, &rep);
     cli_progress_end(&cp);
+    if (rc)
+        rc = cli_fail_repo(c, repo, "verify failed", rc);
     bk_repo_free(repo);
     if (rc)
-        return cli_fail(c, "verify failed", rc);
+        return rc;
     bad = rep.num_bad || rep.num_bad_indexes;
     if (c->json) {
         json_t *arr = json_array();
@@ -92,9 +94,11 @@ int cmd_prune(const struct cli *c)
     if (rc)
         return rc;
     rc = bk_prune(repo, k, c->dry_run, &rm, &n);
+    if (rc)
+        rc = cli_fail_repo(c, repo, "prune failed", rc);
     bk_repo_free(repo);
     if (rc)
-        return cli_fail(c, "prune failed", rc);
+        return rc;
     if (c->json) {
         cli_print_json(json_pack("{s:o,s:b}", "removed", strv_json(rm, n),
                                  "dry_run", c->dry_run));
@@ -119,9 +123,11 @@ int cmd_gc(const struct cli *c)
     cli_progress_start(&cp, &prog, c, "gc (dirs)", 0);
     rc = bk_gc(repo, &prog, &r);
     cli_progress_end(&cp);
+    if (rc)
+        rc = cli_fail_repo(c, repo, "gc failed", rc);
     bk_repo_free(repo);
     if (rc)
-        return cli_fail(c, "gc failed", rc);
+        return rc;
     if (c->json)
         cli_print_json(json_pack("{s:I,s:I,s:I,s:I}", "chunks_removed",
                                  (json_int_t)r.chunks_removed, "bytes_removed",

@@ -110,6 +110,22 @@ int cli_fail(const struct cli *c, const char *what, int err)
     return EXIT_FAIL;
 }
 
+int cli_fail_repo(const struct cli *c, const struct bk_repo *repo,
+                  const char *what, int err)
+{
+    const char *why = bk_repo_error(repo);
+    char msg[1024];
+
+    if (!why[0])
+        return cli_fail(c, what, err);
+    snprintf(msg, sizeof(msg), "%s: %s", what, why);
+    if (c->json)
+        cli_print_json(json_pack("{s:{s:s,s:s}}", "error", "code",
+                                 err_code(err), "message", msg));
+    fprintf(stderr, "xenith-backup: %s\n", msg);
+    return EXIT_FAIL;
+}
+
 char *cli_passphrase(const struct cli *c)
 {
     const char *env = getenv("XENITH_BACKUP_PASSPHRASE");

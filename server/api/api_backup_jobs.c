@@ -50,20 +50,8 @@ static json_t *run_to_json(const struct db_backup_run *run)
     json_t *vms = json_array();
     size_t i;
 
-    for (i = 0; i < run->num_vms; i++) {
-        const struct db_backup_run_vm *v = &run->vms[i];
-
-        json_array_append_new(
-            vms, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:b, s:o}", "vm",
-                           v->vm_id, "vm_name", v->vm_name, "status", v->status,
-                           "snapshot",
-                           v->snapshot_id[0] ? json_string(v->snapshot_id)
-                                             : json_null(),
-                           "bytes_read", (json_int_t)v->bytes_read,
-                           "stored_bytes", (json_int_t)v->stored_bytes,
-                           "used_changemap", v->used_changemap, "error",
-                           v->error[0] ? json_string(v->error) : json_null()));
-    }
+    for (i = 0; i < run->num_vms; i++)
+        json_array_append_new(vms, backup_run_vm_json(&run->vms[i]));
     return json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "id",
                      run->id, "job", run->job_id, "task",
                      run->task_id[0] ? json_string(run->task_id) : json_null(),

@@ -17,6 +17,7 @@
 #include "server/api/api_backup.h"
 #include "server/api/api_util.h"
 #include "server/core/app.h"
+#include "server/core/backup_cache.h"
 #include "server/core/backup_repo.h"
 #include "server/core/tasks.h"
 
@@ -37,7 +38,7 @@ static int maint_open(struct task *t, const struct maint_arg *a,
 
     if (rc)
         task_set_error(t, "cannot open backup repository %s: %s", a->repo_id,
-                       err_str(rc));
+                       backup_repo_open_why(rc));
     return rc;
 }
 
@@ -108,10 +109,11 @@ static int verify_task(struct task *t, void *opaque)
     backup_progress_init(&bp, t, 0, 0);
     bp.unit = bk_repo_chunk_size(repo); /* it counts chunks */
     rc = bk_verify(repo, a->sample_pct, &bp.bk, &rep);
+    backup_cache_touch(task_app(t), a->repo_id);
     if (rc) {
         if (rc != ERR_CANCELLED)
             task_set_error(t, "verify of backup repository %s failed: %s",
-                           a->repo_id, err_str(rc));
+                           a->repo_id, backup_repo_why(repo, rc));
         goto out;
     }
     task_set_result(t, verify_json(&rep));
@@ -140,12 +142,13 @@ static int prune_task(struct task *t, void *opaque)
     if (rc)
         return rc;
     rc = bk_prune(repo, &a->keep, a->dry_run, &removed, &n);
-    bk_repo_free(repo);
-    if (rc) {
+    backup_cache_touch(task_app(t), a->repo_id);
+    if (rc)
         task_set_error(t, "prune of backup repository %s failed: %s",
-                       a->repo_id, err_str(rc));
+                       a->repo_id, backup_repo_why(repo, rc));
+    bk_repo_free(repo);
+    if (rc)
         return rc;
-    }
     task_set_result(t, json_pack("{s:o}", "removed", strv_json(removed, n)));
     bk_strv_free(removed, n);
     if (n && !a->dry_run)
@@ -168,13 +171,13 @@ static int gc_task(struct task *t, void *opaque)
     backup_progress_init(&bp, t, 0, 0);
     bp.fraction_only = 1; /* it counts chunk directories */
     rc = bk_gc(repo, &bp.bk, &res);
+    backup_cache_touch(task_app(t), a->repo_id);
+    if (rc && rc != ERR_CANCELLED)
+        task_set_error(t, "gc of backup repository %s failed: %s", a->repo_id,
+                       backup_repo_why(repo, rc));
     bk_repo_free(repo);
-    if (rc) {
-        if (rc != ERR_CANCELLED)
-            task_set_error(t, "gc of backup repository %s failed: %s",
-                           a->repo_id, err_str(rc));
+    if (rc)
         return rc;
-    }
     task_set_result(t, json_pack("{s:I, s:I, s:I}", "chunks_removed",
                                  (json_int_t)res.chunks_removed,
                                  "bytes_removed", (json_int_t)res.bytes_removed,

@@ -27,6 +27,7 @@
 #include "server/api/api_backup.h"
 #include "server/api/api_util.h"
 #include "server/core/app.h"
+#include "server/core/backup_cache.h"
 #include "server/core/backup_repo.h"
 #include "server/core/events.h"
 #include "server/core/sr.h"
@@ -36,21 +37,6 @@
 /* Creation and renames are serialised: the taken-check, the init and
  * the insert of one request never interleave with another's. */
 static pthread_mutex_t repo_create_mu = PTHREAD_MUTEX_INITIALIZER;
-
-/* Why a repository cannot be opened, in words for "error". */
-static const char *open_error(int rc)
-{
-    switch (rc) {
-    case ERR_NOTFOUND:
-        return "no repository at its path (unmounted or moved?)";
-    case ERR_UNAUTH:
-        return "the stored passphrase does not open it";
-    case ERR_UNSUPPORTED:
-        return "a repository format this version does not know";
-    default:
-        return err_str(rc);
-    }
-}
 
 static json_t *repo_stats_json(const struct bk_stats *st)
 {
@@ -65,12 +51,12 @@ static json_t *repo_stats_json(const struct bk_stats *st)
                      (json_int_t)st->chunks, "dedup_ratio", ratio);
 }
 
-/* The API object; opens the repository for its status and stats (when
+/* The API object; opens the repository (or finds it in the cache,
+ * backup_cache.h) for its status and stats (when
  * that fails: status "unavailable", error, chunk_size,
  * key_fingerprint and stats null). */
 static json_t *repo_to_json(struct app *app, const struct db_backup_repo *row)
 {
-    struct bk_repo *repo = NULL;
     struct bk_stats st;
     json_t *o;
     int rc;
@@ -79,15 +65,12 @@ static json_t *repo_to_json(struct app *app, const struct db_backup_repo *row)
                   row->name, "path", row->path, "encrypted", row->encrypted,
                   "compression_level", row->compression_level, "created",
                   api_time(row->created_at));
-    rc = backup_repo_open_row(app, row, &repo);
-    if (!rc)
-        rc = bk_stats(repo, &st);
-    bk_repo_free(repo);
+    rc = backup_cache_stats(app, row, &st);
     if (rc) {
         json_object_set_new(o, "chunk_size", json_null());
         json_object_set_new(o, "key_fingerprint", json_null());
         json_object_set_new(o, "status", json_string("unavailable"));
-        json_object_set_new(o, "error", json_string(open_error(rc)));
+        json_object_set_new(o, "error", json_string(backup_repo_open_why(rc)));
         json_object_set_new(o, "stats", json_null());
         return o;
     }
@@ -473,7 +456,7 @@ static int repo_new_passphrase(struct app *app, struct resp *r,
         return api_error(r, ERR_CONFLICT, "passphrase",
                          "cannot check the passphrase: the repository is "
                          "unavailable: %s",
-                         open_error(rc));
+                         backup_repo_open_why(rc));
     rc = backup_repo_seal(app, row->id, pass, row->passphrase_sealed,
                           sizeof(row->passphrase_sealed));
     if (rc)
@@ -518,6 +501,7 @@ int api_backup_repo_patch(struct app *app, struct req *q, struct resp *r)
                        "backup repository %s: %s", row.id, err_str(rc));
         goto out;
     }
+    backup_cache_forget(app, row.id);
     if (pass)
         log_info("backup: repository %s (%s): passphrase replaced", row.name,
                  row.id);
@@ -549,6 +533,7 @@ int api_backup_repo_delete(struct app *app, struct req *q, struct resp *r)
     if (rc)
         return api_error(r, rc, NULL, "backup repository %s: %s", row.id,
                          err_str(rc));
+    backup_cache_forget(app, row.id);
     /* The repository stays on disk: only forgotten. */
     log_info("backup: forgot repository %s (%s); %s is left on disk", row.name,
              row.id, row.path);

@@ -113,7 +113,7 @@ static int restore_img(struct task *t, struct bk_repo *repo,
         task_set_error(t,
                        "cannot restore disk %s of snapshot %s into SR %s: %s",
                        a->det.disks[im->snap_disk].name, a->det.info.id,
-                       im->sr.name, err_str(rc));
+                       im->sr.name, backup_repo_why(repo, rc));
     return rc;
 }
 
@@ -128,7 +128,7 @@ static int restore_all(struct task *t, struct restore_arg *a)
     rc = backup_repo_open(task_app(t), a->repo_id, &repo);
     if (rc) {
         task_set_error(t, "cannot open backup repository %s: %s", a->repo_id,
-                       err_str(rc));
+                       backup_repo_open_why(rc));
         return rc;
     }
     for (i = 0; i < a->num_img; i++)

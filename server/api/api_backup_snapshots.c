@@ -16,6 +16,7 @@
 #include "server/api/api_backup.h"
 #include "server/api/api_util.h"
 #include "server/core/app.h"
+#include "server/core/backup_cache.h"
 #include "server/core/backup_repo.h"
 
 const char *api_backup_snapshot_vm(const struct bk_snapshot_detail *d,
@@ -70,20 +71,26 @@ struct snap_list {
     size_t num, cap;
 };
 
-/* Append the snapshots of one repository (of VM vm when not "");
- * an unavailable repository adds nothing. */
-static void list_repo(struct app *app, const struct db_backup_repo *row,
-                      const char *vm, struct snap_list *out)
-{
-    struct bk_snapshot_info *snaps = NULL;
-    struct bk_repo *repo = NULL;
-    size_t i, n = 0;
+struct list_arg {
+    const struct db_backup_repo *row;
+    const char *vm;
+    struct snap_list *out;
+};
 
-    if (backup_repo_open_row(app, row, &repo) ||
-        bk_snapshot_list(repo, &snaps, &n)) {
-        bk_repo_free(repo);
-        return;
-    }
+/* Append the snapshots of one repository (of VM a->vm when not ""). */
+static int list_repo(struct bk_repo *repo, void *arg)
+{
+    struct list_arg *a = arg;
+    const struct db_backup_repo *row = a->row;
+    const char *vm = a->vm;
+    struct snap_list *out = a->out;
+    struct bk_snapshot_info *snaps = NULL;
+    size_t i, n = 0;
+    int rc;
+
+    rc = bk_snapshot_list(repo, &snaps, &n);
+    if (rc)
+        return rc;
     for (i = 0; i < n; i++) {
         struct bk_snapshot_detail d;
         char snap_vm[37];
@@ -103,7 +110,7 @@ static void list_repo(struct app *app, const struct db_backup_repo *row,
         bk_snapshot_detail_release(&d);
     }
     free(snaps);
-    bk_repo_free(repo);
+    return 0;
 }
 
 static int newest_first(const void *a, const void *b)
@@ -152,9 +159,13 @@ int api_backup_snapshots_list(struct app *app, struct req *q, struct resp *r)
                        repo_id);
         goto out;
     }
-    for (i = 0; i < num; i++)
+    for (i = 0; i < num; i++) {
+        struct list_arg a = { &list[i], vm, &out };
+
+        /* An unavailable repository adds nothing. */
         if (!repo_id[0] || !strcmp(list[i].id, repo_id))
-            list_repo(app, &list[i], vm, &out);
+            backup_cache_use(app, &list[i], list_repo, &a);
+    }
     if (out.num)
         qsort(out.items, out.num, sizeof(*out.items), newest_first);
     arr = json_array();

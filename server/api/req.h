@@ -60,6 +60,7 @@ struct req {
     int body_fd;    /* upload routes: body spooled to this fd, else -1 */
     char peer[64];  /* "127.0.0.1", "::1", or "unix" */
     int local;      /* 1 on the local UNIX socket */
+    int http2;      /* 1 on an HTTP/2 stream */
     uid_t peer_uid; /* local only: SO_PEERCRED uid */
 
     /* Filled by the router. */

@@ -109,7 +109,11 @@ int router_authorize(struct app *app, struct req *q, struct resp *r)
     if (q->who.via == AUTH_VIA_SESSION && !is_safe_method(q->method) &&
         auth_check_csrf(q))
         return api_error(r, ERR_FORBIDDEN, "X-CSRF-Token",
-                         "missing or wrong X-CSRF-Token header");
+                         q->http2 ? "missing or wrong CSRF token: over "
+                                    "HTTP/2 send it as X-Auth-Token (the "
+                                    "server's HTTP/2 library drops "
+                                    "X-CSRF-Token)"
+                                  : "missing or wrong X-CSRF-Token header");
     return 0;
 }
 

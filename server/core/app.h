@@ -15,6 +15,7 @@ struct hv;
 struct tasks;
 struct events;
 struct backup_sched;
+struct backup_cache;
 struct tls_live;
 
 struct app {
@@ -29,6 +30,8 @@ struct app {
      * http_public_start, freed by main after both front-ends stop; NULL
      * before that (read it with __atomic_load_n). */
     struct tls_live *tls;
+    /* Opened backup repositories (backup_cache.h); NULL: no caching. */
+    struct backup_cache *bkcache;
     volatile sig_atomic_t stopping;
 };
 

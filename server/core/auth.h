@@ -26,8 +26,9 @@ struct db_user;
  * ERR_FORBIDDEN for an unmapped local peer. */
 int auth_request(struct app *app, struct req *q);
 
-/* 0 if q carries the X-CSRF-Token of its session (constant-time
- * compare), else ERR_FORBIDDEN. */
+/* 0 if q carries the CSRF token of its session (constant-time
+ * compare) in X-CSRF-Token, or when that header is absent in
+ * X-Auth-Token (HTTP/2), else ERR_FORBIDDEN. */
 int auth_check_csrf(const struct req *q);
 
 /* Role name <-> enum ("admin", "operator", "viewer"). */

@@ -10,6 +10,7 @@
 #include "db/db_backup_jobs.h"
 #include "db/db_backup_repos.h"
 #include "server/core/app.h"
+#include "server/core/backup_cache.h"
 #include "server/core/tasks.h"
 
 static int load_key(struct app *app, unsigned char key[SEAL_KEY_LEN])
@@ -56,6 +57,27 @@ int backup_repo_passphrase(struct app *app, const struct db_backup_repo *row,
     return rc;
 }
 
+const char *backup_repo_open_why(int rc)
+{
+    switch (rc) {
+    case ERR_NOTFOUND:
+        return "no repository at its path (unmounted or moved?)";
+    case ERR_UNAUTH:
+        return "the stored passphrase does not open it";
+    case ERR_UNSUPPORTED:
+        return "a repository format this version does not know";
+    default:
+        return err_str(rc);
+    }
+}
+
+const char *backup_repo_why(const struct bk_repo *repo, int rc)
+{
+    const char *why = repo ? bk_repo_error(repo) : "";
+
+    return why[0] ? why : err_str(rc);
+}
+
 int backup_repo_open_row(struct app *app, const struct db_backup_repo *row,
                          struct bk_repo **repo_out)
 {
@@ -82,19 +104,26 @@ int backup_repo_open(struct app *app, const char *repo_id,
     return rc;
 }
 
+struct find_arg {
+    const char *snap_id;
+    struct bk_snapshot_detail *det_out;
+};
+
+static int find_detail(struct bk_repo *repo, void *arg)
+{
+    struct find_arg *a = arg;
+
+    return bk_snapshot_detail(repo, a->snap_id, a->det_out);
+}
+
 /* The snapshot in the repository of row: 0, ERR_NOTFOUND, or an error
  * opening it. */
 static int find_in(struct app *app, const struct db_backup_repo *row,
                    const char *snap_id, struct bk_snapshot_detail *det_out)
 {
-    struct bk_repo *repo = NULL;
-    int rc;
+    struct find_arg a = { snap_id, det_out };
 
-    rc = backup_repo_open_row(app, row, &repo);
-    if (!rc)
-        rc = bk_snapshot_detail(repo, snap_id, det_out);
-    bk_repo_free(repo);
-    return rc;
+    return backup_cache_use(app, row, find_detail, &a);
 }
 
 int backup_snapshot_find(struct app *app, const char *repo_id,

@@ -3,9 +3,10 @@
  * passphrase, and the bridge from the engine's progress callback to a
  * task's byte progress and cancel flag.
  *
- * Nothing is cached: struct bk_repo is for one thread at a time, so
- * every task opens its own (backup_repo_open) and frees it when done.
- * Thread safe.
+ * struct bk_repo is for one thread at a time: every task opens its own
+ * (backup_repo_open) and frees it when done; quick reads (the
+ * repository and snapshot lists, snapshot look-ups) use the repositories
+ * kept open by backup_cache.h. Thread safe.
  */
 #ifndef XENITH_SERVER_CORE_BACKUP_REPO_H
 #define XENITH_SERVER_CORE_BACKUP_REPO_H
@@ -26,6 +27,16 @@ struct db_backup_repo;
  * it). */
 int backup_repo_open(struct app *app, const char *repo_id,
                      struct bk_repo **repo_out);
+
+/* Why a repository cannot be opened (rc from backup_repo_open), in
+ * words for a user. Never NULL. */
+const char *backup_repo_open_why(int rc);
+
+/* Why an engine call on repo failed with rc, for a task or run result:
+ * the engine's reason (bk_repo_error: operation, object and errno) or,
+ * when it kept none, err_str(rc). **borrowed** (valid until the next
+ * call on repo). repo may be NULL. */
+const char *backup_repo_why(const struct bk_repo *repo, int rc);
 
 /* bk_repo_open for a row already read. */
 int backup_repo_open_row(struct app *app, const struct db_backup_repo *row,

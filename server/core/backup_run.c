@@ -20,6 +20,7 @@
 #include "db/db_vms.h"
 #include "server/core/app.h"
 #include "server/core/backup_event.h"
+#include "server/core/backup_cache.h"
 #include "server/core/backup_repo.h"
 #include "server/core/sr.h"
 #include "server/core/tasks.h"
@@ -29,6 +30,7 @@
 #define RUN_MAX_WORKERS 8
 #define RUN_CLAIM_MS    30000 /* wait this long for a VM's power op */
 #define RUN_PRUNE_TRIES 20
+#define RUN_NOTE_MAX    256
 
 /* Runs in flight, so the sweep never takes a clone being made. */
 static pthread_mutex_t bases_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -38,10 +40,11 @@ struct run_ctx {
     struct app *app;
     struct task *task;
     struct db_backup_job job;
-    struct db_backup_run run; /* vms[]: the per-VM results */
-    uint64_t *sizes;          /* logical bytes per VM */
-    pthread_mutex_t mu;       /* next, finished, cur, task progress */
-    pthread_mutex_t prune_mu; /* one prune of the repository at a time */
+    struct db_backup_run run;    /* vms[]: the per-VM results */
+    uint64_t *sizes;             /* logical bytes per VM */
+    char (*reads)[RUN_NOTE_MAX]; /* per VM: how its data was read */
+    pthread_mutex_t mu;          /* next, finished, cur, task progress */
+    pthread_mutex_t prune_mu;    /* one prune of the repository at a time */
     size_t next;
     uint64_t total, finished, cur[RUN_MAX_WORKERS];
     int finalized;
@@ -331,7 +334,7 @@ static int vm_retention(struct run_worker *w, const char *name, char *err,
         time_sleep_ms(250);
     }
     if (rc) {
-        snprintf(err, cap, "retention: %s", err_str(rc));
+        snprintf(err, cap, "retention: %s", backup_repo_why(w->repo, rc));
         return rc;
     }
     for (i = 0; i < num; i++)
@@ -369,6 +372,40 @@ static const char *vm_parent(struct run_worker *w, struct vm_disks *d)
     return NULL;
 }
 
+/* How a VM's data was read, in words for the task result: only the
+ * changes (the reflink change map), or everything, and why. */
+static void vm_read_note(const struct vm_disks *d,
+                         const struct bk_backup_result *out, char *note,
+                         size_t cap)
+{
+    size_t i;
+
+    for (i = 0; i < d->num; i++) {
+        if (d->items[i].reflinked)
+            continue;
+        snprintf(note, cap,
+                 "read all data: SR '%s' cannot make reflink clones (XFS "
+                 "with reflink or btrfs can), so a run cannot tell what "
+                 "changed; only new chunks were stored",
+                 d->sr[i].name);
+        return;
+    }
+    if (out->used_changemap) {
+        snprintf(note, cap,
+                 "read only what changed since the previous run "
+                 "(reflink change map)");
+        return;
+    }
+    for (i = 0; i < d->num && d->base_path[i][0]; i++)
+        ;
+    snprintf(note, cap, "%s",
+             i < d->num ? "read all data: the first backup of this disk by "
+                          "this job; the next runs read only what changed"
+                        : "read all data: the previous run's clone could not "
+                          "serve as a change map (see the daemon log); only "
+                          "new chunks were stored");
+}
+
 static void backup_vm(struct run_worker *w, size_t idx)
 {
     struct run_ctx *ctx = w->ctx;
@@ -390,7 +427,7 @@ static void backup_vm(struct run_worker *w, size_t idx)
     rc = w->repo_rc;
     if (rc) {
         snprintf(err, sizeof(err), "cannot open the repository: %s",
-                 err_str(rc));
+                 backup_repo_open_why(rc));
         goto out;
     }
     rc = vm_clone(ctx, res->vm_id, &vm, d, err, sizeof(err));
@@ -416,9 +453,11 @@ static void backup_vm(struct run_worker *w, size_t idx)
     rc = bk_backup(w->repo, &opts, src, d->num, &w->bk, &out);
     if (rc) {
         if (rc != ERR_CANCELLED)
-            snprintf(err, sizeof(err), "backup: %s", err_str(rc));
+            snprintf(err, sizeof(err), "backup: %s",
+                     backup_repo_why(w->repo, rc));
         goto out;
     }
+    vm_read_note(d, &out, ctx->reads[idx], sizeof(ctx->reads[idx]));
     vm_keep_bases(ctx, &vm, d, out.snapshot_id);
     cloned = 0;
     xstrlcpy(res->snapshot_id, out.snapshot_id, sizeof(res->snapshot_id));
@@ -489,6 +528,7 @@ static void run_sizes(struct run_ctx *ctx)
     size_t i, k;
 
     ctx->sizes = xcalloc(ctx->run.num_vms + 1, sizeof(*ctx->sizes));
+    ctx->reads = xcalloc(ctx->run.num_vms + 1, sizeof(*ctx->reads));
     for (i = 0; i < ctx->run.num_vms; i++) {
         struct db_vm vm;
 
@@ -505,23 +545,29 @@ static void run_sizes(struct run_ctx *ctx)
     }
 }
 
+json_t *backup_run_vm_json(const struct db_backup_run_vm *v)
+{
+    return json_pack(
+        "{s:s, s:s, s:s, s:o, s:I, s:I, s:b, s:o}", "vm", v->vm_id, "vm_name",
+        v->vm_name, "status", v->status, "snapshot",
+        v->snapshot_id[0] ? json_string(v->snapshot_id) : json_null(),
+        "bytes_read", (json_int_t)v->bytes_read, "stored_bytes",
+        (json_int_t)v->stored_bytes, "used_changemap", v->used_changemap,
+        "error", v->error[0] ? json_string(v->error) : json_null());
+}
+
 static json_t *run_result(const struct run_ctx *ctx)
 {
     json_t *vms = json_array();
     size_t i;
 
     for (i = 0; i < ctx->run.num_vms; i++) {
-        const struct db_backup_run_vm *v = &ctx->run.vms[i];
+        json_t *v = backup_run_vm_json(&ctx->run.vms[i]);
 
-        json_array_append_new(
-            vms,
-            json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:b}", "vm", v->vm_id,
-                      "vm_name", v->vm_name, "status", v->status, "snapshot",
-                      v->snapshot_id[0] ? json_string(v->snapshot_id)
-                                        : json_null(),
-                      "bytes_read", (json_int_t)v->bytes_read, "stored_bytes",
-                      (json_int_t)v->stored_bytes, "used_changemap",
-                      v->used_changemap));
+        json_object_set_new(v, "read_note",
+                            ctx->reads[i][0] ? json_string(ctx->reads[i])
+                                             : json_null());
+        json_array_append_new(vms, v);
     }
     return json_pack("{s:s, s:s, s:o}", "run", ctx->run.id, "job", ctx->job.id,
                      "vms", vms);
@@ -559,6 +605,8 @@ static int run_task(struct task *t, void *arg)
     for (i = 1; i < (size_t)n; i++)
         if (started & (1 << i))
             pthread_join(th[i], NULL);
+    /* Snapshots came and retention went: the list reads stats again. */
+    backup_cache_touch(ctx->app, ctx->job.repo_id);
 
     task_set_result(t, run_result(ctx));
     if (task_cancelled(t)) {
@@ -686,6 +734,7 @@ static void run_ctx_free(void *arg)
     db_backup_job_release(&ctx->job);
     db_backup_run_release(&ctx->run);
     free(ctx->sizes);
+    free(ctx->reads);
     free(ctx);
     pthread_mutex_lock(&bases_mu);
     runs_active--;

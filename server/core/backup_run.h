@@ -18,7 +18,10 @@
 #ifndef XENITH_SERVER_CORE_BACKUP_RUN_H
 #define XENITH_SERVER_CORE_BACKUP_RUN_H
 
+#include <jansson.h>
+
 struct app;
+struct db_backup_run_vm;
 
 #define BACKUP_BASE_SUFFIX ".bkbase"
 
@@ -33,6 +36,11 @@ int backup_run_start(struct app *app, const char *job_id, const char *trigger,
  * (with their unfinished VMs), and kept clones no backup_bases row names
  * any more (their job, VM or disk was deleted) are removed. */
 int backup_run_recover(struct app *app);
+
+/* One VM's result of a run as the API shows it (in the run and in the
+ * run's task result): {vm, vm_name, status, snapshot, bytes_read,
+ * stored_bytes, used_changemap, error}. **new** */
+json_t *backup_run_vm_json(const struct db_backup_run_vm *v);
 
 /* Remove "*.bkbase" files of every SR that no backup_bases row names. */
 void backup_bases_sweep(struct app *app);

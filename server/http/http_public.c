@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "server/core/app.h"
+#include "server/http/h2_settings.h"
 #include "server/http/pub_internal.h"
 #include "server/http/tls_cert.h"
 #include "server/http/tls_live.h"
@@ -85,6 +86,8 @@ static int pub_callback(struct lws *wsi, enum lws_callback_reasons reason,
         return pub_http_body_done(pc, wsi, pss);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return pub_http_writable(pc, wsi, pss);
+    case LWS_CALLBACK_TIMER:
+        return pub_h2_timer(wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss)
@@ -212,9 +215,9 @@ static int ctx_create(struct pub_ctx *pc, const char *cert, const char *key)
      * (its SSL_CTX ex-data index is global and taken again by each
      * context). An empty one of ours, which lws leaves alone. */
     info.provided_client_ssl_ctx = pc->h->client_ssl;
-    /* HTTP/1.1 only: lws 4.1 drops request headers it does not know on
-     * h2 streams (lib/roles/h2/hpack.c), among them X-CSRF-Token. */
-    info.alpn = "http/1.1";
+    /* HTTP/2 where the client offers it; WebSockets stay HTTP/1.1
+     * upgrades (h2_settings.h). */
+    info.alpn = "h2,http/1.1";
     info.server_string = "xenithd";
     info.pt_serv_buf_size = PUB_CHUNK;
     info.max_http_header_data = 16384;
@@ -249,6 +252,8 @@ int http_public_start(struct app *app, struct http_public **out)
     for (i = 0; i < n; i++)
         lfds[i] = -1;
     rc = pick_tls_files(app, cert, key, sizeof(cert), &managed);
+    if (!rc)
+        rc = h2_settings_init(); /* WebSockets stay on HTTP/1.1 */
     if (rc)
         return rc;
     rc = tls_live_new(cert, key, managed, &tls);

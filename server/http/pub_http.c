@@ -2,6 +2,8 @@
  * copies the request out of lws (pub_collect_request), keeps the body,
  * hands the job to the workers, and writes the finished response back
  * in chunks when the socket is writable. It never blocks on a handler.
+ * HTTP/2 streams arrive through the same callbacks; what lws 4.1 leaves
+ * to its user there (framing, credit, upload spooling) is marked h2.
  */
 #include "server/http/pub_internal.h"
 
@@ -15,9 +17,12 @@
 #include "common/log.h"
 #include "server/api/api_util.h"
 #include "server/api/router.h"
+#include "server/http/spool.h"
 
 /* Request headers lws does not know by token: looked up by name (lws
- * 4.1 can not list them). Lower case, with the colon. */
+ * 4.1 can not list them). Lower case, with the colon. On HTTP/2 lws
+ * 4.1 drops them while parsing (lib/roles/http/parsers.c skips unknown
+ * names on a mux substream), hence X-Auth-Token for the CSRF token. */
 static const char *const custom_headers[] = {
     "x-csrf-token:",
     "x-requested-with:",
@@ -36,6 +41,13 @@ static const struct {
     { WSI_TOKEN_DELETE_URI, "DELETE" }, { WSI_TOKEN_OPTIONS_URI, "OPTIONS" },
     { WSI_TOKEN_HEAD_URI, "HEAD" },
 };
+
+/* Payload of one DATA frame: the least SETTINGS_MAX_FRAME_SIZE a peer
+ * may set. lws 4.1 neither splits a write into frames nor checks it. */
+#define PUB_H2_FRAME 16384
+/* Poll for stream credit this often (lws 4.1 only wakes file
+ * transfers of its own when a WINDOW_UPDATE arrives). */
+#define PUB_H2_SKINT_US (10 * 1000)
 
 static int is_request_line_token(int tok)
 {
@@ -181,6 +193,7 @@ int pub_collect_request(struct lws *wsi, struct http_job *job)
     collect_headers(wsi, job);
     collect_query(wsi, job);
     http_job_seal(job);
+    job->q.http2 = pub_is_h2(wsi);
     if (lws_get_peer_simple(wsi, job->q.peer, sizeof(job->q.peer)) == NULL)
         job->q.peer[0] = '\0';
     /* lws has decoded %XX (a NUL or a bad escape fails in its parser)
@@ -263,6 +276,8 @@ int pub_http_request(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss)
         log_error("http: a request arrived while one is in progress");
         return -1;
     }
+    if (pub_is_h2(wsi))
+        pub_h2_stream_begin(wsi, pss);
     job = http_job_new();
     pss->job = job;
     job->conn = wsi;
@@ -309,11 +324,48 @@ int pub_http_request(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss)
     return 0;
 }
 
+/* An upload spooling, not refused or failed. */
+static int spooling(const struct http_job *job)
+{
+    return job->upload && !job->too_big && !job->r.status;
+}
+
+static void spool_failed(struct http_job *job)
+{
+    if (job->spool_err && !job->r.status) {
+        log_error("http: cannot spool an upload: %s", err_str(job->spool_err));
+        http_job_answer_error(&job->r, job->spool_err, NULL,
+                              "cannot store the upload");
+    }
+}
+
+/* HTTP/2: lws 4.1 ignores lws_rx_flow_control() on h2 streams
+ * (lib/core-net/wsi.c) and re-opens the peer's window as soon as a DATA
+ * frame is handed over (lib/roles/h2/http2.c, do_windows), so nothing
+ * but this thread can hold a fast sender back: it writes the upload
+ * itself, PUB_SPOOL_LOW bytes at a time (the page cache takes most). */
+static void spool_h2(struct http_job *job)
+{
+    if (job->in_flight || !job->spool_in.len ||
+        (job->spool_in.len < PUB_SPOOL_LOW && !job->body_done))
+        return;
+    if (spooling(job) && !job->spool_err) {
+        job->spool_err =
+            spool_write(job->q.body_fd, job->spool_in.data, job->spool_in.len);
+        spool_failed(job);
+    }
+    buf_reset(&job->spool_in);
+}
+
 /* Hand what spool_in holds to a worker (one write at a time), and stop
  * reading while too much waits. */
 static void spool_kick(struct pub_ctx *pc, struct lws *wsi,
                        struct http_job *job)
 {
+    if (job->q.http2) {
+        spool_h2(job);
+        return;
+    }
     if (!job->in_flight && job->spool_in.len) {
         struct buf t = job->spool_out;
 
@@ -338,12 +390,6 @@ static void body_finish(struct pub_ctx *pc, struct lws *wsi,
                               "cannot read the upload back");
     }
     submit(pc, wsi, job);
-}
-
-/* An upload spooling, not refused or failed. */
-static int spooling(const struct http_job *job)
-{
-    return job->upload && !job->too_big && !job->r.status;
 }
 
 static void upload_opened(struct pub_ctx *pc, struct http_job *job)
@@ -375,11 +421,7 @@ static void spooled(struct pub_ctx *pc, struct http_job *job)
 {
     struct lws *wsi = job->conn;
 
-    if (job->spool_err && !job->r.status) {
-        log_error("http: cannot spool an upload: %s", err_str(job->spool_err));
-        http_job_answer_error(&job->r, job->spool_err, NULL,
-                              "cannot store the upload");
-    }
+    spool_failed(job);
     if (!spooling(job))
         buf_reset(&job->spool_in);
     spool_kick(pc, wsi, job);
@@ -396,6 +438,8 @@ int pub_http_body(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss,
 {
     struct http_job *job = pss->job;
 
+    if (pub_is_h2(wsi))
+        pub_h2_rx_credit(wsi);
     if (!job || job->state != HTTP_JOB_READING)
         return 0;
     if (job->opening) { /* a worker has job->upload and job->r */
@@ -424,10 +468,10 @@ int pub_http_body_done(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss)
     job->body_done = 1;
     if (job->in_flight)
         return 0; /* upload_opened() or spooled() finishes */
-    if (spooling(job) && job->spool_in.len) {
+    if (spooling(job) && job->spool_in.len)
         spool_kick(pc, wsi, job);
-        return 0;
-    }
+    if (job->in_flight)
+        return 0; /* spooled() finishes */
     body_finish(pc, wsi, job);
     return 0;
 }
@@ -468,6 +512,7 @@ void pub_http_closed(struct pub_pss *pss)
 {
     struct http_job *job = pss->job;
 
+    pub_h2_stream_end(pss);
     pss->job = NULL;
     if (!job)
         return;
@@ -491,6 +536,8 @@ static int add_headers(struct lws *wsi, const struct resp *r, int64_t len,
     for (i = 0; i < r->num_extra; i++) {
         const char *v = r->extra[i].value;
 
+        if (pub_is_h2(wsi) && pub_h2_forbidden_header(r->extra[i].name))
+            continue;
         if ((size_t)snprintf(name, sizeof(name), "%s:", r->extra[i].name) >=
             sizeof(name))
             continue;
@@ -548,7 +595,7 @@ static int finish(struct lws *wsi, struct pub_pss *pss, struct http_job *job)
 {
     int close_after = resp_wants_close(&job->r);
 
-    http_job_log(job, "https");
+    http_job_log(job, job->q.http2 ? "h2" : "https");
     http_job_free(job);
     pss->job = NULL;
     if (close_after)
@@ -574,6 +621,78 @@ static int body_left(const struct http_job *job)
 {
     return job->body_off < job->r.body.len || job->rd_off < job->rd_len ||
            job->fd_left > 0;
+}
+
+/* HTTP/2: DATA frames of at most PUB_H2_FRAME bytes and the stream's
+ * credit, copied behind the LWS_PRE bytes lws writes the frame header
+ * into. */
+static int write_body_h2(struct pub_ctx *pc, struct lws *wsi,
+                         struct pub_pss *pss, struct http_job *job)
+{
+    unsigned char *start = pc->wbuf + LWS_PRE;
+    size_t n;
+    int cr, last;
+
+    for (;;) {
+        if (job->rd_err)
+            return -1;
+        cr = lws_wsi_tx_credit(wsi, LWSTXCR_US_TO_PEER, 0);
+        if (cr <= 0) {
+            lws_set_timer_usecs(wsi, PUB_H2_SKINT_US);
+            return 0;
+        }
+        n = copy_body(job, start,
+                      cr < PUB_H2_FRAME ? (size_t)cr : PUB_H2_FRAME);
+        if (!n)
+            break;
+        last = !body_left(job);
+        if (lws_write(wsi, start, n,
+                      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+            return -1;
+        if (last)
+            return finish(wsi, pss, job);
+        if (job->rd_off >= job->rd_len && job->body_off >= job->r.body.len)
+            break; /* the read-ahead is sent */
+        if (lws_send_pipe_choked(wsi)) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
+    pub_submit(pc, job, PUB_TASK_READ, pub_run_read);
+    return 0;
+}
+
+/* HTTP/2: the headers in a HEADERS frame (ending the stream when no
+ * body follows), then the body as far as the socket takes it. */
+static int write_head_h2(struct pub_ctx *pc, struct lws *wsi,
+                         struct pub_pss *pss, struct http_job *job)
+{
+    unsigned char *start = pc->wbuf + LWS_PRE, *p = start;
+    unsigned char *end = start + PUB_H2_FRAME;
+    int64_t len = (int64_t)job->r.body.len;
+    int last;
+    size_t n;
+
+    if (job->r.body_fd >= 0)
+        len += job->r.body_fd_len;
+    last = !strcmp(job->q.method, "HEAD") || len == 0;
+    if (add_headers(wsi, &job->r, len, &p, end)) {
+        log_debug("http: %s %s: headers too large", job->q.method, job->q.path);
+        return -1;
+    }
+    n = (size_t)(p - start);
+    if (lws_write(wsi, start, n,
+                  LWS_WRITE_HTTP_HEADERS |
+                      (last ? LWS_WRITE_H2_STREAM_END : 0)) != (int)n)
+        return -1;
+    job->hdr_sent = 1;
+    if (last)
+        return finish(wsi, pss, job);
+    if (lws_send_pipe_choked(wsi)) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    return write_body_h2(pc, wsi, pss, job);
 }
 
 /* The status line, headers and as much of the body as fits into one
@@ -618,6 +737,9 @@ int pub_http_writable(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss)
 
     if (!job || job->state != HTTP_JOB_WRITING || job->in_flight)
         return 0;
+    if (job->q.http2)
+        return job->hdr_sent ? write_body_h2(pc, wsi, pss, job)
+                             : write_head_h2(pc, wsi, pss, job);
     if (!job->hdr_sent)
         return write_head(pc, wsi, pss, job);
     for (;;) {
@@ -631,10 +753,10 @@ int pub_http_writable(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss)
         if (!n)
             break;
         last = !body_left(job);
-        /* Straight from the job's buffers: on HTTP/1.1 without stream
-         * compression (info.alpn, no lws mounts) lws_write() does not
-         * use the LWS_PRE bytes before them, and it keeps a copy of
-         * what the socket does not take. */
+        /* Straight from the job's buffers: on HTTP/1.1 (h2 goes to
+         * write_body_h2) without stream compression (no lws mounts)
+         * lws_write() does not use the LWS_PRE bytes before them, and it
+         * keeps a copy of what the socket does not take. */
         if (lws_write(wsi, (unsigned char *)src, n,
                       last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
             return -1;

@@ -77,6 +77,7 @@ struct http_public {
 struct pub_pss {
     struct http_job *job; /* the HTTP request in progress */
     struct ws_conn *ws;   /* after a WebSocket upgrade */
+    struct lws *h2_conn;  /* HTTP/2: the connection it is counted on */
 };
 
 /* Wake pc's service thread (any thread; no-op once it is stopping). */
@@ -105,6 +106,20 @@ void pub_run_ws_open(struct app *app, struct http_job *job);
 /* Fill job's method, path, headers, query and peer from wsi's parsed
  * header table. 0, or ERR_INVALID (the path is not absolute). */
 int pub_collect_request(struct lws *wsi, struct http_job *job);
+
+/* HTTP/2 (pub_h2.c). 1 if wsi is an h2 stream (lws multiplexes it on
+ * a connection). */
+int pub_is_h2(struct lws *wsi);
+/* 1 for a response header h2 forbids (Connection, Upgrade, ...). */
+int pub_h2_forbidden_header(const char *name);
+/* A request began / its stream ended: the count of its connection. */
+void pub_h2_stream_begin(struct lws *wsi, struct pub_pss *pss);
+void pub_h2_stream_end(struct pub_pss *pss);
+/* A piece of request body came in on an h2 stream. */
+void pub_h2_rx_credit(struct lws *wsi);
+/* LWS_CALLBACK_TIMER: an h2 stream waiting for credit, or an h2
+ * connection to retire. */
+int pub_h2_timer(struct lws *wsi);
 
 /* Write a complete response (headers and body) at once; for answers
  * given before a connection is upgraded. 0 or -1. */

@@ -217,6 +217,16 @@ export function assert(cond, msg) {
     if (!cond) throw new Error('assertion failed: ' + msg);
 }
 
+/* The page, its files and its API calls came over HTTP/2 (playwright
+ * and puppeteer pages alike; WebSockets are not in the list). */
+export async function assertHttp2(page) {
+    const protos = await page.evaluate(() => performance.getEntries()
+        .filter((e) => typeof e.nextHopProtocol === 'string')
+        .map((e) => `${e.nextHopProtocol} ${e.name}`));
+    assert(protos.length > 2 && protos.every((p) => p.startsWith('h2 ')),
+        'not all over h2: ' + protos.join(', '));
+}
+
 export async function login(page, url, user, password) {
     await page.goto(url + '/');
     await page.getByLabel('Username').fill(user);

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { Daemon, ROOT, SHOTS, assert } from './lib.mjs';
+import { Daemon, ROOT, SHOTS, assert, assertHttp2 } from './lib.mjs';
 
 const require = createRequire(path.join(ROOT, 'ui/package.json'));
 const puppeteer = require('puppeteer-core');
@@ -82,6 +82,7 @@ export async function test_firefox_login_and_dashboard({ daemon, page }) {
     await waitText(page, /test-1\.0/);
     await shot(page, 'ff-01-dashboard');
     await noProblems(page);
+    await assertHttp2(page);
 }
 
 export async function test_firefox_vm_start_live({ daemon, page, vm }) {

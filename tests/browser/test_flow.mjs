@@ -3,7 +3,7 @@
 // with the wizard, start it, read its console, snapshot it, create a
 // viewer who must change their password and cannot act, session expiry,
 // log out. Every step leaves a screenshot.
-import { Daemon, SHOTS, assert, close, launch, login, newPage, shot } from './lib.mjs';
+import { Daemon, SHOTS, assert, assertHttp2, close, launch, login, newPage, shot } from './lib.mjs';
 
 export const stopOnFailure = true;
 
@@ -44,6 +44,7 @@ export async function test_login_and_dashboard({ daemon, page }) {
     await page.getByText('test-1.0').waitFor();
     await shot(page, '01-dashboard');
     noProblems(page);
+    await assertHttp2(page); // the events WebSocket above: HTTP/1.1
 }
 
 export async function test_create_disk({ page }) {

@@ -75,8 +75,9 @@ def teardown(ctx):
     if not ctx:
         return
     ctx["env"].d.stop()
-    if ctx.get("mnt"):
-        subprocess.run(["umount", ctx["mnt"]], capture_output=True)
+    for m in (ctx.get("mnt"), ctx.get("tmpfs")):
+        if m:
+            subprocess.run(["umount", m], capture_output=True)
     ctx["env"].cleanup()
 
 
@@ -313,6 +314,42 @@ def _fill(seed, size):
             (size - MIB, rnd(MIB // 2))]
 
 
+def test_no_reflink_sr_says_so(ctx):
+    """On an SR without reflink every run reads everything, and the task
+    result says why in words."""
+    c, env = ctx["c"], ctx["env"]
+    sr = env.sr
+    if os.geteuid() == 0:  # a tmpfs never has reflink
+        mnt = os.path.join(env.d.data, "t", "tmpfs-sr")
+        os.makedirs(mnt)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs",
+                        mnt], check=True)
+        ctx["tmpfs"] = mnt
+        r = c.post(V1 + "/srs", {"name": "plain", "type": "file",
+                                 "path": os.path.join(mnt, "sr")})
+        assert r.status == 201, r
+        sr = r.json["id"]
+    got = c.get(V1 + "/srs/" + sr).json
+    if got["reflink"] is not False:
+        print("SKIP test_no_reflink_sr_says_so: no SR without reflink")
+        return
+    r = c.post(V1 + "/disks", {"name": "plain-root", "sr": sr,
+                               "size_bytes": 4 * MIB})
+    assert r.status == 201, r
+    with open(os.path.join(got["path"], r.json["id"] + ".raw"), "r+b") as f:
+        f.write(os.urandom(MIB))
+    vm = env.vm(name="plainvm", disk=r.json["id"])
+    job = _job(ctx, name="plain", vms=[vm["id"]])
+    for _ in range(2):
+        v = _run(ctx, job)["result"]["vms"][0]
+        assert v["used_changemap"] is False and v["bytes_read"] >= MIB, v
+        assert v["read_note"] == (
+            "read all data: SR '%s' cannot make reflink clones (XFS with "
+            "reflink or btrfs can), so a run cannot tell what changed; only "
+            "new chunks were stored" % got["name"]), v
+    assert c.delete(JOBS + "/" + job["id"]).status == 204
+
+
 def test_run_now_two_vms_incremental_restore(ctx):
     c, env = ctx["c"], ctx["env"]
     a, da = _vm(ctx, "alpha", 8 * MIB, _fill(1, 8 * MIB), tags=["prod"])
@@ -333,6 +370,11 @@ def test_run_now_two_vms_incremental_restore(ctx):
         assert v["status"] == "success" and v["snapshot"], v
         assert v["bytes_read"] > 0 and v["error"] is None, v
     assert env.get(a["id"])["state"] == "running"  # resumed after the clone
+    reflink = c.get(V1 + "/srs/" + ctx["sr"]).json["reflink"]
+    for v in t["result"]["vms"]:
+        want = ("the first backup of this disk by this job" if reflink
+                else "cannot make reflink clones")
+        assert want in v["read_note"], v
     r = c.get(JOBS + "/" + job["id"])
     assert r.json["last_run"]["id"] == run["id"], r
 
@@ -367,7 +409,11 @@ def test_run_now_two_vms_incremental_restore(ctx):
         f.write(os.urandom(8 * MIB))
     _cli("backup-file", "--repo", ctx["repo_path"], "--name", "alpha",
          "--disk-name", "xvda", "--quiet", other)
-    _run(ctx, job)
+    t = _run(ctx, job)
+    for v in t["result"]["vms"]:
+        want = ("read only what changed since the previous run" if reflink
+                else "cannot make reflink clones")
+        assert want in v["read_note"], v
     run2 = _runs(c, job["id"])[0]
     by2 = {v["vm"]: v for v in run2["vms"]}
     assert run2["id"] != run["id"] and run2["status"] == "success", run2

@@ -267,6 +267,21 @@ static void test_csrf(void **state)
                                s.cookie, NULL),
                      200);
     assert_int_equal(json_array_size(f->json), 0);
+    /* X-Auth-Token carries it where X-CSRF-Token is absent (HTTP/2);
+     * a wrong X-CSRF-Token is not overruled by a right X-Auth-Token. */
+    assert_int_equal(fake_call(f, -1, "POST", "/api/v1/tokens",
+                               "{\"name\":\"t\",\"role\":\"viewer\"}", "Cookie",
+                               s.cookie, "X-CSRF-Token", "nope", "X-Auth-Token",
+                               s.csrf, NULL),
+                     403);
+    assert_int_equal(fake_call(f, -1, "POST", "/api/v1/tokens",
+                               "{\"name\":\"t\",\"role\":\"viewer\"}", "Cookie",
+                               s.cookie, "X-Auth-Token", "nope", NULL),
+                     403);
+    assert_int_equal(fake_call(f, -1, "POST", "/api/v1/tokens",
+                               "{\"name\":\"t\",\"role\":\"viewer\"}", "Cookie",
+                               s.cookie, "X-Auth-Token", s.csrf, NULL),
+                     201);
     /* Right: log out, the cookie is cleared and dead. */
     assert_int_equal(fake_as(f, &s, "DELETE", "/api/v1/session", NULL), 204);
     assert_non_null(strstr(fake_header(f, "Set-Cookie"), "Max-Age=0"));

@@ -19,11 +19,18 @@ export class ApiError extends Error {
     }
 }
 
-export async function api(method, path, body, opts = {}) {
-    const headers = {};
+/* The session's CSRF token for a non-GET request, under both names:
+ * over HTTP/2 xenithd's library (libwebsockets 4.1) drops X-CSRF-Token,
+ * and the server reads X-Auth-Token then. */
+export function csrfHeaders() {
     const s = session.get();
-    if (method !== 'GET' && s && s.csrf_token)
-        headers['X-CSRF-Token'] = s.csrf_token;
+    if (!s || !s.csrf_token) return {};
+    return { 'X-CSRF-Token': s.csrf_token, 'X-Auth-Token': s.csrf_token };
+}
+
+export async function api(method, path, body, opts = {}) {
+    const headers = method !== 'GET' ? csrfHeaders() : {};
+    const s = session.get();
     let data;
     if (body instanceof Blob || body instanceof ArrayBuffer) {
         headers['Content-Type'] = 'application/octet-stream';

@@ -1,7 +1,7 @@
 // storage.jsx: storage repositories (capacity, reflink) and disks
 // (create, rename, grow, delete, import an image, export a download).
 import { useState } from 'preact/hooks';
-import { can, del, patch, post, session } from './api.js';
+import { can, csrfHeaders, del, patch, post } from './api.js';
 import { disks, srs, vms } from './data.js';
 import { bytes, time } from './format.js';
 import { useStore } from './store.js';
@@ -66,7 +66,7 @@ function ImportDisk({ disk, onClose }) {
         const x = new XMLHttpRequest();
         x.open('POST', `/api/v1/disks/${disk.id}/import`);
         x.setRequestHeader('Content-Type', 'application/octet-stream');
-        x.setRequestHeader('X-CSRF-Token', session.get().csrf_token);
+        for (const [k, v] of Object.entries(csrfHeaders())) x.setRequestHeader(k, v);
         x.upload.onprogress = (p) => p.lengthComputable && setProg(p.loaded / p.total);
         x.onload = () => {
             if (x.status < 300) onClose();
