@@ -1,5 +1,21 @@
 -- wrk script: one machine-readable line with throughput and latency
--- percentiles (wrk measures latency in microseconds).
+-- percentiles (wrk measures latency in microseconds, from sending a
+-- request to its response: the wait before it is not counted).
+--
+-- DELAY_MS=n in the environment paces the load: each connection waits
+-- n ms on average (uniform between n/2 and 3n/2, so the connections do
+-- not move in step) after each response before its next request.
+local mean = tonumber(os.getenv("DELAY_MS") or "")
+if mean and mean > 0 then
+    local lo, hi = math.floor(mean / 2), math.ceil(mean * 3 / 2)
+    init = function(args)
+        math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+    end
+    delay = function()
+        return math.random(lo, hi)
+    end
+end
+
 done = function(summary, latency, requests)
     local e = summary.errors
     io.write(string.format(

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """bench/api/report.py WORKDIR: RESULTS.md (stdout) from run.sh's meta,
 results (one wrk RESULT line per round, server and concurrency, with the
-server's CPU ticks; a load line before each round) and rss-* files."""
+server's CPU ticks; a load line before each round), paced (the same for
+the paced rounds, if any) and rss-* files."""
 import json
 import os
 import statistics
@@ -51,6 +52,14 @@ def rounds(path):
     return out, one, load
 
 
+def paced_rounds(path):
+    """{server: [rounds]} of the paced load, or {} when it did not run."""
+    if not os.path.exists(path):
+        return {}
+    res, _, _ = rounds(path)
+    return next(iter(res.values()), {})
+
+
 def mb(s):
     """A /proc status "N kB" value in MB (10^6 bytes)."""
     return float(s.split()[0]) * 1024 / 1e6
@@ -82,6 +91,16 @@ def main():
     med = {conns: {srv: {k: statistics.median(r[k] for r in res[conns][srv])
                          for k in ("rps", "p50_ms", "p99_ms")}
                    for srv in SERVERS} for conns in res}
+    paced = paced_rounds(os.path.join(w, "paced"))
+    if paced and any(len(paced[srv]) != n for srv in SERVERS):
+        sys.exit("report: the paced load has %s rounds, not %d" % (
+            {srv: len(paced[srv]) for srv in SERVERS}, n))
+    pmed = {srv: {k: statistics.median(r[k] for r in paced[srv])
+                  for k in ("rps", "p50_ms", "p90_ms", "p99_ms")}
+            for srv in SERVERS} if paced else {}
+    for srv in pmed:
+        pmed[srv]["cpu"] = statistics.median(
+            cpu_ms_per_req(r, tck) for r in paced[srv])
     for conns in res:
         for srv in SERVERS:
             med[conns][srv]["cpu"] = statistics.median(
@@ -111,10 +130,11 @@ def main():
     p("- workload: %s VMs defined through the API; the body is %s bytes of "
       "JSON, identical from both servers (checked with cmp)" % (
           meta["nvms"], meta["bytes"]))
-    p("- xenithd: test driver, temp data dir, default 4 handler threads, "
+    p("- xenithd: test driver, temp data dir, default 4 handler threads and "
+      "%s TLS service threads (lws contexts; default: one per CPU), "
       "`Authorization: Bearer` viewer token on every request; nginx: the "
       "JSON saved from xenithd as a static file, `worker_processes auto`, "
-      "access log off")
+      "access log off" % meta.get("io_threads", "?"))
     p("- load average (1/5/15 min) before: %s, after: %s (the machine is "
       "shared with other jobs; both servers and wrk share its CPUs)" % (
           meta.get("load_before", "?"), meta.get("load_after", "?")))
@@ -169,9 +189,53 @@ def main():
                                     fmt % one["nginx"][k]))
         p()
     p("xenithd RSS with %s VMs: VmHWM %.1f MB, VmRSS %.1f MB after the "
-      "runs (VmRSS %.1f MB before them)." % (
-          meta["nvms"], hwm, rss, mb(before["VmRSS"])))
+      "runs (before them, after the set-up and its logins: VmHWM %.1f MB, "
+      "VmRSS %.1f MB)." % (
+          meta["nvms"], hwm, rss, mb(before["VmHWM"]), mb(before["VmRSS"])))
     p()
+    if paced:
+        rate = float(meta["paced_rate"])
+        p("## Paced load: %s connections at half nginx's saturated rate" %
+          meta["paced_conns"])
+        p()
+        p("A closed loop with think time: each of the %s connections waits "
+          "about %s ms (uniform over +-50%%) after each response before "
+          "its next request, so together they offer about %.0f requests/s, "
+          "half the median nginx reached above with %s connections "
+          "(fewer when responses are slow: the wait starts after the "
+          "response). The latency is the response time of each request; "
+          "the wait is not counted. This shows latency below saturation; "
+          "in the saturated rows above the mean latency is connections / "
+          "throughput for any server, whatever it does per request. Same "
+          "rounds, interleaved (xenithd, nginx, ...), after the saturated "
+          "ones." % (meta["paced_conns"], meta["paced_delay_ms"], rate,
+                     meta["paced_conns"]))
+        p()
+        p("| server | round | requests/s | p50 ms | p90 ms | p99 ms | "
+          "max ms | CPU ms/req | errors |")
+        p("|---|---|---|---|---|---|---|---|---|")
+        for i in range(n):
+            for srv in SERVERS:
+                r = paced[srv][i]
+                p("| %s | %d | %.0f | %.2f | %.2f | %.2f | %.1f | %.3f | %d |"
+                  % (srv, i + 1, r["rps"], r["p50_ms"], r["p90_ms"],
+                     r["p99_ms"], r["max_ms"], cpu_ms_per_req(r, tck),
+                     errors(r)))
+        p()
+        p("Medians of the paced rounds:")
+        p()
+        p("| | xenithd | nginx | xenithd / nginx |")
+        p("|---|---|---|---|")
+        for k, label, fmt in (("rps", "requests/s", "%.0f"),
+                              ("p50_ms", "p50 latency (ms)", "%.2f"),
+                              ("p90_ms", "p90 latency (ms)", "%.2f"),
+                              ("p99_ms", "p99 latency (ms)", "%.2f"),
+                              ("cpu", "server CPU ms per request", "%.3f")):
+            p("| %s | %s | %s | %.2f |" % (
+                label, fmt % pmed["xenithd"][k], fmt % pmed["nginx"][k],
+                pmed["xenithd"][k] / pmed["nginx"][k]
+                if pmed["nginx"][k] else 0))
+        p()
     p("## Targets (issue 2), per concurrency measured")
     p()
     p("| target | conns | value | |")
@@ -184,6 +248,12 @@ def main():
         p("| p99 < %.0f ms | %d | %.2f ms (nginx %.2f ms) | %s |" % (
             TARGET_P99_MS, conns, m["xenithd"]["p99_ms"],
             m["nginx"]["p99_ms"], ok(m["xenithd"]["p99_ms"] < TARGET_P99_MS)))
+    if paced:
+        p("| p99 < %.0f ms, paced at %.0f requests/s | %s | %.2f ms "
+          "(nginx %.2f ms) | %s |" % (
+              TARGET_P99_MS, float(meta["paced_rate"]), meta["paced_conns"],
+              pmed["xenithd"]["p99_ms"], pmed["nginx"]["p99_ms"],
+              ok(pmed["xenithd"]["p99_ms"] < TARGET_P99_MS)))
     p("| RSS < %.0f MB | | %.1f MB (VmHWM) | %s |" % (
         TARGET_RSS_MB, hwm, ok(hwm < TARGET_RSS_MB)))
 

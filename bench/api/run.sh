@@ -4,9 +4,15 @@
 # same certificate on 127.0.0.1, measured by wrk in the same run,
 # interleaved. Writes bench/api/RESULTS.md.
 #
+# After the saturated rounds come paced ones: PACED connections that each
+# wait between requests (wrk's delay() hook, latency.lua), the wait set
+# so that together they offer half of nginx's median requests/s at PACED
+# connections in this run, again interleaved.
+#
 #   sh bench/api/run.sh            (env: NVMS ROUNDS DURATION THREADS CONNS
-#                                   XENITHD OUT; CONNS is a list, each
-#                                   concurrency gets its own rounds)
+#                                   PACED XENITHD OUT; CONNS is a list,
+#                                   each concurrency gets its own rounds;
+#                                   PACED="" skips the paced rounds)
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -15,6 +21,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-10 50}
+PACED=${PACED-50}
 XENITHD=${XENITHD:-build/xenithd}
 OUT=${OUT:-bench/api/RESULTS.md}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
@@ -152,6 +159,7 @@ cmp -s "$WORK/x.json" "$WORK/n.json" || {
     echo "duration=$DURATION"
     echo "threads=$THREADS"
     echo "conns=$CONNS"
+    echo "io_threads=$(grep -l '^xenithd-io' /proc/"$XPID"/task/*/comm | wc -l)"
     echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "clk_tck=$(getconf CLK_TCK)"
 } >"$WORK/meta"
@@ -184,6 +192,46 @@ for c in $CONNS; do
         i=$((i + 1))
     done
 done
+# Paced: the same connections at half nginx's saturated rate, each
+# waiting DELAY_MS on average (uniform over +-50%) between requests.
+: >"$WORK/paced"
+if [ -n "$PACED" ] && grep -q "^nginx conns=$PACED " "$WORK/results"; then
+    rate=$(grep "^nginx conns=$PACED " "$WORK/results" |
+        sed 's/.* rps=\([0-9.]*\).*/\1/' | sort -n |
+        awk '{ v[NR] = $1 } END {
+            if (NR % 2) m = v[(NR + 1) / 2]
+            else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+            printf "%.0f", m / 2 }')
+    delay=$(awk -v c="$PACED" -v r="$rate" 'BEGIN { printf "%.0f", 1000 * c / r }')
+    printf 'paced_conns=%s\npaced_rate=%s\npaced_delay_ms=%s\n' \
+        "$PACED" "$rate" "$delay" >>"$WORK/meta"
+    i=1
+    while [ $i -le "$ROUNDS" ]; do
+        for srv in xenithd nginx; do
+            if [ $srv = xenithd ]; then
+                port=$XPORT
+                pids=$XPID
+                set -- -H "Authorization: Bearer $TOKEN"
+            else
+                port=$NPORT
+                pids="$NPID $(ps --ppid "$NPID" -o pid= | tr '\n' ' ')"
+                set --
+            fi
+            echo "bench/api: paced -c$PACED ~$rate/s round $i/$ROUNDS $srv"
+            # shellcheck disable=SC2086 # one pid per word
+            t0=$(cpu_ticks $pids)
+            DELAY_MS=$delay wrk -t"$THREADS" -c"$PACED" -d"$DURATION" \
+                -s bench/api/latency.lua "$@" \
+                "https://127.0.0.1:$port/api/v1/vms" | grep '^RESULT' |
+                sed "s/^RESULT/$srv conns=$PACED round=$i cpu_ticks=X/" \
+                    >"$WORK/one"
+            # shellcheck disable=SC2086
+            sed "s/cpu_ticks=X/cpu_ticks=$(($(cpu_ticks $pids) - t0))/" \
+                "$WORK/one" >>"$WORK/paced"
+        done
+        i=$((i + 1))
+    done
+fi
 # Latency of one request at a time, for context beside the figures
 # above (queueing dominates those).
 for srv in xenithd nginx; do

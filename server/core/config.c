@@ -98,6 +98,8 @@ int config_set(struct config *c, const char *key, const char *value)
         rc = config_int(value, 0, 1, &c->demo);
     else if (!strcmp(key, "workers"))
         rc = config_int(value, 1, 64, &c->workers);
+    else if (!strcmp(key, "io-threads"))
+        rc = config_int(value, 0, CONFIG_MAX_IO_THREADS, &c->io_threads);
     else if (!strcmp(key, "session-idle"))
         rc = config_int(value, 1, 30 * 86400, &c->session_idle_s);
     else if (!strcmp(key, "session-max"))
@@ -167,7 +169,8 @@ static void config_usage(void)
             "usage: xenithd [--listen ADDR:PORT] [--data DIR] [--hv URI]\n"
             "               [--admin-password-file F] [--config FILE]\n"
             "               [--tls-cert F --tls-key F] [--web-root DIR]\n"
-            "               [--workers N] [--local-user UID:NAME] [--demo]\n");
+            "               [--workers N] [--io-threads N]\n"
+            "               [--local-user UID:NAME] [--demo]\n");
 }
 
 int config_parse_args(struct config *c, int argc, char **argv)

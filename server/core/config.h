@@ -4,7 +4,7 @@
  * File format: "key = value" lines, '#' comments. Keys: listen, data,
  * hv, admin-password-file, tls-cert, tls-key, web-root, demo,
  * local-user (repeatable: "UID:USERNAME", maps a local socket peer to a
- * xenith user), session-idle, session-max, workers.
+ * xenith user), session-idle, session-max, workers, io-threads.
  */
 #ifndef XENITH_SERVER_CORE_CONFIG_H
 #define XENITH_SERVER_CORE_CONFIG_H
@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #define CONFIG_MAX_LOCAL_USERS 16
+#define CONFIG_MAX_IO_THREADS  4
 
 struct config_local_user {
     uid_t uid;
@@ -31,6 +32,7 @@ struct config {
     char web_root[PATH_MAX]; /* "" = ./web next to the binary's tree */
     int demo;
     int workers;             /* handler pool size */
+    int io_threads;          /* TLS service threads; 0 = CPUs, max 4 */
     int session_idle_s;      /* idle expiry */
     int session_max_s;       /* absolute expiry */
     int test_clock_offset_s; /* hidden: the backup scheduler's clock */

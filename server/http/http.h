@@ -1,11 +1,14 @@
 /* http.h: the two front-ends, both feeding router_dispatch().
  *
  * http_public: libwebsockets on the public TLS port: HTTP/1.1 and
- * WebSocket on one port. Its service thread only does socket I/O:
+ * WebSocket on one port, served by app->cfg.io_threads lws contexts
+ * (0: one per CPU, at most 4), each with its own service thread and
+ * SO_REUSEPORT socket. The service threads only do socket I/O:
  * handlers, WebSocket authorization, upload spool writes and response
- * file reads run on a pool of app->cfg.workers handler threads, console
- * opens on two more of their own, and each comes back via
- * lws_cancel_service() (pub_internal.h, enum pub_task).
+ * file reads run on one shared pool of app->cfg.workers handler
+ * threads, console opens on two more of their own, and each comes back
+ * to the thread that owns its connection via lws_cancel_service()
+ * (pub_internal.h, enum pub_task).
  *
  * http_local: libmicrohttpd on the UNIX socket DATA/xenithd.sock (mode
  * 0660) for the CLI and scripts on the host, authenticated by

@@ -54,6 +54,7 @@ struct http_job {
 
     /* Writing back. */
     void *conn;   /* the front-end's connection (opaque) */
+    void *home;   /* the front-end's I/O thread that owns conn (opaque) */
     int hdr_sent; /* status line and headers written */
     size_t body_off;
     int64_t fd_left;

@@ -18,7 +18,6 @@
 #include "server/api/api_util.h"
 #include "server/api/router.h"
 #include "server/http/spool.h"
-#include "server/http/workers.h"
 
 /* Request headers lws does not know by token: looked up by name (lws
  * 4.1 can not list them). Lower case, with the colon. On HTTP/2 lws
@@ -225,7 +224,7 @@ static void start_writing(struct http_job *job, struct lws *wsi)
     lws_callback_on_writable(wsi);
 }
 
-static void submit(struct http_public *h, struct lws *wsi, struct http_job *job)
+static void submit(struct pub_ctx *pc, struct lws *wsi, struct http_job *job)
 {
     if (job->rx_paused) {
         job->rx_paused = 0;
@@ -238,7 +237,7 @@ static void submit(struct http_public *h, struct lws *wsi, struct http_job *job)
     job->state = HTTP_JOB_QUEUED;
     job->conn = wsi;
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-    pub_submit(h, job, PUB_TASK_ROUTE, pub_run_route);
+    pub_submit(pc, job, PUB_TASK_ROUTE, pub_run_route);
 }
 
 /* Answer now, before the body, and hang up. */
@@ -268,8 +267,7 @@ static int parse_length(const char *s, int64_t *out)
     return 0;
 }
 
-int pub_http_request(struct http_public *h, struct lws *wsi,
-                     struct pub_pss *pss)
+int pub_http_request(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss)
 {
     struct http_job *job;
     int64_t clen;
@@ -306,7 +304,7 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
     }
     if (clen <= 0) {
         http_job_body_end(job);
-        submit(h, wsi, job);
+        submit(pc, wsi, job);
         return 0;
     }
     http_job_body_kind(job, clen);
@@ -314,10 +312,10 @@ int pub_http_request(struct http_public *h, struct lws *wsi,
         /* Authorization and the spool file are for a worker; what
          * arrives meanwhile waits in spool_in, and lws reads no more. */
         job->opening = 1;
-        job->spool_dir = h->spool_dir;
+        job->spool_dir = pc->h->spool_dir;
         job->rx_paused = 1;
         lws_rx_flow_control(wsi, 0);
-        pub_submit(h, job, PUB_TASK_UPLOAD_OPEN, pub_run_upload_open);
+        pub_submit(pc, job, PUB_TASK_UPLOAD_OPEN, pub_run_upload_open);
         return 0;
     }
     if (job->too_big && clen > PUB_MAX_DISCARD)
@@ -361,7 +359,7 @@ static void spool_h2(struct http_job *job)
 
 /* Hand what spool_in holds to a worker (one write at a time), and stop
  * reading while too much waits. */
-static void spool_kick(struct http_public *h, struct lws *wsi,
+static void spool_kick(struct pub_ctx *pc, struct lws *wsi,
                        struct http_job *job)
 {
     if (job->q.http2) {
@@ -373,7 +371,7 @@ static void spool_kick(struct http_public *h, struct lws *wsi,
 
         job->spool_out = job->spool_in;
         job->spool_in = t;
-        pub_submit(h, job, PUB_TASK_SPOOL, pub_run_spool);
+        pub_submit(pc, job, PUB_TASK_SPOOL, pub_run_spool);
     }
     if (job->spool_in.len >= PUB_SPOOL_HIGH && !job->rx_paused) {
         job->rx_paused = 1;
@@ -382,7 +380,7 @@ static void spool_kick(struct http_public *h, struct lws *wsi,
 }
 
 /* The whole body is in (and written): on to the router. */
-static void body_finish(struct http_public *h, struct lws *wsi,
+static void body_finish(struct pub_ctx *pc, struct lws *wsi,
                         struct http_job *job)
 {
     if (job->too_big && !job->r.status)
@@ -391,10 +389,10 @@ static void body_finish(struct http_public *h, struct lws *wsi,
         http_job_answer_error(&job->r, ERR_IO, NULL,
                               "cannot read the upload back");
     }
-    submit(h, wsi, job);
+    submit(pc, wsi, job);
 }
 
-static void upload_opened(struct http_public *h, struct http_job *job)
+static void upload_opened(struct pub_ctx *pc, struct http_job *job)
 {
     struct lws *wsi = job->conn;
 
@@ -414,28 +412,28 @@ static void upload_opened(struct http_public *h, struct http_job *job)
         buf_reset(&job->spool_in);
     job->rx_paused = 0;
     lws_rx_flow_control(wsi, 1);
-    spool_kick(h, wsi, job);
+    spool_kick(pc, wsi, job);
     if (!job->in_flight && job->body_done)
-        body_finish(h, wsi, job);
+        body_finish(pc, wsi, job);
 }
 
-static void spooled(struct http_public *h, struct http_job *job)
+static void spooled(struct pub_ctx *pc, struct http_job *job)
 {
     struct lws *wsi = job->conn;
 
     spool_failed(job);
     if (!spooling(job))
         buf_reset(&job->spool_in);
-    spool_kick(h, wsi, job);
+    spool_kick(pc, wsi, job);
     if (job->rx_paused && job->spool_in.len < PUB_SPOOL_LOW) {
         job->rx_paused = 0;
         lws_rx_flow_control(wsi, 1);
     }
     if (!job->in_flight && job->body_done)
-        body_finish(h, wsi, job);
+        body_finish(pc, wsi, job);
 }
 
-int pub_http_body(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
+int pub_http_body(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss,
                   const void *in, size_t len)
 {
     struct http_job *job = pss->job;
@@ -457,12 +455,11 @@ int pub_http_body(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
     if (!spooling(job))
         return 0; /* read and dropped */
     buf_append(&job->spool_in, in, len);
-    spool_kick(h, wsi, job);
+    spool_kick(pc, wsi, job);
     return 0;
 }
 
-int pub_http_body_done(struct http_public *h, struct lws *wsi,
-                       struct pub_pss *pss)
+int pub_http_body_done(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss)
 {
     struct http_job *job = pss->job;
 
@@ -472,16 +469,16 @@ int pub_http_body_done(struct http_public *h, struct lws *wsi,
     if (job->in_flight)
         return 0; /* upload_opened() or spooled() finishes */
     if (spooling(job) && job->spool_in.len)
-        spool_kick(h, wsi, job);
+        spool_kick(pc, wsi, job);
     if (job->in_flight)
         return 0; /* spooled() finishes */
-    body_finish(h, wsi, job);
+    body_finish(pc, wsi, job);
     return 0;
 }
 
-static void completions(struct http_public *h, struct workers *w)
+void pub_http_completions(struct pub_ctx *pc)
 {
-    struct http_job *job = workers_take_done(w), *next;
+    struct http_job *job = pub_ctx_take_done(pc), *next;
 
     for (; job; job = next) {
         next = job->next;
@@ -499,22 +496,16 @@ static void completions(struct http_public *h, struct workers *w)
             lws_callback_on_writable(job->conn);
             break;
         case PUB_TASK_UPLOAD_OPEN:
-            upload_opened(h, job);
+            upload_opened(pc, job);
             break;
         case PUB_TASK_SPOOL:
-            spooled(h, job);
+            spooled(pc, job);
             break;
         case PUB_TASK_WS_OPEN:
-            pub_ws_opened(h, job);
+            pub_ws_opened(pc, job);
             break;
         }
     }
-}
-
-void pub_http_completions(struct http_public *h)
-{
-    completions(h, h->workers);
-    completions(h, h->slow);
 }
 
 void pub_http_closed(struct pub_pss *pss)
@@ -558,9 +549,9 @@ static int add_headers(struct lws *wsi, const struct resp *r, int64_t len,
     return 0;
 }
 
-int pub_write_now(struct lws *wsi, struct http_public *h, const struct resp *r)
+int pub_write_now(struct lws *wsi, struct pub_ctx *pc, const struct resp *r)
 {
-    unsigned char *start = h->wbuf + LWS_PRE, *p = start;
+    unsigned char *start = pc->wbuf + LWS_PRE, *p = start;
     unsigned char *end = start + PUB_CHUNK - 1;
 
     if (add_headers(wsi, r, (int64_t)r->body.len, &p, end) ||
@@ -635,10 +626,10 @@ static int body_left(const struct http_job *job)
 /* HTTP/2: DATA frames of at most PUB_H2_FRAME bytes and the stream's
  * credit, copied behind the LWS_PRE bytes lws writes the frame header
  * into. */
-static int write_body_h2(struct http_public *h, struct lws *wsi,
+static int write_body_h2(struct pub_ctx *pc, struct lws *wsi,
                          struct pub_pss *pss, struct http_job *job)
 {
-    unsigned char *start = h->wbuf + LWS_PRE;
+    unsigned char *start = pc->wbuf + LWS_PRE;
     size_t n;
     int cr, last;
 
@@ -667,16 +658,16 @@ static int write_body_h2(struct http_public *h, struct lws *wsi,
             return 0;
         }
     }
-    pub_submit(h, job, PUB_TASK_READ, pub_run_read);
+    pub_submit(pc, job, PUB_TASK_READ, pub_run_read);
     return 0;
 }
 
 /* HTTP/2: the headers in a HEADERS frame (ending the stream when no
  * body follows), then the body as far as the socket takes it. */
-static int write_head_h2(struct http_public *h, struct lws *wsi,
+static int write_head_h2(struct pub_ctx *pc, struct lws *wsi,
                          struct pub_pss *pss, struct http_job *job)
 {
-    unsigned char *start = h->wbuf + LWS_PRE, *p = start;
+    unsigned char *start = pc->wbuf + LWS_PRE, *p = start;
     unsigned char *end = start + PUB_H2_FRAME;
     int64_t len = (int64_t)job->r.body.len;
     int last;
@@ -701,15 +692,15 @@ static int write_head_h2(struct http_public *h, struct lws *wsi,
         lws_callback_on_writable(wsi);
         return 0;
     }
-    return write_body_h2(h, wsi, pss, job);
+    return write_body_h2(pc, wsi, pss, job);
 }
 
 /* The status line, headers and as much of the body as fits into one
  * write (one TLS record for most API answers). */
-static int write_head(struct http_public *h, struct lws *wsi,
-                      struct pub_pss *pss, struct http_job *job)
+static int write_head(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss,
+                      struct http_job *job)
 {
-    unsigned char *start = h->wbuf + LWS_PRE, *p = start;
+    unsigned char *start = pc->wbuf + LWS_PRE, *p = start;
     unsigned char *end = start + PUB_CHUNK;
     int64_t len = (int64_t)job->r.body.len;
     int head = !strcmp(job->q.method, "HEAD"), last;
@@ -740,18 +731,17 @@ static int write_head(struct http_public *h, struct lws *wsi,
     return 0;
 }
 
-int pub_http_writable(struct http_public *h, struct lws *wsi,
-                      struct pub_pss *pss)
+int pub_http_writable(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss)
 {
     struct http_job *job = pss->job;
 
     if (!job || job->state != HTTP_JOB_WRITING || job->in_flight)
         return 0;
     if (job->q.http2)
-        return job->hdr_sent ? write_body_h2(h, wsi, pss, job)
-                             : write_head_h2(h, wsi, pss, job);
+        return job->hdr_sent ? write_body_h2(pc, wsi, pss, job)
+                             : write_head_h2(pc, wsi, pss, job);
     if (!job->hdr_sent)
-        return write_head(h, wsi, pss, job);
+        return write_head(pc, wsi, pss, job);
     for (;;) {
         const unsigned char *src;
         size_t n;
@@ -780,7 +770,7 @@ int pub_http_writable(struct http_public *h, struct lws *wsi,
         }
     }
     /* A worker reads on while the socket drains. */
-    pub_submit(h, job, PUB_TASK_READ, pub_run_read);
+    pub_submit(pc, job, PUB_TASK_READ, pub_run_read);
     return 0;
 }
 
@@ -796,19 +786,19 @@ int lws_return_http_status(struct lws *wsi, unsigned int code,
                            const char *html_body)
 {
     typedef int (*status_fn)(struct lws *, unsigned int, const char *);
-    struct http_public *h = lws_context_user(lws_get_context(wsi));
+    struct pub_ctx *pc = lws_context_user(lws_get_context(wsi));
     status_fn real;
     struct resp r;
     int rc;
 
-    if (code != HTTP_STATUS_FORBIDDEN || !h) {
+    if (code != HTTP_STATUS_FORBIDDEN || !pc) {
         *(void **)&real = dlsym(RTLD_NEXT, "lws_return_http_status");
         return real ? real(wsi, code, html_body) : 1;
     }
     resp_init(&r);
     http_job_answer_error(&r, ERR_INVALID, NULL, "malformed request");
     resp_header(&r, "Connection", "close");
-    rc = pub_write_now(wsi, h, &r);
+    rc = pub_write_now(wsi, pc, &r);
     resp_release(&r);
     return rc ? 1 : 0;
 }

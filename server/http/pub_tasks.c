@@ -1,8 +1,8 @@
 /* pub_tasks.c: the public front-end's steps that may block (the router,
- * file reads, spool writes), run on a handler thread; the service
- * thread hands a job over with pub_submit() and picks it up again in
- * pub_http_completions(). Each function touches only the job fields
- * its task names (http_job.h).
+ * file reads, spool writes), run on a handler thread; a context's
+ * service thread hands a job over with pub_submit() and the same
+ * thread picks it up again in pub_http_completions(). Each function
+ * touches only the job fields its task names (http_job.h).
  */
 #include "server/http/pub_internal.h"
 
@@ -17,27 +17,28 @@
 #include "server/http/spool.h"
 #include "server/http/workers.h"
 
-static void submit_to(struct workers *w, struct http_job *job,
-                      enum pub_task task,
+static void submit_to(struct pub_ctx *pc, struct workers *w,
+                      struct http_job *job, enum pub_task task,
                       void (*fn)(struct app *app, struct http_job *job))
 {
+    job->home = pc;
     job->task = task;
     job->run = fn;
     job->in_flight = 1;
     workers_submit(w, job);
 }
 
-void pub_submit(struct http_public *h, struct http_job *job, enum pub_task task,
+void pub_submit(struct pub_ctx *pc, struct http_job *job, enum pub_task task,
                 void (*fn)(struct app *app, struct http_job *job))
 {
-    submit_to(h->workers, job, task, fn);
+    submit_to(pc, pc->h->workers, job, task, fn);
 }
 
-void pub_submit_slow(struct http_public *h, struct http_job *job,
+void pub_submit_slow(struct pub_ctx *pc, struct http_job *job,
                      enum pub_task task,
                      void (*fn)(struct app *app, struct http_job *job))
 {
-    submit_to(h->slow, job, task, fn);
+    submit_to(pc, pc->h->slow, job, task, fn);
 }
 
 void pub_run_read(struct app *app, struct http_job *job)

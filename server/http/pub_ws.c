@@ -13,7 +13,8 @@
  * answers, and a refusal closes it with 4401/4403 and the reason
  * before any message has flowed. Outgoing messages queue
  * per connection and go out one per writable callback; the event bus
- * callback, on a publisher's thread, only queues and wakes the loop.
+ * callback, on a publisher's thread, only queues and wakes the loop of
+ * the connection's own context (each context has its own ws_list).
  */
 #include "server/http/pub_internal.h"
 
@@ -58,8 +59,8 @@ struct ws_msg {
 };
 
 struct ws_conn {
-    struct ws_conn *next, *prev; /* h->ws_list */
-    struct http_public *h;
+    struct ws_conn *next, *prev; /* pc->ws_list */
+    struct pub_ctx *pc;
     struct lws *wsi;
     enum ws_kind kind;
 
@@ -158,7 +159,7 @@ static void on_event(void *opaque, const char *json, size_t len)
         queue_locked(c, mem, len, 0);
     }
     pthread_mutex_unlock(&c->lock);
-    http_wake(c->h);
+    pub_ctx_wake(c->pc);
 }
 
 /* "https://host:port" names the same host:port as Host? */
@@ -189,7 +190,7 @@ static int has_credentials(const struct req *q)
 /* The upgrade request: route, credentials present, Origin; no I/O (the
  * service thread). 0 to accept, 1 when an error was written, -1 to
  * hang up. */
-int pub_ws_confirm(struct http_public *h, struct lws *wsi)
+int pub_ws_confirm(struct pub_ctx *pc, struct lws *wsi)
 {
     struct http_job *job = http_job_new();
     struct req *q = &job->q;
@@ -219,7 +220,7 @@ int pub_ws_confirm(struct http_public *h, struct lws *wsi)
         return 0;
     }
     router_security_headers(r);
-    rc = pub_write_now(wsi, h, r);
+    rc = pub_write_now(wsi, pc, r);
     http_job_log(job, "wss");
     http_job_free(job);
     return rc ? -1 : 1;
@@ -296,8 +297,7 @@ static void error_message(const struct resp *r, char *out, size_t cap)
     out[n] = '\0';
 }
 
-int pub_ws_established(struct http_public *h, struct lws *wsi,
-                       struct pub_pss *pss)
+int pub_ws_established(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss)
 {
     char path[512];
     struct req q;
@@ -318,22 +318,22 @@ int pub_ws_established(struct http_public *h, struct lws *wsi,
         return -1;
 
     c = xcalloc(1, sizeof(*c));
-    c->h = h;
+    c->pc = pc;
     c->wsi = wsi;
     pthread_mutex_init(&c->lock, NULL);
     buf_init(&c->rx, LWS_PRE + WS_MAX_MESSAGE);
     buf_init(&c->con_in, 0);
-    c->next = h->ws_list;
-    if (h->ws_list)
-        h->ws_list->prev = c;
-    h->ws_list = c;
+    c->next = pc->ws_list;
+    if (pc->ws_list)
+        pc->ws_list->prev = c;
+    pc->ws_list = c;
     pss->ws = c;
     if (q.route->fn == api_events) {
         /* Subscribed now, sent only once authorized: an event published
          * while the worker decides is not lost (a client that opens
          * /events and then acts sees its own changes). */
         c->kind = WS_EVENTS;
-        c->sub_id = events_subscribe(h->app->events, on_event, c);
+        c->sub_id = events_subscribe(pc->h->app->events, on_event, c);
     } else if (q.route->fn == api_vm_console)
         c->kind = WS_CONSOLE;
     else if (q.route->fn == api_vm_vnc)
@@ -352,9 +352,9 @@ int pub_ws_established(struct http_public *h, struct lws *wsi,
     }
     lws_rx_flow_control(wsi, 0);
     if (c->kind == WS_CONSOLE || c->kind == WS_VNC)
-        pub_submit_slow(h, c->opening, PUB_TASK_WS_OPEN, pub_run_ws_open);
+        pub_submit_slow(pc, c->opening, PUB_TASK_WS_OPEN, pub_run_ws_open);
     else
-        pub_submit(h, c->opening, PUB_TASK_WS_OPEN, pub_run_ws_open);
+        pub_submit(pc, c->opening, PUB_TASK_WS_OPEN, pub_run_ws_open);
     return 0;
 }
 
@@ -434,13 +434,13 @@ static void hold(struct ws_conn *c, unsigned char *mem, size_t n, int binary)
     c->held_bytes += n;
 }
 
-void pub_ws_opened(struct http_public *h, struct http_job *job)
+void pub_ws_opened(struct pub_ctx *pc, struct http_job *job)
 {
     struct ws_conn *c = job->conn;
     struct ws_msg *m;
     char reason[96];
 
-    (void)h;
+    (void)pc;
     c->opening = NULL;
     /* Reading again (lws also holds back writes while it is off). */
     if (!c->rx_paused)
@@ -480,14 +480,14 @@ void pub_ws_opened(struct http_public *h, struct http_job *job)
     http_job_free(job);
 }
 
-int pub_ws_receive(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
+int pub_ws_receive(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss,
                    const void *in, size_t len)
 {
     struct ws_conn *c = pss->ws;
     unsigned char *mem;
     size_t n;
 
-    (void)h;
+    (void)pc;
     if (!c || c->close_code)
         return 0;
     if (lws_is_first_fragment(wsi)) {
@@ -522,13 +522,13 @@ int pub_ws_receive(struct http_public *h, struct lws *wsi, struct pub_pss *pss,
     return 0;
 }
 
-int pub_ws_writable(struct http_public *h, struct lws *wsi, struct pub_pss *pss)
+int pub_ws_writable(struct pub_ctx *pc, struct lws *wsi, struct pub_pss *pss)
 {
     struct ws_conn *c = pss->ws;
     struct ws_msg *m;
     int more, low, n;
 
-    (void)h;
+    (void)pc;
     if (!c || (!c->ready && !c->close_code))
         return 0; /* nothing goes out before authorization */
     pthread_mutex_lock(&c->lock);
@@ -576,7 +576,7 @@ int pub_ws_writable(struct http_public *h, struct lws *wsi, struct pub_pss *pss)
     return 0;
 }
 
-void pub_ws_closed(struct http_public *h, struct pub_pss *pss)
+void pub_ws_closed(struct pub_ctx *pc, struct pub_pss *pss)
 {
     struct ws_conn *c = pss ? pss->ws : NULL;
     struct ws_msg *m;
@@ -585,13 +585,13 @@ void pub_ws_closed(struct http_public *h, struct pub_pss *pss)
         return;
     pss->ws = NULL;
     if (c->opening)
-        c->opening->orphaned = 1; /* the workers free it */
+        c->opening->orphaned = 1; /* freed when it comes back */
     while ((m = c->held)) {
         c->held = m->next;
         msg_free(m);
     }
     if (c->sub_id > 0)
-        events_unsubscribe(h->app->events, c->sub_id);
+        events_unsubscribe(pc->h->app->events, c->sub_id);
     if (c->raw) {
         lws_set_opaque_user_data(c->raw, NULL);
         lws_set_timeout(c->raw, PENDING_TIMEOUT_KILLED_BY_PARENT,
@@ -600,7 +600,7 @@ void pub_ws_closed(struct http_public *h, struct pub_pss *pss)
     if (c->prev)
         c->prev->next = c->next;
     else
-        h->ws_list = c->next;
+        pc->ws_list = c->next;
     if (c->next)
         c->next->prev = c->prev;
     while ((m = c->head)) {
@@ -613,11 +613,11 @@ void pub_ws_closed(struct http_public *h, struct pub_pss *pss)
     free(c);
 }
 
-void pub_ws_wake(struct http_public *h)
+void pub_ws_wake(struct pub_ctx *pc)
 {
     struct ws_conn *c;
 
-    for (c = h->ws_list; c; c = c->next) {
+    for (c = pc->ws_list; c; c = c->next) {
         int ready;
 
         if (c->kind != WS_EVENTS)

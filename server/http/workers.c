@@ -14,11 +14,10 @@ struct job_list {
 
 struct workers {
     struct app *app;
-    workers_wake_fn wake;
-    void *opaque;
+    workers_done_fn done;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    struct job_list todo, done;
+    struct job_list todo;
     int stopping;
     pthread_t *threads;
     int num_threads;
@@ -51,7 +50,6 @@ static void *worker_main(void *arg)
 {
     struct workers *w = arg;
     struct http_job *job;
-    int first;
 
     pthread_mutex_lock(&w->lock);
     for (;;) {
@@ -63,32 +61,21 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&w->lock);
 
         http_job_run(w->app, job);
-
-        /* The I/O thread takes the whole done list on each wake-up:
-         * only a job that finds it empty needs to wake it (the one that
-         * found it empty has woken it, or is about to, after its push,
-         * so the take that follows sees this job too). */
-        pthread_mutex_lock(&w->lock);
-        first = !w->done.head;
-        list_push(&w->done, job);
-        pthread_mutex_unlock(&w->lock);
-        if (first)
-            w->wake(w->opaque);
+        w->done(job);
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
 }
 
-int workers_start(struct app *app, int n, workers_wake_fn wake, void *opaque,
+int workers_start(struct app *app, int n, workers_done_fn done,
                   struct workers **out)
 {
     struct workers *w = xcalloc(1, sizeof(*w));
     int i, rc;
 
     w->app = app;
-    w->wake = wake;
-    w->opaque = opaque;
+    w->done = done;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
     w->threads = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*w->threads));
@@ -115,17 +102,6 @@ void workers_submit(struct workers *w, struct http_job *job)
     pthread_mutex_unlock(&w->lock);
 }
 
-struct http_job *workers_take_done(struct workers *w)
-{
-    struct http_job *head;
-
-    pthread_mutex_lock(&w->lock);
-    head = w->done.head;
-    w->done.head = w->done.tail = NULL;
-    pthread_mutex_unlock(&w->lock);
-    return head;
-}
-
 void workers_stop(struct workers *w)
 {
     struct http_job *job;
@@ -140,8 +116,6 @@ void workers_stop(struct workers *w)
     for (i = 0; i < w->num_threads; i++)
         pthread_join(w->threads[i], NULL);
     while ((job = list_pop(&w->todo)))
-        http_job_free(job);
-    while ((job = list_pop(&w->done)))
         http_job_free(job);
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->lock);
