@@ -63,8 +63,9 @@ class Answer:
                                     self.body[:300])
 
 
-def curl(ctx, path, *args, proto="--http2", cookies=None):
-    """One request with curl; args are extra curl options."""
+def curl(ctx, path, *args, proto="--http2", cookies=None, reset_ok=False):
+    """One request with curl; args are extra curl options. With reset_ok
+    a connection reset while sending (curl exit 55/56) answers None."""
     d = ctx["d"]
     tmp = tempfile.mkdtemp(prefix="xenith-curl-", dir=d.data)
     hfile, bfile = os.path.join(tmp, "h"), os.path.join(tmp, "b")
@@ -74,6 +75,9 @@ def curl(ctx, path, *args, proto="--http2", cookies=None):
         cmd += ["-b", cookies, "-c", cookies]
     cmd += list(args) + ["https://127.0.0.1:%d%s" % (d.port, path)]
     p = subprocess.run(cmd, capture_output=True, timeout=120)
+    if reset_ok and p.returncode in (55, 56):
+        shutil.rmtree(tmp, ignore_errors=True)
+        return None
     assert p.returncode == 0, (cmd, p.stderr)
     with open(hfile, "rb") as f:
         lines = f.read().decode().split("\r\n")
@@ -256,6 +260,9 @@ def test_bodies_over_the_cap_are_413_and_never_stall(ctx):
     # lws 4.1 under-counts the first DATA of a stream and stops opening
     # the window (pub_http.c h2_rx_credit): that stalled bodies over
     # 256 KiB now and then, so send several.
+    # A body over 16 MiB (PUB_MAX_DISCARD) is answered at once and not
+    # read: the connection then closes under the sender, which may see
+    # the reset before the 413 (as with nginx). It must not stall.
     path = os.path.join(ctx["d"].data, "big.json")
     for size, times in ((2 * MIB, 12), (20 * MIB, 2)):
         with open(path, "wb") as f:
@@ -263,7 +270,9 @@ def test_bodies_over_the_cap_are_413_and_never_stall(ctx):
         for _ in range(times):
             r = curl(ctx, "/api/v1/session", "--max-time", "20", "-H",
                      "Content-Type: application/json", "--data-binary",
-                     "@" + path)
+                     "@" + path, reset_ok=size > 16 * MIB)
+            if r is None:
+                continue
             assert r.status == 413, r
             assert r.json["error"]["code"] == "payload_too_large", r
     os.unlink(path)
