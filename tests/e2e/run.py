@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Black-box test runner: every tests/e2e/test_*.py module, every test_*
 function in it. A module may define setup() returning a context passed to
-each test and teardown(ctx). Prints 'N passed, N failed'; exit 1 on any
-failure or when nothing ran. `run.py test_health` runs one module."""
+each test and teardown(ctx). A test that raises xenith_client.Skip is
+NOT RUN, never counted as passed. Prints 'N passed, N failed, N not run';
+exit 1 on any failure or when nothing ran. `run.py test_health` runs one module."""
 import importlib
 import os
 import sys
 import time
 import traceback
+
+from xenith_client import Skip
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -19,7 +22,7 @@ def main():
                   if f.startswith("test_") and f.endswith(".py"))
     if only:
         mods = [m for m in mods if m in only]
-    passed = failed = 0
+    passed = failed = not_run = 0
     for name in mods:
         mod = importlib.import_module(name)
         tests = [getattr(mod, t) for t in sorted(dir(mod)) if t.startswith("test_")]
@@ -37,6 +40,9 @@ def main():
                 t(ctx)
                 passed += 1
                 print("PASS %s.%s (%.2fs)" % (name, t.__name__, time.time() - t0))
+            except Skip as e:
+                not_run += 1
+                print("NOT RUN %s.%s: %s" % (name, t.__name__, e))
             except Exception:
                 failed += 1
                 print("FAIL %s.%s" % (name, t.__name__))
@@ -47,7 +53,7 @@ def main():
             except Exception:
                 traceback.print_exc()
                 failed += 1
-    print("e2e: %d passed, %d failed" % (passed, failed))
+    print("e2e: %d passed, %d failed, %d not run" % (passed, failed, not_run))
     return 0 if failed == 0 and passed > 0 else 1
 
 

@@ -1,6 +1,6 @@
 """Backup errors reach the API in words: which operation failed on which
 object and why, not a generic "io error". A run into a full repository
-(a tiny tmpfs: root only, else a SKIP line) names the chunk, the
+(a tiny tmpfs: root only, else NOT RUN) names the chunk, the
 repository and "No space left on device" in the task error, the task
 result and the run; prune and gc on a repository another process has
 locked name the holder's pid, host and start time."""
@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 
+from xenith_client import Skip
 from vmfixture import V1, VmEnv
 
 MIB = 1 << 20
@@ -80,9 +81,7 @@ def test_full_repository_is_named_with_the_errno(ctx):
     c = ctx["c"]
     mnt = _tmpfs(ctx, "full", 2 * MIB)
     if not mnt:
-        print("SKIP test_full_repository_is_named_with_the_errno: no tmpfs "
-              "(not root)")
-        return
+        raise Skip("no tmpfs (not root)")
     repo = _repo(ctx, "tiny", os.path.join(mnt, "r"))
     vm = _vm(ctx, "bigvm", 8 * MIB, os.urandom(6 * MIB))
     r = c.post(JOBS, {"name": "to-full", "repository": repo["id"],

@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import time
 
+from xenith_client import Skip
 from vmfixture import V1, VmEnv
 
 MIB = 1 << 20
@@ -216,9 +217,7 @@ def test_changed_repository_is_opened_again(ctx):
 
 def test_kept_repository_does_not_keep_its_mount_busy(ctx):
     if os.geteuid() != 0:
-        print("SKIP test_kept_repository_does_not_keep_its_mount_busy: "
-              "not root (no mount)")
-        return
+        raise Skip("not root (no mount)")
     mnt = os.path.join(ctx["env"].d.data, "share")
     os.makedirs(mnt)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt],

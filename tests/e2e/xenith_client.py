@@ -18,6 +18,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 XENITHD = os.environ.get("XENITHD", os.path.join(ROOT, "build", "xenithd"))
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here (e.g. needs root): run.py
+    reports it as NOT RUN, never as passed."""
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
