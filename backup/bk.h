@@ -26,7 +26,8 @@
 #define BK_ID_LEN       32 /* chunk ids are 32 bytes */
 #define BK_ID_HEXLEN    65
 #define BK_SNAPID_LEN   37 /* snapshot ids are UUIDs */
-#define BK_FORMAT       1
+#define BK_FORMAT       2  /* newest format version: encrypted repos */
+#define BK_FORMAT_PLAIN 1  /* plain repos stay version 1 */
 #define BK_CHUNK_SIZE   (1024 * 1024)
 #define BK_DEFAULT_ZSTD 1
 
@@ -179,6 +180,10 @@ struct bk_verify_report {
     size_t num_bad;
     char **bad_indexes; /* snapshots whose manifest or index is damaged */
     size_t num_bad_indexes;
+    char **bad_files; /* those files, relative to the repository, e.g.
+                       * "indexes/<id>.0.idx": damaged, tampered with
+                       * or replaced (fails its hash or authentication) */
+    size_t num_bad_files;
 };
 
 /* Re-read and re-hash every chunk named by a snapshot (sample_pct 100) or

@@ -1,6 +1,7 @@
 /* index.c: per-disk indexes, the ordered chunk ids of one disk of one
- * snapshot (indexes/<snapshot>.<n>.idx), with a SHA-256 trailer. Not
- * thread safe per object.
+ * snapshot (indexes/<snapshot>.<n>.idx), with a SHA-256 trailer, sealed
+ * in format-2 encrypted repositories (metaseal.c). Not thread safe per
+ * object.
  */
 #include "backup/bk_internal.h"
 
@@ -46,8 +47,8 @@ static void sha256(const void *p, size_t n, unsigned char md[32])
 int bk_index_write(const struct bk_repo *repo, const struct bk_index *ix,
                    const char *name, char sha_out[65])
 {
-    size_t body = IDX_HDR + ix->num * BK_ID_LEN, len = body + 32;
-    unsigned char *f = xcalloc(1, len), md[32];
+    size_t body = IDX_HDR + ix->num * BK_ID_LEN, len = body + 32, slen;
+    unsigned char *f = xcalloc(1, len), *sealed = NULL, md[32];
     char rel[128];
     int rc;
 
@@ -57,12 +58,39 @@ int bk_index_write(const struct bk_repo *repo, const struct bk_index *ix,
     bk_put64(f + 24, ix->num);
     memcpy(f + IDX_HDR, ix->ids, ix->num * BK_ID_LEN);
     sha256(f, body, f + body);
+    snprintf(rel, sizeof(rel), "indexes/%s", name);
+    if (bk_meta_sealed(repo)) {
+        bk_meta_seal(repo, BK_META_INDEX, rel, f, len, &sealed, &slen);
+        free(f);
+        f = sealed;
+        len = slen;
+    }
+    /* The manifest pins the file as stored (sealed or not). */
     sha256(f, len, md);
     hex_encode(sha_out, md, 32);
-    snprintf(rel, sizeof(rel), "indexes/%s", name);
     rc = bk_write_file_atomic(repo, rel, f, len);
     free(f);
     return rc;
+}
+
+/* Open a sealed index file image f[*len] in place of the plain one:
+ * 0, or an error after logging why. */
+static int unseal(const struct bk_repo *repo, const char *rel, char **f,
+                  size_t *len)
+{
+    unsigned char *plain;
+    size_t plen;
+    int rc;
+
+    rc = bk_meta_open(repo, BK_META_INDEX, rel, *f, *len, &plain, &plen);
+    if (rc) {
+        log_error("backup: index %s: %s", rel, bk_meta_why(rc));
+        return ERR_IO;
+    }
+    free(*f);
+    *f = (char *)plain;
+    *len = plen;
+    return 0;
 }
 
 int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
@@ -76,10 +104,26 @@ int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
     int rc;
 
     snprintf(rel, sizeof(rel), "indexes/%s", name);
-    rc = bk_read_file(repo, rel, IDX_HDR + IDX_MAX * BK_ID_LEN + 32, &f, &len);
+    rc = bk_read_file(
+        repo, rel, IDX_HDR + IDX_MAX * BK_ID_LEN + 32 + BK_META_OVER, &f, &len);
     if (rc) {
         log_error("backup: index %s: %s", name, err_str(rc));
         return rc == ERR_NOTFOUND ? rc : ERR_IO;
+    }
+    if (sha) {
+        sha256(f, len, md);
+        hex_encode(hex, md, 32);
+        if (strcmp(hex, sha)) {
+            log_error("backup: index %s is not the file its manifest names "
+                      "(SHA-256 differs): damaged or replaced",
+                      rel);
+            free(f);
+            return ERR_IO;
+        }
+    }
+    if (bk_meta_sealed(repo) && unseal(repo, rel, &f, &len)) {
+        free(f);
+        return ERR_IO;
     }
     u = (unsigned char *)f;
     rc = ERR_IO;
@@ -94,12 +138,6 @@ int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
     sha256(u, len - 32, md);
     if (memcmp(md, u + len - 32, 32))
         goto bad;
-    if (sha) {
-        sha256(u, len, md);
-        hex_encode(hex, md, 32);
-        if (strcmp(hex, sha))
-            goto bad;
-    }
     ix->chunk_size = cs;
     ix->disk_size = size;
     ix->num = num;
@@ -108,7 +146,7 @@ int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
     free(f);
     return 0;
 bad:
-    log_error("backup: index %s is corrupt", name);
+    log_error("backup: index %s is corrupt", rel);
     free(f);
     return rc;
 }

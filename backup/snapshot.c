@@ -1,6 +1,7 @@
 /* snapshot.c: snapshot manifests (snapshots/<id>.json): write (the
  * snapshot appears atomically), read, list and remove. Manifests are
- * capped at 1 MiB when read. Thread safe: no shared state.
+ * capped at 1 MiB when read, and sealed in format-2 encrypted
+ * repositories (metaseal.c). Thread safe: no shared state.
  */
 #include "backup/bk_internal.h"
 
@@ -34,10 +35,12 @@ int bk_manifest_write(const struct bk_repo *repo, const struct bk_manifest *m)
 {
     json_t *o = json_object(), *disks = json_array(), *cfg = NULL;
     char t[21], rel[96], *txt;
+    unsigned char *sealed = NULL;
+    size_t slen;
     int rc;
 
     time_rfc3339(m->info.time, t);
-    json_object_set_new(o, "version", json_integer(BK_FORMAT));
+    json_object_set_new(o, "version", json_integer(repo->format));
     json_object_set_new(o, "id", json_string(m->info.id));
     json_object_set_new(o, "name", json_string(m->info.name));
     json_object_set_new(o, "time", json_string(t));
@@ -68,7 +71,14 @@ int bk_manifest_write(const struct bk_repo *repo, const struct bk_manifest *m)
     txt = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     snprintf(rel, sizeof(rel), "snapshots/%s.json", m->info.id);
-    rc = bk_write_file_atomic(repo, rel, txt, strlen(txt));
+    if (bk_meta_sealed(repo)) {
+        bk_meta_seal(repo, BK_META_MANIFEST, rel, txt, strlen(txt), &sealed,
+                     &slen);
+        rc = bk_write_file_atomic(repo, rel, sealed, slen);
+    } else {
+        rc = bk_write_file_atomic(repo, rel, txt, strlen(txt));
+    }
+    free(sealed);
     free(txt);
     return rc;
 }
@@ -80,6 +90,26 @@ static void copy_str(json_t *o, const char *key, char *dst, size_t cap)
     dst[0] = 0;
     if (s)
         xstrlcpy(dst, s, cap);
+}
+
+/* Open the sealed manifest txt[*len] in place: 0 or ERR_IO (logged). */
+static int unseal(const struct bk_repo *repo, const char *id, const char *rel,
+                  char **txt, size_t *len)
+{
+    unsigned char *plain;
+    size_t plen;
+    int rc;
+
+    rc = bk_meta_open(repo, BK_META_MANIFEST, rel, *txt, *len, &plain, &plen);
+    if (rc) {
+        log_error("backup: snapshot %s: manifest %s: %s", id, rel,
+                  bk_meta_why(rc));
+        return ERR_IO;
+    }
+    free(*txt);
+    *txt = (char *)plain;
+    *len = plen;
+    return 0;
 }
 
 int bk_manifest_read(const struct bk_repo *repo, const char *id,
@@ -95,14 +125,19 @@ int bk_manifest_read(const struct bk_repo *repo, const char *id,
     if (!uuid_valid(id))
         return ERR_NOTFOUND;
     snprintf(rel, sizeof(rel), "snapshots/%s.json", id);
-    rc = bk_read_file(repo, rel, MANIFEST_MAX, &txt, &len);
+    rc = bk_read_file(repo, rel, MANIFEST_MAX + BK_META_OVER, &txt, &len);
     if (rc)
-        return rc;
+        return rc == ERR_TOOBIG ? ERR_IO : rc;
+    if (bk_meta_sealed(repo)) {
+        rc = unseal(repo, id, rel, &txt, &len);
+        if (rc)
+            goto out;
+    }
     o = json_loadb(txt, len, 0, NULL);
     disks = json_object_get(o, "disks");
     if (!json_is_object(o) || !json_is_array(disks) ||
-        json_integer_value(json_object_get(o, "version")) != BK_FORMAT) {
-        log_error("backup: snapshot %s: bad manifest", id);
+        json_integer_value(json_object_get(o, "version")) != repo->format) {
+        log_error("backup: snapshot %s: bad manifest (%s)", id, rel);
         rc = ERR_IO;
         goto out;
     }
