@@ -91,8 +91,8 @@ int bk_meta_open(const struct bk_repo *repo, enum bk_meta_kind kind,
     p = xmalloc(plen + 1);
     alen = make_aad(f, relpath, aad);
     rc = bk_gcm_open(repo->k_meta, f + BK_META_HDR, aad, alen,
-                     f + BK_META_HDR + BK_NONCE_LEN, len - BK_META_HDR -
-                     BK_NONCE_LEN, p);
+                     f + BK_META_HDR + BK_NONCE_LEN,
+                     len - BK_META_HDR - BK_NONCE_LEN, p);
     if (rc) {
         OPENSSL_cleanse(p, plen);
         free(p);

@@ -343,6 +343,7 @@ def test_no_reflink_sr_says_so(ctx):
     for _ in range(2):
         v = _run(ctx, job)["result"]["vms"][0]
         assert v["used_changemap"] is False and v["bytes_read"] >= MIB, v
+        assert _runs(c, job["id"])[0]["vms"][0]["read_note"] == v["read_note"]
         assert v["read_note"] == (
             "read all data: SR '%s' cannot make reflink clones (XFS with "
             "reflink or btrfs can), so a run cannot tell what changed; only "
@@ -375,6 +376,8 @@ def test_run_now_two_vms_incremental_restore(ctx):
         want = ("the first backup of this disk by this job" if reflink
                 else "cannot make reflink clones")
         assert want in v["read_note"], v
+        # The job history keeps the same note.
+        assert by[v["vm"]]["read_note"] == v["read_note"], (by, v)
     r = c.get(JOBS + "/" + job["id"])
     assert r.json["last_run"]["id"] == run["id"], r
 
@@ -410,12 +413,13 @@ def test_run_now_two_vms_incremental_restore(ctx):
     _cli("backup-file", "--repo", ctx["repo_path"], "--name", "alpha",
          "--disk-name", "xvda", "--quiet", other)
     t = _run(ctx, job)
+    run2 = _runs(c, job["id"])[0]
+    by2 = {v["vm"]: v for v in run2["vms"]}
     for v in t["result"]["vms"]:
         want = ("read only what changed since the previous run" if reflink
                 else "cannot make reflink clones")
         assert want in v["read_note"], v
-    run2 = _runs(c, job["id"])[0]
-    by2 = {v["vm"]: v for v in run2["vms"]}
+        assert by2[v["vm"]]["read_note"] == v["read_note"], (by2, v)
     assert run2["id"] != run["id"] and run2["status"] == "success", run2
     if ctx["mnt"]:
         for v in by2.values():

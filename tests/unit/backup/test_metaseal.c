@@ -74,8 +74,9 @@ static void test_seal_open_tamper_swap(void **state)
     assert_int_equal(
         bk_meta_open(&r, BK_META_INDEX, "indexes/b.0.idx", f, flen, &p, &plen),
         ERR_UNAUTH);
-    assert_int_equal(bk_meta_open(&r, BK_META_MANIFEST, rel, f, flen, &p, &plen),
-                     ERR_UNAUTH);
+    assert_int_equal(
+        bk_meta_open(&r, BK_META_MANIFEST, rel, f, flen, &p, &plen),
+        ERR_UNAUTH);
     assert_int_equal(
         bk_meta_open(&other, BK_META_INDEX, rel, f, flen, &p, &plen),
         ERR_UNAUTH);
@@ -128,7 +129,8 @@ static void test_sealed_manifest_on_disk(void **state)
 {
     struct bk_repo *r = NULL;
     struct bk_manifest m = { 0 }, back;
-    struct bk_disk_meta d = { .name = "xvda", .size = 1234,
+    struct bk_disk_meta d = { .name = "xvda",
+                              .size = 1234,
                               .index = "i.0.idx" };
     char a[UUID_STRLEN], b[UUID_STRLEN], pa[256], pb[256], cmd[600];
 
