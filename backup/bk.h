@@ -47,15 +47,18 @@ struct bk_init_opts {
                              * 64 KiB..64 MiB (for benchmarks) */
 };
 
-/* Create a new repository in dir (created if missing, must be empty).
+/* Create a new repository in dir (created if missing, must be empty):
+ * format BK_FORMAT when encrypted, BK_FORMAT_PLAIN otherwise.
  * 0, ERR_EXISTS when dir holds a repository, ERR_INVALID on bad options,
  * ERR_IO. */
 int bk_repo_init(const char *dir, const struct bk_init_opts *opts);
 
 /* Open the repository in dir. passphrase is needed for encrypted ones
- * (ERR_UNAUTH when missing or wrong). *repo_out is **new** on success;
- * ERR_NOTFOUND when dir is not a repository, ERR_UNSUPPORTED for a format
- * version this code does not know. */
+ * (ERR_UNAUTH when missing or wrong): their manifests and indexes are
+ * sealed too (format 2), so every reader needs it. *repo_out is **new**
+ * on success; ERR_NOTFOUND when dir is not a repository,
+ * ERR_UNSUPPORTED for a format version this code does not know (it
+ * knows 1 and 2). */
 int bk_repo_open(const char *dir, const char *passphrase,
                  struct bk_repo **repo_out);
 void bk_repo_free(struct bk_repo *repo);

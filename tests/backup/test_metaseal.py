@@ -156,3 +156,21 @@ def test_v2_plain_config_refused(tmp):
     with open(cfgp, "w") as f:
         json.dump(cfg, f)
     assert run("snapshots", "--repo", repo, check=False).returncode == 1
+
+
+def test_plaintext_manifest_refused_in_v2(tmp):
+    """No downgrade: a forged plaintext manifest in a version-2
+    repository is damaged, not read."""
+    repo, img, a, b = two_snapshots(tmp)
+    fid = json.load(open(os.path.join(FIX, "fixtures.json")))["v1-encrypted"]
+    with open(os.path.join(FIX, "v1-encrypted", "snapshots",
+                           fid + ".json")) as f:
+        m = json.load(f)
+    m.update({"id": b, "version": 2, "name": "forged"})
+    with open(os.path.join(repo, "snapshots", b + ".json"), "w") as f:
+        json.dump(m, f)
+    p = run("snapshots", "--repo", repo, "--json", env=PASS)
+    assert [s["id"] for s in json.loads(p.stdout)["snapshots"]] == [a]
+    assert "not a sealed object" in p.stderr, p.stderr
+    v = jrun("verify", "--repo", repo, env=PASS, check=False)
+    assert v["damaged_files"] == ["snapshots/%s.json" % b], v
