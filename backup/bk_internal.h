@@ -23,6 +23,7 @@
 #define BK_MAX_CHUNK   (64u * 1024 * 1024)
 #define BK_MIN_CHUNK   (64u * 1024)
 #define BK_CONFIG_MAX  65536 /* config and keys/master */
+#define BK_TMP_LEN     256   /* a temp file's path in the repository */
 
 /* Little-endian integers in headers. */
 static inline void bk_put32(unsigned char *p, uint32_t v)
@@ -227,6 +228,21 @@ int bk_repo_sync(const struct bk_repo *repo);
 int bk_write_file_atomic(const struct bk_repo *repo, const char *relpath,
                          const void *data, size_t len);
 
+/* Write data[len] to a temp file beside relpath (its path to tmp_out),
+ * without renaming it or waiting for the disk: a file that appears with
+ * bk_rename_staged() once a bk_repo_sync() made its bytes durable. */
+int bk_write_file_staged(const struct bk_repo *repo, const char *relpath,
+                         const void *data, size_t len,
+                         char tmp_out[BK_TMP_LEN]);
+
+/* Rename the staged file tmp to relpath (on failure the temp file is
+ * removed); durable once bk_sync_dir() synced relpath's directory. */
+int bk_rename_staged(const struct bk_repo *repo, const char *tmp,
+                     const char *relpath);
+
+/* fsync() the directory of relpath (a name in it is durable). */
+int bk_sync_dir(const struct bk_repo *repo, const char *relpath);
+
 /* Write data[len] to relpath (temp + rename: never seen half-written),
  * without waiting for it to reach the disk. */
 int bk_write_file_whole(const struct bk_repo *repo, const char *relpath,
@@ -257,6 +273,13 @@ void bk_index_release(struct bk_index *ix);
 int bk_index_write(const struct bk_repo *repo, const struct bk_index *ix,
                    const char *name, char sha_out[65]);
 
+/* The first half of bk_index_write(): the index in a temp file of
+ * indexes/ (its name to tmp_out), not yet synced. It gets its name with
+ * bk_rename_staged() after a bk_repo_sync(). */
+int bk_index_stage(const struct bk_repo *repo, const struct bk_index *ix,
+                   const char *name, char sha_out[65],
+                   char tmp_out[BK_TMP_LEN]);
+
 /* Read indexes/<name>, checking the trailer and, when sha is not NULL,
  * the file's hash. ERR_NOTFOUND or ERR_IO. */
 int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
@@ -285,6 +308,12 @@ void bk_manifest_release(struct bk_manifest *m);
 
 /* Write snapshots/<id>.json atomically (the snapshot appears). */
 int bk_manifest_write(const struct bk_repo *repo, const struct bk_manifest *m);
+
+/* The first half of bk_manifest_write(): the manifest in a temp file of
+ * snapshots/ (its name to tmp_out), not yet synced. The snapshot
+ * appears with bk_rename_staged() after a bk_repo_sync(). */
+int bk_manifest_stage(const struct bk_repo *repo, const struct bk_manifest *m,
+                      char tmp_out[BK_TMP_LEN]);
 int bk_manifest_read(const struct bk_repo *repo, const char *id,
                      struct bk_manifest *m);
 

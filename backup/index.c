@@ -43,13 +43,12 @@ static void sha256(const void *p, size_t n, unsigned char md[32])
         abort();
 }
 
-int bk_index_write(const struct bk_repo *repo, const struct bk_index *ix,
-                   const char *name, char sha_out[65])
+/* The index file (**new**, *len_out bytes); its SHA-256 to sha_out. */
+static unsigned char *index_encode(const struct bk_index *ix, char sha_out[65],
+                                   size_t *len_out)
 {
     size_t body = IDX_HDR + ix->num * BK_ID_LEN, len = body + 32;
     unsigned char *f = xcalloc(1, len), md[32];
-    char rel[128];
-    int rc;
 
     memcpy(f, IDX_MAGIC, 8);
     bk_put32(f + 8, ix->chunk_size);
@@ -59,10 +58,36 @@ int bk_index_write(const struct bk_repo *repo, const struct bk_index *ix,
     sha256(f, body, f + body);
     sha256(f, len, md);
     hex_encode(sha_out, md, 32);
+    *len_out = len;
+    return f;
+}
+
+/* Write the index atomically, or only stage it when tmp_out is set. */
+static int index_store(const struct bk_repo *repo, const struct bk_index *ix,
+                       const char *name, char sha_out[65], char *tmp_out)
+{
+    size_t len;
+    unsigned char *f = index_encode(ix, sha_out, &len);
+    char rel[128];
+    int rc;
+
     snprintf(rel, sizeof(rel), "indexes/%s", name);
-    rc = bk_write_file_atomic(repo, rel, f, len);
+    rc = tmp_out ? bk_write_file_staged(repo, rel, f, len, tmp_out)
+                 : bk_write_file_atomic(repo, rel, f, len);
     free(f);
     return rc;
+}
+
+int bk_index_write(const struct bk_repo *repo, const struct bk_index *ix,
+                   const char *name, char sha_out[65])
+{
+    return index_store(repo, ix, name, sha_out, NULL);
+}
+
+int bk_index_stage(const struct bk_repo *repo, const struct bk_index *ix,
+                   const char *name, char sha_out[65], char tmp_out[BK_TMP_LEN])
+{
+    return index_store(repo, ix, name, sha_out, tmp_out);
 }
 
 int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
