@@ -209,7 +209,9 @@ int bk_chunk_write(const struct bk_repo *repo,
                    size_t file_len);
 
 /* bk_chunk_write() of a file given in two parts: head[head_len] then
- * tail[tail_len] (tail may be NULL when tail_len is 0). */
+ * tail[tail_len] (tail may be NULL when tail_len is 0), for a caller that
+ * has just looked the chunk up: it is written without a second look (a
+ * concurrent writer of the same chunk renames identical content). */
 int bk_chunk_write_split(const struct bk_repo *repo,
                          const unsigned char id[BK_ID_LEN],
                          const unsigned char *head, size_t head_len,

@@ -299,8 +299,6 @@ int bk_chunk_write_split(const struct bk_repo *repo,
 {
     char rel[80];
 
-    if (bk_chunk_exists(repo, id, 0))
-        return 0;
     bk_chunk_relpath(id, rel);
     return write_renamed(repo, rel, head, head_len, tail, tail_len, W_LAZY);
 }
@@ -309,6 +307,8 @@ int bk_chunk_write(const struct bk_repo *repo,
                    const unsigned char id[BK_ID_LEN], const unsigned char *file,
                    size_t file_len)
 {
+    if (bk_chunk_exists(repo, id, 0))
+        return 0;
     return bk_chunk_write_split(repo, id, file, file_len, NULL, 0);
 }
 
