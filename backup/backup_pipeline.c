@@ -37,8 +37,9 @@ struct pipe {
     int fd;
     const char *disk_name; /* for error messages */
     const char *disk_path;
-    int mapped;        /* a regular file: may be looked at through mmap */
-    int expect_stored; /* most chunks are expected to be stored already */
+    int mapped;          /* a regular file: may be looked at through mmap */
+    struct bk_srcmap sm; /* its mapping, when mapped */
+    int expect_stored;   /* most chunks are expected to be stored already */
     struct bk_index *ix;
     const uint64_t *todo;
     uint64_t num_todo;
@@ -146,14 +147,14 @@ struct chunk_res {
 /* Map [off, off + len) of the source, or NULL. Populating reports a
  * range past the end (a source that shrank) as an error rather than a
  * SIGBUS later. */
-static const unsigned char *map_source(int fd, uint64_t off, size_t len)
+static const unsigned char *map_source(struct pipe *p, uint64_t off, size_t len)
 {
-    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)off);
+    const unsigned char *m = bk_srcmap_get(&p->sm, off, len);
 
-    if (m == MAP_FAILED)
+    if (!m)
         return NULL;
-    if (madvise(m, len, MADV_POPULATE_READ)) {
-        munmap(m, len);
+    if (madvise((void *)m, len, MADV_POPULATE_READ)) {
+        bk_srcmap_put(&p->sm, off);
         return NULL;
     }
     return m;
@@ -175,17 +176,19 @@ static int dense(int fd, uint64_t off, size_t len)
  * for 1.7 GB here), and only the data runs are populated, so holes
  * never fill the page cache with zero pages. Anything unexpected (the
  * source shrank, no SEEK_DATA) falls back to read_chunk(). */
-static int copy_mapped(int fd, unsigned char *buf, size_t len, uint64_t off)
+static int copy_mapped(struct pipe *p, unsigned char *buf, size_t len,
+                       uint64_t off)
 {
     uint64_t pos = off, end = off + len;
     long pg = sysconf(_SC_PAGESIZE);
-    unsigned char *m;
+    int fd = p->fd;
+    const unsigned char *m;
     off_t h = lseek(fd, (off_t)off, SEEK_HOLE);
 
     if (h < 0)
         return read_chunk(fd, buf, len, off);
-    m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)off);
-    if (m == MAP_FAILED)
+    m = bk_srcmap_get(&p->sm, off, len);
+    if (!m)
         return read_chunk(fd, buf, len, off);
     while (pos < end) {
         /* The first run starts at off when h > off (off is in data). */
@@ -210,23 +213,23 @@ static int copy_mapped(int fd, unsigned char *buf, size_t len, uint64_t off)
         /* Populating reports a range past the end of the file as an
          * error rather than a SIGBUS in memcpy(). */
         a = ((uint64_t)d - off) & ~(uint64_t)(pg - 1);
-        if (madvise(m + a, (uint64_t)h - off - a, MADV_POPULATE_READ))
+        if (madvise((void *)(m + a), (uint64_t)h - off - a, MADV_POPULATE_READ))
             break;
         memcpy(buf + ((uint64_t)d - off), m + ((uint64_t)d - off),
                (uint64_t)(h - d));
         pos = (uint64_t)h;
     }
-    munmap(m, len);
+    bk_srcmap_put(&p->sm, off);
     if (pos < end)
         return read_chunk(fd, buf + (pos - off), end - pos, pos);
     return 0;
 }
 
 /* A failed read names the disk, the offset and the system's reason. */
-static int copy_chunk(const struct pipe *p, unsigned char *buf, size_t len,
+static int copy_chunk(struct pipe *p, unsigned char *buf, size_t len,
                       uint64_t off)
 {
-    int rc = p->mapped ? copy_mapped(p->fd, buf, len, off)
+    int rc = p->mapped ? copy_mapped(p, buf, len, off)
                        : read_chunk(p->fd, buf, len, off);
 
     if (rc)
@@ -258,10 +261,10 @@ static const unsigned char *slot_bytes(const struct slot *s)
     return s->m ? s->m : s->buf;
 }
 
-static void slot_unmap(struct slot *s)
+static void slot_unmap(struct pipe *p, struct slot *s)
 {
     if (s->m)
-        munmap((void *)s->m, s->len);
+        bk_srcmap_put(&p->sm, s->off);
     s->m = NULL;
 }
 
@@ -289,7 +292,7 @@ static void slot_load(struct pipe *p, const struct wbuf *w, struct slot *s,
         return;
     s->res.len = s->len;
     if (p->mapped && w->stored_avg > MAP_ABOVE && dense(p->fd, s->off, s->len))
-        s->m = map_source(p->fd, s->off, s->len);
+        s->m = map_source(p, s->off, s->len);
     if (!s->m) {
         s->rc = copy_chunk(p, s->buf, s->len, s->off);
         if (s->rc)
@@ -298,7 +301,7 @@ static void slot_load(struct pipe *p, const struct wbuf *w, struct slot *s,
     if (bk_is_zero(slot_bytes(s), s->len)) {
         memset(s->id, 0, BK_ID_LEN);
         s->res.zero = 1;
-        slot_unmap(s);
+        slot_unmap(p, s);
         return;
     }
     s->hash = 1;
@@ -318,7 +321,7 @@ static int slot_store(struct pipe *p, struct wbuf *w, struct slot *s)
 
     note_stored(w, stored);
     if (s->m) {
-        slot_unmap(s);
+        slot_unmap(p, s);
         if (stored)
             return 0;
         rc = copy_chunk(p, s->buf, s->len, s->off);
@@ -444,6 +447,8 @@ static void *worker(void *arg)
         for (int i = 0; i < n; i++)
             account(p, &s[i].res, s[i].rc);
         pthread_mutex_unlock(&p->mu);
+        for (int i = 0; p->mapped && i < n; i++)
+            bk_srcmap_done(&p->sm, s[i].off);
     }
     free(s[0].buf);
     free(s[1].buf);
@@ -486,6 +491,12 @@ static int run_pipe(struct pipe *p, struct bk_backup_result *res)
 
     p->mapped = !fstat(p->fd, &st) && S_ISREG(st.st_mode);
     p->workers = n;
+    if (p->mapped) {
+        bk_srcmap_init(&p->sm, p->fd, p->ix->disk_size, p->repo->chunk_size);
+        for (uint64_t i = 0; i < p->num_todo; i++)
+            bk_srcmap_expect(&p->sm,
+                             (p->todo[i] & ~TODO_REUSE) * p->repo->chunk_size);
+    }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->flush_cv, NULL);
     have_flusher = !pthread_create(&flush_th, NULL, flusher, p);
@@ -495,6 +506,8 @@ static int run_pipe(struct pipe *p, struct bk_backup_result *res)
     worker(p);
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
+    if (p->mapped)
+        bk_srcmap_release(&p->sm);
     pthread_mutex_lock(&p->mu);
     p->stop = 1;
     pthread_cond_signal(&p->flush_cv);

@@ -7,6 +7,7 @@
 #define XENITH_BACKUP_BK_INTERNAL_H
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -345,6 +346,41 @@ int64_t bk_lock_oldest_backup(const struct bk_repo *repo);
 int bk_changemap(const char *old_path, const char *cur_path,
                  uint32_t chunk_size, uint64_t num_chunks,
                  unsigned char *changed);
+
+/* ---- srcmap.c: a source disk mapped in windows. Thread safe. ---- */
+
+#define BK_SRCWIN_BYTES (256ull << 20) /* window size (whole chunks) */
+
+struct bk_srcmap {
+    int fd;
+    uint64_t size;
+    uint64_t win_len; /* a multiple of the chunk size */
+    uint64_t num;
+    struct bk_srcwin *w;
+    pthread_mutex_t mu;
+};
+
+/* The regular file fd of size bytes, nothing mapped yet. */
+void bk_srcmap_init(struct bk_srcmap *sm, int fd, uint64_t size,
+                    uint64_t chunk_size);
+
+/* One more todo entry will work in the window of off (before the
+ * workers start; its mapping stays until all are done). */
+void bk_srcmap_expect(struct bk_srcmap *sm, uint64_t off);
+
+/* [off, off + len) mapped (one chunk: it lies in one window), or NULL
+ * when it cannot be mapped; bk_srcmap_put() when done with it. Not
+ * populated: MADV_POPULATE_READ reports a range past the end of a file
+ * that shrank as an error rather than a SIGBUS later. */
+const unsigned char *bk_srcmap_get(struct bk_srcmap *sm, uint64_t off,
+                                   size_t len);
+void bk_srcmap_put(struct bk_srcmap *sm, uint64_t off);
+
+/* The todo entry at off is done (its window is unmapped after the last). */
+void bk_srcmap_done(struct bk_srcmap *sm, uint64_t off);
+
+/* Unmap everything. */
+void bk_srcmap_release(struct bk_srcmap *sm);
 
 /* ---- repo.c helpers ---- */
 
