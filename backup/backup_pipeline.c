@@ -251,6 +251,7 @@ struct slot {
     unsigned char *id;      /* its place in the index */
     unsigned char *buf;     /* the worker's private copy (chunk_size) */
     const unsigned char *m; /* the source mapped, while looked at in place */
+    int copy;               /* m is to be copied into buf while hashed */
     int hash;               /* loaded, its id is to be computed */
     int rc;
     struct chunk_res res;
@@ -266,6 +267,7 @@ static void slot_unmap(struct pipe *p, struct slot *s)
     if (s->m)
         bk_srcmap_put(&p->sm, s->off);
     s->m = NULL;
+    s->copy = 0;
 }
 
 /* Take todo entry e into s and load its bytes. A chunk to reuse from
@@ -285,14 +287,20 @@ static void slot_load(struct pipe *p, const struct wbuf *w, struct slot *s,
                  : (size_t)cs;
     s->id = p->ix->ids + c * BK_ID_LEN;
     s->m = NULL;
+    s->copy = 0;
     s->hash = 0;
     s->rc = 0;
     memset(&s->res, 0, sizeof(s->res));
     if ((e & TODO_REUSE) && bk_chunk_exists(p->repo, s->id, 1))
         return;
     s->res.len = s->len;
-    if (p->mapped && w->stored_avg > MAP_ABOVE && dense(p->fd, s->off, s->len))
+    /* A dense chunk is mapped: looked at in place while most chunks are
+     * found stored, else copied into s->buf while it is hashed. */
+    if (p->mapped && (w->stored_avg > MAP_ABOVE || bk_sha256_x2_ok()) &&
+        dense(p->fd, s->off, s->len)) {
         s->m = map_source(p, s->off, s->len);
+        s->copy = s->m && w->stored_avg <= MAP_ABOVE;
+    }
     if (!s->m) {
         s->rc = copy_chunk(p, s->buf, s->len, s->off);
         if (s->rc)
@@ -354,9 +362,25 @@ static int slot_store(struct pipe *p, struct wbuf *w, struct slot *s)
 static void do_todos(struct pipe *p, struct wbuf *w, const uint64_t *e, int n,
                      struct slot *s)
 {
+    int pair;
+
     for (int i = 0; i < n; i++)
         slot_load(p, w, &s[i], e[i]);
-    if (n == 2 && s[0].hash && s[1].hash)
+    pair = n == 2 && s[0].hash && s[1].hash;
+    /* Two mapped chunks to copy are copied by the hashing itself (the
+     * ids are those of the copies); any other is copied first. */
+    for (int i = 0; i < n; i++) {
+        if (!s[i].copy || (pair && s[0].copy && s[1].copy))
+            continue;
+        memcpy(s[i].buf, s[i].m, s[i].len);
+        slot_unmap(p, &s[i]);
+    }
+    if (pair && s[0].copy) {
+        bk_chunk_id2_copy(p->repo, s[0].m, s[0].len, s[1].m, s[1].len, s[0].buf,
+                          s[1].buf, s[0].id, s[1].id);
+        slot_unmap(p, &s[0]);
+        slot_unmap(p, &s[1]);
+    } else if (pair)
         bk_chunk_id2(p->repo, slot_bytes(&s[0]), s[0].len, slot_bytes(&s[1]),
                      s[1].len, s[0].id, s[1].id);
     else

@@ -112,6 +112,13 @@ void bk_chunk_id2(const struct bk_repo *repo, const void *a, size_t la,
                   const void *b, size_t lb, unsigned char ida[BK_ID_LEN],
                   unsigned char idb[BK_ID_LEN]);
 
+/* bk_chunk_id2() of a and b copied to da[la] and db[lb]: the ids are
+ * those of the copies (bk_sha256_x2_copy() where the CPU allows it). */
+void bk_chunk_id2_copy(const struct bk_repo *repo, const void *a, size_t la,
+                       const void *b, size_t lb, void *da, void *db,
+                       unsigned char ida[BK_ID_LEN],
+                       unsigned char idb[BK_ID_LEN]);
+
 /* Seal in[len] into out (len + BK_TAG_LEN bytes: ciphertext then tag)
  * with key, nonce and aad. 0 or ERR_INTERNAL. */
 int bk_gcm_seal(const unsigned char *key, const unsigned char *nonce,
@@ -156,6 +163,14 @@ int bk_sha256_x2_ok(void);
 void bk_sha256_x2(const unsigned char *pre, const void *a, size_t la,
                   const void *b, size_t lb, unsigned char ida[32],
                   unsigned char idb[32]);
+
+/* bk_sha256_x2() that also copies a to da[la] and b to db[lb] as it
+ * reads them: the digests are those of the bytes copied, even when a or
+ * b change meanwhile (a mapped source), and the copy costs next to
+ * nothing. Only when bk_sha256_x2_ok(). */
+void bk_sha256_x2_copy(const unsigned char *pre, const void *a, size_t la,
+                       const void *b, size_t lb, void *da, void *db,
+                       unsigned char ida[32], unsigned char idb[32]);
 
 /* ---- compress.c: zstd. Thread safe (per-thread contexts). ---- */
 

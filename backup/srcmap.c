@@ -62,9 +62,8 @@ const unsigned char *bk_srcmap_get(struct bk_srcmap *sm, uint64_t off,
         return NULL; /* not within one window */
     pthread_mutex_lock(&sm->mu);
     if (!w->m && !w->failed) {
-        size_t wl = (size_t)(sm->size - start < sm->win_len
-                                 ? sm->size - start
-                                 : sm->win_len);
+        size_t wl = (size_t)(sm->size - start < sm->win_len ? sm->size - start
+                                                            : sm->win_len);
         void *m = mmap(NULL, wl, PROT_READ, MAP_SHARED, sm->fd, (off_t)start);
 
         if (m == MAP_FAILED) {
