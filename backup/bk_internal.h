@@ -233,6 +233,20 @@ int bk_chunk_write_split(const struct bk_repo *repo,
                          const unsigned char *head, size_t head_len,
                          const void *tail, size_t tail_len);
 
+/* bk_chunk_read() without its last step, the check of the content
+ * against the id: the caller does it, two chunks at a time, with
+ * bk_chunk_verify2(). */
+int bk_chunk_load(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
+                  unsigned char *out, size_t cap, size_t *len_out);
+
+/* Check that a[la] is the chunk ida and b[lb] the chunk idb (b NULL:
+ * only a), both hashed at once. 0, or ERR_IO (logged with the id) and
+ * *bad_out 0 when a is wrong, 1 when b is. */
+int bk_chunk_verify2(const struct bk_repo *repo,
+                     const unsigned char ida[BK_ID_LEN], const void *a,
+                     size_t la, const unsigned char idb[BK_ID_LEN],
+                     const void *b, size_t lb, int *bad_out);
+
 /* Read, decrypt, decompress and verify a chunk into out[cap]; *len_out is
  * the plaintext length. 0, ERR_NOTFOUND (missing) or ERR_IO (corrupt:
  * the reason is logged with the id). */

@@ -372,13 +372,13 @@ static int corrupt(const char *hex, const char *why)
     return ERR_IO;
 }
 
-int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
+int bk_chunk_load(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
                   unsigned char *out, size_t cap, size_t *len_out)
 {
     char rel[80], hex[BK_ID_HEXLEN];
     char *f = NULL;
     size_t flen, off = BK_CHDR_LEN;
-    unsigned char *h, aad[BK_CHDR_AAD + BK_ID_LEN], got[BK_ID_LEN];
+    unsigned char *h, aad[BK_CHDR_AAD + BK_ID_LEN];
     unsigned char *plain = NULL;
     uint32_t ulen, plen;
     int rc;
@@ -442,17 +442,51 @@ int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
             memcpy(out, src, ulen);
         }
     }
-    bk_chunk_id(repo, out, ulen, got);
-    if (memcmp(got, id, BK_ID_LEN)) {
-        corrupt(hex, "content does not match its id");
-        goto out;
-    }
     *len_out = ulen;
     rc = 0;
 out:
     free(plain);
     free(f);
     return rc;
+}
+
+/* ERR_IO, logged, when got is not id. */
+static int id_check(const unsigned char id[BK_ID_LEN],
+                    const unsigned char got[BK_ID_LEN])
+{
+    char hex[BK_ID_HEXLEN];
+
+    if (!memcmp(got, id, BK_ID_LEN))
+        return 0;
+    bk_id_hex(id, hex);
+    return corrupt(hex, "content does not match its id");
+}
+
+int bk_chunk_verify2(const struct bk_repo *repo,
+                     const unsigned char ida[BK_ID_LEN], const void *a,
+                     size_t la, const unsigned char idb[BK_ID_LEN],
+                     const void *b, size_t lb, int *bad_out)
+{
+    unsigned char ga[BK_ID_LEN], gb[BK_ID_LEN];
+
+    if (b)
+        bk_chunk_id2(repo, a, la, b, lb, ga, gb);
+    else
+        bk_chunk_id(repo, a, la, ga);
+    *bad_out = 0;
+    if (id_check(ida, ga))
+        return ERR_IO;
+    *bad_out = 1;
+    return b ? id_check(idb, gb) : 0;
+}
+
+int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
+                  unsigned char *out, size_t cap, size_t *len_out)
+{
+    int rc = bk_chunk_load(repo, id, out, cap, len_out), bad;
+
+    return rc ? rc
+              : bk_chunk_verify2(repo, id, out, *len_out, NULL, NULL, 0, &bad);
 }
 
 DIR *bk_opendir_at(int dirfd, const char *relpath)
