@@ -7,6 +7,7 @@
 #define XENITH_BACKUP_BK_INTERNAL_H
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@
 #define BK_MAX_CHUNK   (64u * 1024 * 1024)
 #define BK_MIN_CHUNK   (64u * 1024)
 #define BK_CONFIG_MAX  65536  /* config and keys/master */
+#define BK_TMP_LEN     256    /* a temp file's path in the repository */
 #define BK_META_MAGIC  "XBKS" /* a sealed manifest or index (v2) */
 #define BK_META_HDR    8
 #define BK_META_OVER   (BK_META_HDR + BK_NONCE_LEN + BK_TAG_LEN)
@@ -115,6 +117,13 @@ void bk_chunk_id2(const struct bk_repo *repo, const void *a, size_t la,
                   const void *b, size_t lb, unsigned char ida[BK_ID_LEN],
                   unsigned char idb[BK_ID_LEN]);
 
+/* bk_chunk_id2() of a and b copied to da[la] and db[lb]: the ids are
+ * those of the copies (bk_sha256_x2_copy() where the CPU allows it). */
+void bk_chunk_id2_copy(const struct bk_repo *repo, const void *a, size_t la,
+                       const void *b, size_t lb, void *da, void *db,
+                       unsigned char ida[BK_ID_LEN],
+                       unsigned char idb[BK_ID_LEN]);
+
 /* Seal in[len] into out (len + BK_TAG_LEN bytes: ciphertext then tag)
  * with key, nonce and aad. 0 or ERR_INTERNAL. */
 int bk_gcm_seal(const unsigned char *key, const unsigned char *nonce,
@@ -193,6 +202,14 @@ void bk_sha256_x2(const unsigned char *pre, const void *a, size_t la,
                   const void *b, size_t lb, unsigned char ida[32],
                   unsigned char idb[32]);
 
+/* bk_sha256_x2() that also copies a to da[la] and b to db[lb] as it
+ * reads them: the digests are those of the bytes copied, even when a or
+ * b change meanwhile (a mapped source), and the copy costs next to
+ * nothing. Only when bk_sha256_x2_ok(). */
+void bk_sha256_x2_copy(const unsigned char *pre, const void *a, size_t la,
+                       const void *b, size_t lb, void *da, void *db,
+                       unsigned char ida[32], unsigned char idb[32]);
+
 /* ---- compress.c: zstd. Thread safe (per-thread contexts). ---- */
 
 /* Compress in[len] at level into out[cap]; *out_len is the size. Returns
@@ -246,11 +263,27 @@ int bk_chunk_write(const struct bk_repo *repo,
                    size_t file_len);
 
 /* bk_chunk_write() of a file given in two parts: head[head_len] then
- * tail[tail_len] (tail may be NULL when tail_len is 0). */
+ * tail[tail_len] (tail may be NULL when tail_len is 0), for a caller that
+ * has just looked the chunk up: it is written without a second look (a
+ * concurrent writer of the same chunk renames identical content). */
 int bk_chunk_write_split(const struct bk_repo *repo,
                          const unsigned char id[BK_ID_LEN],
                          const unsigned char *head, size_t head_len,
                          const void *tail, size_t tail_len);
+
+/* bk_chunk_read() without its last step, the check of the content
+ * against the id: the caller does it, two chunks at a time, with
+ * bk_chunk_verify2(). */
+int bk_chunk_load(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
+                  unsigned char *out, size_t cap, size_t *len_out);
+
+/* Check that a[la] is the chunk ida and b[lb] the chunk idb (b NULL:
+ * only a), both hashed at once. 0, or ERR_IO (logged with the id) and
+ * *bad_out 0 when a is wrong, 1 when b is. */
+int bk_chunk_verify2(const struct bk_repo *repo,
+                     const unsigned char ida[BK_ID_LEN], const void *a,
+                     size_t la, const unsigned char idb[BK_ID_LEN],
+                     const void *b, size_t lb, int *bad_out);
 
 /* Read, decrypt, decompress and verify a chunk into out[cap]; *len_out is
  * the plaintext length. 0, ERR_NOTFOUND (missing) or ERR_IO (corrupt:
@@ -264,6 +297,21 @@ int bk_repo_sync(const struct bk_repo *repo);
 /* Write data[len] to relpath (temp + fsync + rename + fsync dir). */
 int bk_write_file_atomic(const struct bk_repo *repo, const char *relpath,
                          const void *data, size_t len);
+
+/* Write data[len] to a temp file beside relpath (its path to tmp_out),
+ * without renaming it or waiting for the disk: a file that appears with
+ * bk_rename_staged() once a bk_repo_sync() made its bytes durable. */
+int bk_write_file_staged(const struct bk_repo *repo, const char *relpath,
+                         const void *data, size_t len,
+                         char tmp_out[BK_TMP_LEN]);
+
+/* Rename the staged file tmp to relpath (on failure the temp file is
+ * removed); durable once bk_sync_dir() synced relpath's directory. */
+int bk_rename_staged(const struct bk_repo *repo, const char *tmp,
+                     const char *relpath);
+
+/* fsync() the directory of relpath (a name in it is durable). */
+int bk_sync_dir(const struct bk_repo *repo, const char *relpath);
 
 /* Write data[len] to relpath (temp + rename: never seen half-written),
  * without waiting for it to reach the disk. */
@@ -295,6 +343,13 @@ void bk_index_release(struct bk_index *ix);
 int bk_index_write(const struct bk_repo *repo, const struct bk_index *ix,
                    const char *name, char sha_out[65]);
 
+/* The first half of bk_index_write(): the index in a temp file of
+ * indexes/ (its name to tmp_out), not yet synced. It gets its name with
+ * bk_rename_staged() after a bk_repo_sync(). */
+int bk_index_stage(const struct bk_repo *repo, const struct bk_index *ix,
+                   const char *name, char sha_out[65],
+                   char tmp_out[BK_TMP_LEN]);
+
 /* Read indexes/<name>, checking the trailer and, when sha is not NULL,
  * the file's hash. ERR_NOTFOUND or ERR_IO. */
 int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
@@ -323,6 +378,12 @@ void bk_manifest_release(struct bk_manifest *m);
 
 /* Write snapshots/<id>.json atomically (the snapshot appears). */
 int bk_manifest_write(const struct bk_repo *repo, const struct bk_manifest *m);
+
+/* The first half of bk_manifest_write(): the manifest in a temp file of
+ * snapshots/ (its name to tmp_out), not yet synced. The snapshot
+ * appears with bk_rename_staged() after a bk_repo_sync(). */
+int bk_manifest_stage(const struct bk_repo *repo, const struct bk_manifest *m,
+                      char tmp_out[BK_TMP_LEN]);
 int bk_manifest_read(const struct bk_repo *repo, const char *id,
                      struct bk_manifest *m);
 
@@ -352,6 +413,41 @@ int64_t bk_lock_oldest_backup(const struct bk_repo *repo);
 int bk_changemap(const char *old_path, const char *cur_path,
                  uint32_t chunk_size, uint64_t num_chunks,
                  unsigned char *changed);
+
+/* ---- srcmap.c: a source disk mapped in windows. Thread safe. ---- */
+
+#define BK_SRCWIN_BYTES (256ull << 20) /* window size (whole chunks) */
+
+struct bk_srcmap {
+    int fd;
+    uint64_t size;
+    uint64_t win_len; /* a multiple of the chunk size */
+    uint64_t num;
+    struct bk_srcwin *w;
+    pthread_mutex_t mu;
+};
+
+/* The regular file fd of size bytes, nothing mapped yet. */
+void bk_srcmap_init(struct bk_srcmap *sm, int fd, uint64_t size,
+                    uint64_t chunk_size);
+
+/* One more todo entry will work in the window of off (before the
+ * workers start; its mapping stays until all are done). */
+void bk_srcmap_expect(struct bk_srcmap *sm, uint64_t off);
+
+/* [off, off + len) mapped (one chunk: it lies in one window), or NULL
+ * when it cannot be mapped; bk_srcmap_put() when done with it. Not
+ * populated: MADV_POPULATE_READ reports a range past the end of a file
+ * that shrank as an error rather than a SIGBUS later. */
+const unsigned char *bk_srcmap_get(struct bk_srcmap *sm, uint64_t off,
+                                   size_t len);
+void bk_srcmap_put(struct bk_srcmap *sm, uint64_t off);
+
+/* The todo entry at off is done (its window is unmapped after the last). */
+void bk_srcmap_done(struct bk_srcmap *sm, uint64_t off);
+
+/* Unmap everything. */
+void bk_srcmap_release(struct bk_srcmap *sm);
 
 /* ---- repo.c helpers ---- */
 

@@ -151,76 +151,145 @@ static void describe(const char *relpath, char *out, size_t cap)
         snprintf(out, cap, "%s", relpath);
 }
 
-/* Write data to a temp file beside relpath and rename it into place. */
-static int write_renamed(const struct bk_repo *repo, const char *relpath,
-                         const void *data, size_t len, const void *tail,
-                         size_t tail_len, int do_fsync)
+/* The directory part of relpath ("." when none) into dir[cap]. */
+static void dir_of(const char *relpath, char *dir, size_t cap)
 {
-    char tmp[256], dir[200], what[128];
     const char *slash = strrchr(relpath, '/');
-    const char *step = "creating";
-    char rnd[17];
-    int fd = -1, rc, e = 0;
+
+    if (slash)
+        snprintf(dir, cap, "%.*s", (int)(slash - relpath), relpath);
+    else
+        xstrlcpy(dir, ".", cap);
+}
+
+static int fsync_dir(const struct bk_repo *repo, const char *dir)
+{
+    int dfd = openat(repo->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int e = 0;
+
+    if (dfd < 0 || fsync(dfd))
+        e = errno ? errno : EIO;
+    if (dfd >= 0)
+        close(dfd);
+    return e;
+}
+
+/* The reason of a failed step with relpath, for the caller. */
+static int write_failed(const struct bk_repo *repo, const char *relpath,
+                        const char *step, int e)
+{
+    char what[128];
+
+    describe(relpath, what, sizeof(what));
+    return bk_fail(repo, err_from_errno(e), "%s %s in repository %s: %s", step,
+                   what, repo->dir, strerror(e));
+}
+
+/* How a file is made durable. */
+enum wmode {
+    W_FSYNC, /* fsync the file, and after the rename its directory */
+    W_START, /* start its writeback: the caller syncs the file system */
+    W_LAZY,  /* nothing: the caller syncs the file system (chunk files:
+              * the pipeline's flusher thread starts their writeback, so
+              * the workers never wait in the block layer's throttle) */
+};
+
+/* Write data then tail to a new temp file beside relpath (its path to
+ * tmp[BK_TMP_LEN]), as mode says. 0 or an errno value, with *step_out
+ * saying what failed. */
+static int write_temp(const struct bk_repo *repo, const char *relpath,
+                      const void *data, size_t len, const void *tail,
+                      size_t tail_len, enum wmode mode, char *tmp,
+                      const char **step_out)
+{
+    char dir[200], rnd[17];
+    int fd, rc, e = 0;
 
     rand_hex(rnd, 8);
-    if (slash) {
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - relpath), relpath);
-        snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", dir, rnd);
-    } else {
-        xstrlcpy(dir, ".", sizeof(dir));
-        snprintf(tmp, sizeof(tmp), ".tmp-%s", rnd);
-    }
+    dir_of(relpath, dir, sizeof(dir));
+    snprintf(tmp, BK_TMP_LEN, "%s/.tmp-%s", dir, rnd);
+    *step_out = "creating";
     fd =
         openat(repo->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0 && errno == ENOENT) {
-        if (mkdirat(repo->dirfd, dir, 0755) && errno != EEXIST) {
-            e = errno;
-            goto out;
-        }
+        if (mkdirat(repo->dirfd, dir, 0755) && errno != EEXIST)
+            return errno;
         fd = openat(repo->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
                     0644);
     }
-    if (fd < 0) {
-        e = errno;
-        goto out;
-    }
-    step = "writing";
+    if (fd < 0)
+        return errno;
+    *step_out = "writing";
     rc = write_all(fd, data, len);
     if (!rc && tail_len)
         rc = write_all(fd, tail, tail_len);
-    if (!rc && do_fsync && fsync(fd))
+    if (!rc && mode == W_FSYNC && fsync(fd))
         rc = err_from_errno(errno);
     if (rc)
         e = errno ? errno : EIO;
     /* Start writeback now so the caller's syncfs finds little to do. */
-    if (!rc && !do_fsync)
+    if (!rc && mode == W_START)
         sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-    if (close(fd) && !rc)
+    if (close(fd) && !e)
         e = errno;
-    fd = -1;
-    if (!e && renameat(repo->dirfd, tmp, repo->dirfd, relpath))
-        e = errno;
-    if (e) {
+    if (e)
         unlinkat(repo->dirfd, tmp, 0);
-        goto out;
-    }
-    if (do_fsync) {
-        int dfd = openat(repo->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return e;
+}
 
-        step = "syncing the directory of";
-        if (dfd < 0 || fsync(dfd))
-            e = errno ? errno : EIO;
-        if (dfd >= 0)
-            close(dfd);
+/* Write data to a temp file beside relpath and rename it into place. */
+static int write_renamed(const struct bk_repo *repo, const char *relpath,
+                         const void *data, size_t len, const void *tail,
+                         size_t tail_len, enum wmode mode)
+{
+    char tmp[BK_TMP_LEN], dir[200];
+    const char *step;
+    int e =
+        write_temp(repo, relpath, data, len, tail, tail_len, mode, tmp, &step);
+
+    if (e)
+        return write_failed(repo, relpath, step, e);
+    if (renameat(repo->dirfd, tmp, repo->dirfd, relpath)) {
+        e = errno;
+        unlinkat(repo->dirfd, tmp, 0);
+        return write_failed(repo, relpath, "writing", e);
     }
-out:
-    if (fd >= 0)
-        close(fd);
-    if (!e)
+    dir_of(relpath, dir, sizeof(dir));
+    if (mode == W_FSYNC && (e = fsync_dir(repo, dir)))
+        return write_failed(repo, relpath, "syncing the directory of", e);
+    return 0;
+}
+
+int bk_write_file_staged(const struct bk_repo *repo, const char *relpath,
+                         const void *data, size_t len, char tmp_out[BK_TMP_LEN])
+{
+    const char *step;
+    int e =
+        write_temp(repo, relpath, data, len, NULL, 0, W_START, tmp_out, &step);
+
+    return e ? write_failed(repo, relpath, step, e) : 0;
+}
+
+int bk_rename_staged(const struct bk_repo *repo, const char *tmp,
+                     const char *relpath)
+{
+    int e;
+
+    if (!renameat(repo->dirfd, tmp, repo->dirfd, relpath))
         return 0;
-    describe(relpath, what, sizeof(what));
-    return bk_fail(repo, err_from_errno(e), "%s %s in repository %s: %s", step,
-                   what, repo->dir, strerror(e));
+    e = errno;
+    unlinkat(repo->dirfd, tmp, 0);
+    return write_failed(repo, relpath, "writing", e);
+}
+
+int bk_sync_dir(const struct bk_repo *repo, const char *relpath)
+{
+    char dir[200];
+    int e;
+
+    dir_of(relpath, dir, sizeof(dir));
+    e = fsync_dir(repo, dir);
+    return e ? write_failed(repo, relpath, "syncing the directory of", e) : 0;
 }
 
 int bk_chunk_write_split(const struct bk_repo *repo,
@@ -230,29 +299,29 @@ int bk_chunk_write_split(const struct bk_repo *repo,
 {
     char rel[80];
 
-    if (bk_chunk_exists(repo, id, 0))
-        return 0;
     bk_chunk_relpath(id, rel);
-    return write_renamed(repo, rel, head, head_len, tail, tail_len, 0);
+    return write_renamed(repo, rel, head, head_len, tail, tail_len, W_LAZY);
 }
 
 int bk_chunk_write(const struct bk_repo *repo,
                    const unsigned char id[BK_ID_LEN], const unsigned char *file,
                    size_t file_len)
 {
+    if (bk_chunk_exists(repo, id, 0))
+        return 0;
     return bk_chunk_write_split(repo, id, file, file_len, NULL, 0);
 }
 
 int bk_write_file_atomic(const struct bk_repo *repo, const char *relpath,
                          const void *data, size_t len)
 {
-    return write_renamed(repo, relpath, data, len, NULL, 0, 1);
+    return write_renamed(repo, relpath, data, len, NULL, 0, W_FSYNC);
 }
 
 int bk_write_file_whole(const struct bk_repo *repo, const char *relpath,
                         const void *data, size_t len)
 {
-    return write_renamed(repo, relpath, data, len, NULL, 0, 0);
+    return write_renamed(repo, relpath, data, len, NULL, 0, W_START);
 }
 
 int bk_read_file(const struct bk_repo *repo, const char *relpath, size_t cap,
@@ -303,13 +372,13 @@ static int corrupt(const char *hex, const char *why)
     return ERR_IO;
 }
 
-int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
+int bk_chunk_load(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
                   unsigned char *out, size_t cap, size_t *len_out)
 {
     char rel[80], hex[BK_ID_HEXLEN];
     char *f = NULL;
     size_t flen, off = BK_CHDR_LEN;
-    unsigned char *h, aad[BK_CHDR_AAD + BK_ID_LEN], got[BK_ID_LEN];
+    unsigned char *h, aad[BK_CHDR_AAD + BK_ID_LEN];
     unsigned char *plain = NULL;
     uint32_t ulen, plen;
     int rc;
@@ -373,17 +442,51 @@ int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
             memcpy(out, src, ulen);
         }
     }
-    bk_chunk_id(repo, out, ulen, got);
-    if (memcmp(got, id, BK_ID_LEN)) {
-        corrupt(hex, "content does not match its id");
-        goto out;
-    }
     *len_out = ulen;
     rc = 0;
 out:
     free(plain);
     free(f);
     return rc;
+}
+
+/* ERR_IO, logged, when got is not id. */
+static int id_check(const unsigned char id[BK_ID_LEN],
+                    const unsigned char got[BK_ID_LEN])
+{
+    char hex[BK_ID_HEXLEN];
+
+    if (!memcmp(got, id, BK_ID_LEN))
+        return 0;
+    bk_id_hex(id, hex);
+    return corrupt(hex, "content does not match its id");
+}
+
+int bk_chunk_verify2(const struct bk_repo *repo,
+                     const unsigned char ida[BK_ID_LEN], const void *a,
+                     size_t la, const unsigned char idb[BK_ID_LEN],
+                     const void *b, size_t lb, int *bad_out)
+{
+    unsigned char ga[BK_ID_LEN], gb[BK_ID_LEN];
+
+    if (b)
+        bk_chunk_id2(repo, a, la, b, lb, ga, gb);
+    else
+        bk_chunk_id(repo, a, la, ga);
+    *bad_out = 0;
+    if (id_check(ida, ga))
+        return ERR_IO;
+    *bad_out = 1;
+    return b ? id_check(idb, gb) : 0;
+}
+
+int bk_chunk_read(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
+                  unsigned char *out, size_t cap, size_t *len_out)
+{
+    int rc = bk_chunk_load(repo, id, out, cap, len_out), bad;
+
+    return rc ? rc
+              : bk_chunk_verify2(repo, id, out, *len_out, NULL, NULL, 0, &bad);
 }
 
 DIR *bk_opendir_at(int dirfd, const char *relpath)

@@ -34,21 +34,33 @@ void bk_chunk_id(const struct bk_repo *repo, const void *data, size_t len,
     }
 }
 
-void bk_chunk_id2(const struct bk_repo *repo, const void *a, size_t la,
-                  const void *b, size_t lb, unsigned char ida[BK_ID_LEN],
-                  unsigned char idb[BK_ID_LEN])
+/* bk_chunk_id2(), copying a to da and b to db as they are read when da
+ * is not NULL. */
+static void chunk_id2(const struct bk_repo *repo, const void *a, size_t la,
+                      const void *b, size_t lb, void *da, void *db,
+                      unsigned char ida[BK_ID_LEN],
+                      unsigned char idb[BK_ID_LEN])
 {
     unsigned char k[64] = { 0 }, pad[64], outer[64 + 32];
     unsigned char *ids[2] = { ida, idb };
     unsigned int n = 0;
 
     if (!bk_sha256_x2_ok()) {
+        if (da) {
+            memcpy(da, a, la);
+            memcpy(db, b, lb);
+            a = da;
+            b = db;
+        }
         bk_chunk_id(repo, a, la, ida);
         bk_chunk_id(repo, b, lb, idb);
         return;
     }
     if (!repo->encrypted) {
-        bk_sha256_x2(NULL, a, la, b, lb, ida, idb);
+        if (da)
+            bk_sha256_x2_copy(NULL, a, la, b, lb, da, db, ida, idb);
+        else
+            bk_sha256_x2(NULL, a, la, b, lb, ida, idb);
         return;
     }
     /* HMAC-SHA256 (RFC 2104): the inner hashes, both at once, then the
@@ -56,7 +68,10 @@ void bk_chunk_id2(const struct bk_repo *repo, const void *a, size_t la,
     memcpy(k, repo->k_id, BK_KEY_LEN);
     for (int i = 0; i < 64; i++)
         pad[i] = k[i] ^ 0x36;
-    bk_sha256_x2(pad, a, la, b, lb, ida, idb);
+    if (da)
+        bk_sha256_x2_copy(pad, a, la, b, lb, da, db, ida, idb);
+    else
+        bk_sha256_x2(pad, a, la, b, lb, ida, idb);
     for (int i = 0; i < 64; i++)
         outer[i] = k[i] ^ 0x5c;
     for (int j = 0; j < 2; j++) {
@@ -70,6 +85,21 @@ void bk_chunk_id2(const struct bk_repo *repo, const void *a, size_t la,
     OPENSSL_cleanse(k, sizeof(k));
     OPENSSL_cleanse(pad, sizeof(pad));
     OPENSSL_cleanse(outer, sizeof(outer));
+}
+
+void bk_chunk_id2(const struct bk_repo *repo, const void *a, size_t la,
+                  const void *b, size_t lb, unsigned char ida[BK_ID_LEN],
+                  unsigned char idb[BK_ID_LEN])
+{
+    chunk_id2(repo, a, la, b, lb, NULL, NULL, ida, idb);
+}
+
+void bk_chunk_id2_copy(const struct bk_repo *repo, const void *a, size_t la,
+                       const void *b, size_t lb, void *da, void *db,
+                       unsigned char ida[BK_ID_LEN],
+                       unsigned char idb[BK_ID_LEN])
+{
+    chunk_id2(repo, a, la, b, lb, da, db, ida, idb);
 }
 
 static int gcm(int enc, const unsigned char *key, const unsigned char *nonce,

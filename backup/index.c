@@ -44,13 +44,15 @@ static void sha256(const void *p, size_t n, unsigned char md[32])
         abort();
 }
 
-int bk_index_write(const struct bk_repo *repo, const struct bk_index *ix,
-                   const char *name, char sha_out[65])
+/* The index file stored at rel (**new**, *len_out bytes), sealed in
+ * format-2 encrypted repositories; its SHA-256 (of the file as stored)
+ * to sha_out. */
+static unsigned char *index_encode(const struct bk_repo *repo,
+                                   const struct bk_index *ix, const char *rel,
+                                   char sha_out[65], size_t *len_out)
 {
     size_t body = IDX_HDR + ix->num * BK_ID_LEN, len = body + 32, slen;
     unsigned char *f = xcalloc(1, len), *sealed = NULL, md[32];
-    char rel[128];
-    int rc;
 
     memcpy(f, IDX_MAGIC, 8);
     bk_put32(f + 8, ix->chunk_size);
@@ -58,19 +60,45 @@ int bk_index_write(const struct bk_repo *repo, const struct bk_index *ix,
     bk_put64(f + 24, ix->num);
     memcpy(f + IDX_HDR, ix->ids, ix->num * BK_ID_LEN);
     sha256(f, body, f + body);
-    snprintf(rel, sizeof(rel), "indexes/%s", name);
     if (bk_meta_sealed(repo)) {
         bk_meta_seal(repo, BK_META_INDEX, rel, f, len, &sealed, &slen);
         free(f);
         f = sealed;
         len = slen;
     }
-    /* The manifest pins the file as stored (sealed or not). */
     sha256(f, len, md);
     hex_encode(sha_out, md, 32);
-    rc = bk_write_file_atomic(repo, rel, f, len);
+    *len_out = len;
+    return f;
+}
+
+/* Write the index atomically, or only stage it when tmp_out is set. */
+static int index_store(const struct bk_repo *repo, const struct bk_index *ix,
+                       const char *name, char sha_out[65], char *tmp_out)
+{
+    size_t len;
+    unsigned char *f;
+    char rel[128];
+    int rc;
+
+    snprintf(rel, sizeof(rel), "indexes/%s", name);
+    f = index_encode(repo, ix, rel, sha_out, &len);
+    rc = tmp_out ? bk_write_file_staged(repo, rel, f, len, tmp_out)
+                 : bk_write_file_atomic(repo, rel, f, len);
     free(f);
     return rc;
+}
+
+int bk_index_write(const struct bk_repo *repo, const struct bk_index *ix,
+                   const char *name, char sha_out[65])
+{
+    return index_store(repo, ix, name, sha_out, NULL);
+}
+
+int bk_index_stage(const struct bk_repo *repo, const struct bk_index *ix,
+                   const char *name, char sha_out[65], char tmp_out[BK_TMP_LEN])
+{
+    return index_store(repo, ix, name, sha_out, tmp_out);
 }
 
 /* Open a sealed index file image f[*len] in place of the plain one:

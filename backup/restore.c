@@ -1,5 +1,6 @@
 /* restore.c: bk_restore(). N worker threads read, verify and write the
- * chunks of one disk of a snapshot at their offsets. A new or regular
+ * chunks of one disk of a snapshot at their offsets, two at a time (the
+ * ids of a pair are checked with one two-stream hash). A new or regular
  * file is truncated to the disk size and zero chunks are left as holes;
  * on a block device zero chunks are discarded-to-zero (or written as
  * zeroes). Any bad chunk stops the restore with its id and the snapshot
@@ -21,6 +22,12 @@
 #include "common/xalloc.h"
 
 #define SPARSE_BLOCK (64 * 1024)
+#define MAX_WORKERS  64
+/* Written data is made durable and dropped from the page cache every
+ * FLUSH_EVERY bytes, by the flusher thread: the device writes while the
+ * workers go on (the caller's final fsync finds little left), and the
+ * page cache holds at most about this much of the restore. */
+#define FLUSH_EVERY (256ull << 20)
 
 struct rjob {
     struct bk_repo *repo;
@@ -32,8 +39,12 @@ struct rjob {
     int fd;
     int regular;
     pthread_mutex_t mu;
-    uint64_t next;
-    uint64_t done;
+    pthread_cond_t cv;              /* to the flusher: more done, or finished */
+    uint64_t next;                  /* the next chunk to take */
+    uint64_t done;                  /* bytes restored */
+    uint64_t inflight[MAX_WORKERS]; /* chunk each worker is on, or ~0 */
+    int workers;                    /* started (each takes its index) */
+    int finished;
     int err;
 };
 
@@ -123,17 +134,64 @@ static int chunk_bad(struct rjob *j, const unsigned char *id, uint64_t off,
                    rc == ERR_NOTFOUND ? "missing" : "corrupt", j->snap);
 }
 
+/* One chunk of the pair a worker restores at a time. */
+struct rslot {
+    uint64_t off;
+    size_t len;
+    const unsigned char *id;
+    unsigned char *buf;
+};
+
+/* Read the chunks of s[n] (zero ones are written at once), check the
+ * loaded ones against their ids two at a time, then write them. */
+static int restore_slots(struct rjob *j, struct rslot *s, int n)
+{
+    uint32_t cs = j->ix->chunk_size;
+    int i, rc = 0, bad, k = 0, idx[2];
+
+    for (i = 0; i < n && !rc; i++) {
+        size_t got = 0;
+
+        if (bk_id_is_zero(s[i].id)) {
+            rc = write_failed(j, s[i].off,
+                              zero_range(j, s[i].buf, s[i].len, s[i].off));
+            continue;
+        }
+        rc = bk_chunk_load(j->repo, s[i].id, s[i].buf, cs, &got);
+        if (!rc && got != s[i].len)
+            rc = ERR_IO;
+        if (rc)
+            return chunk_bad(j, s[i].id, s[i].off, rc);
+        idx[k++] = i;
+    }
+    if (rc || !k)
+        return rc;
+    if (bk_chunk_verify2(j->repo, s[idx[0]].id, s[idx[0]].buf, s[idx[0]].len,
+                         k > 1 ? s[idx[1]].id : NULL,
+                         k > 1 ? s[idx[1]].buf : NULL,
+                         k > 1 ? s[idx[1]].len : 0, &bad))
+        return chunk_bad(j, s[idx[bad]].id, s[idx[bad]].off, ERR_IO);
+    for (i = 0; i < k && !rc; i++)
+        rc = write_failed(
+            j, s[idx[i]].off,
+            write_data(j, s[idx[i]].buf, s[idx[i]].len, s[idx[i]].off));
+    return rc;
+}
+
 static void *rworker(void *arg)
 {
     struct rjob *j = arg;
     uint32_t cs = j->ix->chunk_size;
-    unsigned char *buf = xmalloc(cs);
+    struct rslot s[2] = { { .buf = xmalloc(cs) }, { .buf = xmalloc(cs) } };
+    int me;
 
+    pthread_mutex_lock(&j->mu);
+    me = j->workers++;
+    pthread_mutex_unlock(&j->mu);
     for (;;) {
-        uint64_t c, off;
-        size_t len, got = 0;
-        const unsigned char *id;
-        int rc;
+        uint64_t c;
+        size_t done = 0;
+        int n, rc;
 
         pthread_mutex_lock(&j->mu);
         if (j->err || j->next >= j->ix->num || bk_cancelled(j->prog)) {
@@ -142,31 +200,72 @@ static void *rworker(void *arg)
             pthread_mutex_unlock(&j->mu);
             break;
         }
-        c = j->next++;
+        c = j->next;
+        n = j->ix->num - c >= 2 ? 2 : 1;
+        j->next += (uint64_t)n;
+        j->inflight[me] = c;
         pthread_mutex_unlock(&j->mu);
 
-        off = c * cs;
-        len = j->ix->disk_size - off < cs ? j->ix->disk_size - off : cs;
-        id = j->ix->ids + c * BK_ID_LEN;
-        if (bk_id_is_zero(id)) {
-            rc = write_failed(j, off, zero_range(j, buf, len, off));
-        } else {
-            rc = bk_chunk_read(j->repo, id, buf, cs, &got);
-            if (!rc && got != len)
-                rc = ERR_IO;
-            if (rc)
-                rc = chunk_bad(j, id, off, rc);
-            else
-                rc = write_failed(j, off, write_data(j, buf, len, off));
+        for (int i = 0; i < n; i++) {
+            uint64_t off = (c + (uint64_t)i) * cs;
+
+            s[i].off = off;
+            s[i].len =
+                j->ix->disk_size - off < cs ? j->ix->disk_size - off : cs;
+            s[i].id = j->ix->ids + (c + (uint64_t)i) * BK_ID_LEN;
+            done += s[i].len;
         }
+        rc = restore_slots(j, s, n);
         pthread_mutex_lock(&j->mu);
         if (rc && !j->err)
             j->err = rc;
-        j->done += len;
+        if (j->done / FLUSH_EVERY != (j->done + done) / FLUSH_EVERY)
+            pthread_cond_signal(&j->cv);
+        j->done += done;
+        j->inflight[me] = UINT64_MAX;
         bk_progress_report(j->prog, j->done, j->ix->disk_size);
         pthread_mutex_unlock(&j->mu);
     }
-    free(buf);
+    free(s[0].buf);
+    free(s[1].buf);
+    return NULL;
+}
+
+/* The flusher: each FLUSH_EVERY bytes, fdatasync the output and drop
+ * the part every worker is past from the page cache. */
+static void *rflusher(void *arg)
+{
+    struct rjob *j = arg;
+    uint64_t mark = FLUSH_EVERY, low;
+    int rc;
+
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        while (!j->finished && j->done < mark)
+            pthread_cond_wait(&j->cv, &j->mu);
+        if (j->finished || j->err)
+            break;
+        mark = (j->done / FLUSH_EVERY + 1) * FLUSH_EVERY;
+        low = j->next;
+        for (int i = 0; i < j->workers; i++)
+            if (j->inflight[i] < low)
+                low = j->inflight[i];
+        pthread_mutex_unlock(&j->mu);
+        rc = 0;
+        if (fdatasync(j->fd)) {
+            int e = errno;
+
+            rc = bk_fail(j->repo, err_from_errno(e), "flushing %s to disk: %s",
+                         j->path, strerror(e));
+        }
+        if (!rc)
+            posix_fadvise(j->fd, 0, (off_t)(low * j->ix->chunk_size),
+                          POSIX_FADV_DONTNEED);
+        pthread_mutex_lock(&j->mu);
+        if (rc && !j->err)
+            j->err = rc;
+    }
+    pthread_mutex_unlock(&j->mu);
     return NULL;
 }
 
@@ -177,8 +276,8 @@ int bk_restore(struct bk_repo *repo, const char *snap_id, size_t disk,
     struct bk_index ix = { 0 };
     struct rjob j = { 0 };
     struct stat st;
-    pthread_t th[64];
-    int n = bk_repo_threads(repo), started = 0, rc;
+    pthread_t th[MAX_WORKERS], flusher;
+    int n = bk_repo_threads(repo), started = 0, flushing, rc;
 
     bk_error_clear(repo);
     j.fd = -1;
@@ -223,11 +322,24 @@ int bk_restore(struct bk_repo *repo, const char *snap_id, size_t disk,
     j.ix = &ix;
     j.prog = prog;
     pthread_mutex_init(&j.mu, NULL);
+    pthread_cond_init(&j.cv, NULL);
+    for (int i = 0; i < MAX_WORKERS; i++)
+        j.inflight[i] = UINT64_MAX;
+    if (n > MAX_WORKERS)
+        n = MAX_WORKERS;
+    flushing = !pthread_create(&flusher, NULL, rflusher, &j);
     for (; started < n; started++)
         if (pthread_create(&th[started], NULL, rworker, &j))
             break;
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
+    pthread_mutex_lock(&j.mu);
+    j.finished = 1;
+    pthread_cond_signal(&j.cv);
+    pthread_mutex_unlock(&j.mu);
+    if (flushing)
+        pthread_join(flusher, NULL);
+    pthread_cond_destroy(&j.cv);
     pthread_mutex_destroy(&j.mu);
     /* No fsync: like cp, the caller syncs when it needs durability
      * (the daemon does before it starts a restored VM). */

@@ -72,13 +72,19 @@ TGT static inline __m128i load_be(const unsigned char *p)
 }
 
 /* n 64-byte blocks of a and of b into the states *pa and *pb, the two
- * streams' instructions interleaved. The states are local copies while
- * it runs: the message bytes may alias anything, and states kept
- * behind pointers would go through memory on the rounds' critical path
- * (which halved the speed). */
-TGT static void blocks2(struct st *pa, struct st *pb, const unsigned char *a,
-                        const unsigned char *b, size_t n)
+ * streams' instructions interleaved; with copy, each 16 bytes loaded
+ * are also stored to da and db (the stores ride along: the loop is
+ * bound by sha256rnds2). The states are local copies while it runs: the
+ * message bytes may alias anything, and states kept behind pointers
+ * would go through memory on the rounds' critical path (which halved
+ * the speed). */
+TGT static inline __attribute__((always_inline)) void
+blocks2_body(struct st *pa, struct st *pb, const unsigned char *a,
+             const unsigned char *b, unsigned char *da, unsigned char *db,
+             size_t n, int copy)
 {
+    const __m128i bswap =
+        _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
     struct st sa[1] = { *pa }, sb[1] = { *pb };
 
     for (; n; n--, a += 64, b += 64) {
@@ -91,8 +97,17 @@ TGT static void blocks2(struct st *pa, struct st *pb, const unsigned char *a,
                 _mm_loadu_si128((const __m128i *)(const void *)&K[4 * j]);
 
             if (j < 4) {
-                wa[j] = load_be(a + 16 * j);
-                wb[j] = load_be(b + 16 * j);
+                __m128i xa = _mm_loadu_si128(
+                    (const __m128i *)(const void *)(a + 16 * j));
+                __m128i xb = _mm_loadu_si128(
+                    (const __m128i *)(const void *)(b + 16 * j));
+
+                if (copy) {
+                    _mm_storeu_si128((__m128i *)(void *)(da + 16 * j), xa);
+                    _mm_storeu_si128((__m128i *)(void *)(db + 16 * j), xb);
+                }
+                wa[j] = _mm_shuffle_epi8(xa, bswap);
+                wb[j] = _mm_shuffle_epi8(xb, bswap);
             } else {
                 schedule(wa, j);
                 schedule(wb, j);
@@ -104,9 +119,26 @@ TGT static void blocks2(struct st *pa, struct st *pb, const unsigned char *a,
         sa->cdgh = _mm_add_epi32(sa->cdgh, ka.cdgh);
         sb->abef = _mm_add_epi32(sb->abef, kb.abef);
         sb->cdgh = _mm_add_epi32(sb->cdgh, kb.cdgh);
+        if (copy) {
+            da += 64;
+            db += 64;
+        }
     }
     *pa = *sa;
     *pb = *sb;
+}
+
+TGT static void blocks2(struct st *pa, struct st *pb, const unsigned char *a,
+                        const unsigned char *b, size_t n)
+{
+    blocks2_body(pa, pb, a, b, NULL, NULL, n, 0);
+}
+
+TGT static void blocks2_copy(struct st *pa, struct st *pb,
+                             const unsigned char *a, const unsigned char *b,
+                             unsigned char *da, unsigned char *db, size_t n)
+{
+    blocks2_body(pa, pb, a, b, da, db, n, 1);
 }
 
 /* n 64-byte blocks of a into the state *ps (a local copy meanwhile, as
@@ -197,11 +229,11 @@ int bk_sha256_x2_ok(void)
     return have_sha;
 }
 
-void bk_sha256_x2(const unsigned char *pre, const void *a, size_t la,
-                  const void *b, size_t lb, unsigned char ida[32],
-                  unsigned char idb[32])
+/* bk_sha256_x2(), and with da copying a to da and b to db. */
+static void x2(const unsigned char *pre, const unsigned char *pa, size_t la,
+               const unsigned char *pb, size_t lb, unsigned char *da,
+               unsigned char *db, unsigned char ida[32], unsigned char idb[32])
 {
-    const unsigned char *pa = a, *pb = b;
     size_t na = la / 64, nb = lb / 64, n = na < nb ? na : nb;
     uint64_t p = pre ? 64 : 0;
     struct st sa = start(), sb;
@@ -209,11 +241,35 @@ void bk_sha256_x2(const unsigned char *pre, const void *a, size_t la,
     if (pre)
         blocks1(&sa, pre, 1);
     sb = sa;
-    blocks2(&sa, &sb, pa, pb, n);
+    if (da) {
+        blocks2_copy(&sa, &sb, pa, pb, da, db, n);
+        /* The rest is copied first and hashed from the copy: the ids
+         * are always those of the bytes copied. */
+        memcpy(da + 64 * n, pa + 64 * n, la - 64 * n);
+        memcpy(db + 64 * n, pb + 64 * n, lb - 64 * n);
+        pa = da;
+        pb = db;
+    } else {
+        blocks2(&sa, &sb, pa, pb, n);
+    }
     blocks1(&sa, pa + 64 * n, na - n);
     blocks1(&sb, pb + 64 * n, nb - n);
     finish(&sa, pa + 64 * na, la - 64 * na, p + la, ida);
     finish(&sb, pb + 64 * nb, lb - 64 * nb, p + lb, idb);
+}
+
+void bk_sha256_x2(const unsigned char *pre, const void *a, size_t la,
+                  const void *b, size_t lb, unsigned char ida[32],
+                  unsigned char idb[32])
+{
+    x2(pre, a, la, b, lb, NULL, NULL, ida, idb);
+}
+
+void bk_sha256_x2_copy(const unsigned char *pre, const void *a, size_t la,
+                       const void *b, size_t lb, void *da, void *db,
+                       unsigned char ida[32], unsigned char idb[32])
+{
+    x2(pre, a, la, b, lb, da, db, ida, idb);
 }
 
 #else
@@ -228,6 +284,14 @@ void bk_sha256_x2(const unsigned char *pre, const void *a, size_t la,
                   unsigned char idb[32])
 {
     (void)pre, (void)a, (void)la, (void)b, (void)lb, (void)ida, (void)idb;
+}
+
+void bk_sha256_x2_copy(const unsigned char *pre, const void *a, size_t la,
+                       const void *b, size_t lb, void *da, void *db,
+                       unsigned char ida[32], unsigned char idb[32])
+{
+    (void)pre, (void)a, (void)la, (void)b, (void)lb, (void)da, (void)db;
+    (void)ida, (void)idb;
 }
 
 #endif

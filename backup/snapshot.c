@@ -31,13 +31,12 @@ void bk_manifest_release(struct bk_manifest *m)
     memset(m, 0, sizeof(*m));
 }
 
-int bk_manifest_write(const struct bk_repo *repo, const struct bk_manifest *m)
+/* The manifest's JSON text (**new**). */
+static char *manifest_json(const struct bk_repo *repo,
+                           const struct bk_manifest *m)
 {
     json_t *o = json_object(), *disks = json_array(), *cfg = NULL;
-    char t[21], rel[96], *txt;
-    unsigned char *sealed = NULL;
-    size_t slen;
-    int rc;
+    char t[21], *txt;
 
     time_rfc3339(m->info.time, t);
     json_object_set_new(o, "version", json_integer(repo->format));
@@ -70,17 +69,39 @@ int bk_manifest_write(const struct bk_repo *repo, const struct bk_manifest *m)
     json_object_set_new(o, "disks", disks);
     txt = json_dumps(o, JSON_COMPACT);
     json_decref(o);
+    return txt;
+}
+
+/* Write the manifest atomically, or only stage it when tmp_out is set. */
+static int manifest_store(const struct bk_repo *repo,
+                          const struct bk_manifest *m, char *tmp_out)
+{
+    char rel[96], *txt = manifest_json(repo, m);
+    unsigned char *f = (unsigned char *)txt, *sealed = NULL;
+    size_t len = strlen(txt);
+    int rc;
+
     snprintf(rel, sizeof(rel), "snapshots/%s.json", m->info.id);
     if (bk_meta_sealed(repo)) {
-        bk_meta_seal(repo, BK_META_MANIFEST, rel, txt, strlen(txt), &sealed,
-                     &slen);
-        rc = bk_write_file_atomic(repo, rel, sealed, slen);
-    } else {
-        rc = bk_write_file_atomic(repo, rel, txt, strlen(txt));
+        bk_meta_seal(repo, BK_META_MANIFEST, rel, txt, len, &sealed, &len);
+        f = sealed;
     }
+    rc = tmp_out ? bk_write_file_staged(repo, rel, f, len, tmp_out)
+                 : bk_write_file_atomic(repo, rel, f, len);
     free(sealed);
     free(txt);
     return rc;
+}
+
+int bk_manifest_write(const struct bk_repo *repo, const struct bk_manifest *m)
+{
+    return manifest_store(repo, m, NULL);
+}
+
+int bk_manifest_stage(const struct bk_repo *repo, const struct bk_manifest *m,
+                      char tmp_out[BK_TMP_LEN])
+{
+    return manifest_store(repo, m, tmp_out);
 }
 
 static void copy_str(json_t *o, const char *key, char *dst, size_t cap)

@@ -61,47 +61,62 @@ static void test_ids_plain_and_keyed(void **state)
     assert_int_equal(bk_id_parse("zz", c), ERR_INVALID);
 }
 
-/* bk_chunk_id2() gives what bk_chunk_id() gives for each message, for
- * every tail length around the 64-byte blocks and the padding's edge
- * (55/56 bytes), unequal lengths and chunk-sized messages; plain
- * (two SHA-256 streams at once where the CPU has them) and keyed. */
+/* bk_chunk_id2() and bk_chunk_id2_copy() give what bk_chunk_id() gives
+ * for each message, and the copy holds the message (its destination
+ * starts as other bytes). */
+static void check_pair(const struct bk_repo *repo, const unsigned char *a,
+                       size_t la, const unsigned char *b, size_t lb,
+                       unsigned char *da, unsigned char *db)
+{
+    unsigned char ia[BK_ID_LEN], ib[BK_ID_LEN], ra[BK_ID_LEN], rb[BK_ID_LEN];
+
+    bk_chunk_id(repo, a, la, ra);
+    bk_chunk_id(repo, b, lb, rb);
+    bk_chunk_id2(repo, a, la, b, lb, ia, ib);
+    assert_memory_equal(ia, ra, BK_ID_LEN);
+    assert_memory_equal(ib, rb, BK_ID_LEN);
+    memset(da, 0x5a, la);
+    memset(db, 0xa5, lb);
+    memset(ia, 0, sizeof(ia));
+    memset(ib, 0, sizeof(ib));
+    bk_chunk_id2_copy(repo, a, la, b, lb, da, db, ia, ib);
+    assert_memory_equal(ia, ra, BK_ID_LEN);
+    assert_memory_equal(ib, rb, BK_ID_LEN);
+    assert_memory_equal(da, a, la);
+    assert_memory_equal(db, b, lb);
+}
+
+/* Every tail length around the 64-byte blocks and the padding's edge
+ * (55/56 bytes), unequal lengths and chunk-sized messages; plain (two
+ * SHA-256 streams at once where the CPU has them) and keyed. */
 static void test_chunk_id2_matches_one_at_a_time(void **state)
 {
     struct bk_repo plain = { 0 }, enc = { 0 };
     const struct bk_repo *repos[] = { &plain, &enc };
     size_t big = 1024 * 1024 + 77;
     unsigned char *a = malloc(big), *b = malloc(big);
-    unsigned char ia[BK_ID_LEN], ib[BK_ID_LEN], ra[BK_ID_LEN], rb[BK_ID_LEN];
+    unsigned char *da = malloc(big), *db = malloc(big);
 
     (void)state;
     assert_non_null(a);
     assert_non_null(b);
+    assert_non_null(da);
+    assert_non_null(db);
     rand_bytes(a, big);
     rand_bytes(b, big);
     enc.encrypted = 1;
     memset(enc.k_id, 9, sizeof(enc.k_id));
     for (size_t r = 0; r < 2; r++) {
-        for (size_t la = 0; la < 300; la++) {
-            size_t lb = (la * 7 + 13) % 300;
-
-            bk_chunk_id2(repos[r], a, la, b, lb, ia, ib);
-            bk_chunk_id(repos[r], a, la, ra);
-            bk_chunk_id(repos[r], b, lb, rb);
-            assert_memory_equal(ia, ra, BK_ID_LEN);
-            assert_memory_equal(ib, rb, BK_ID_LEN);
-        }
-        for (size_t i = 0; i < 6; i++) {
-            size_t la = big - i * 4099, lb = big - (5 - i) * 65536 - i;
-
-            bk_chunk_id2(repos[r], a, la, b, lb, ia, ib);
-            bk_chunk_id(repos[r], a, la, ra);
-            bk_chunk_id(repos[r], b, lb, rb);
-            assert_memory_equal(ia, ra, BK_ID_LEN);
-            assert_memory_equal(ib, rb, BK_ID_LEN);
-        }
+        for (size_t la = 0; la < 300; la++)
+            check_pair(repos[r], a, la, b, (la * 7 + 13) % 300, da, db);
+        for (size_t i = 0; i < 6; i++)
+            check_pair(repos[r], a, big - i * 4099, b,
+                       big - (5 - i) * 65536 - i, da, db);
     }
     free(a);
     free(b);
+    free(da);
+    free(db);
 }
 
 static void test_zero_detection(void **state)

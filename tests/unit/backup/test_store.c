@@ -100,6 +100,50 @@ static void test_chunks_encrypted(void **state)
     assert_null(bad);
 }
 
+/* A chunk stored under an id that is not its content's is refused by
+ * bk_chunk_read(); bk_chunk_verify2() says which of a pair is wrong. */
+static void test_ids_checked_one_and_two_at_a_time(void **state)
+{
+    static unsigned char a[70000], b[90000], out[BK_CHUNK_SIZE];
+    unsigned char ida[BK_ID_LEN], idb[BK_ID_LEN], wrong[BK_ID_LEN], *file;
+    const char *pass[] = { NULL, "pw" };
+    size_t flen, len;
+    int bad;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(a); i++)
+        a[i] = (unsigned char)(i * 7 + 1);
+    for (size_t i = 0; i < sizeof(b); i++)
+        b[i] = (unsigned char)(i % 13);
+    for (int p = 0; p < 2; p++) {
+        struct bk_repo *r = open_repo(pass[p]);
+
+        bk_chunk_id(r, a, sizeof(a), ida);
+        bk_chunk_id(r, b, sizeof(b), idb);
+        memcpy(wrong, ida, BK_ID_LEN);
+        wrong[5] ^= 1;
+        bk_chunk_encode(r, wrong, a, sizeof(a), &file, &flen);
+        assert_int_equal(bk_chunk_write(r, wrong, file, flen), 0);
+        free(file);
+        assert_int_equal(bk_chunk_load(r, wrong, out, sizeof(out), &len), 0);
+        assert_int_equal(bk_chunk_read(r, wrong, out, sizeof(out), &len),
+                         ERR_IO);
+        assert_int_equal(
+            bk_chunk_verify2(r, ida, a, sizeof(a), idb, b, sizeof(b), &bad), 0);
+        assert_int_equal(
+            bk_chunk_verify2(r, ida, a, sizeof(a), NULL, NULL, 0, &bad), 0);
+        assert_int_equal(
+            bk_chunk_verify2(r, wrong, a, sizeof(a), idb, b, sizeof(b), &bad),
+            ERR_IO);
+        assert_int_equal(bad, 0);
+        assert_int_equal(
+            bk_chunk_verify2(r, ida, a, sizeof(a), wrong, b, sizeof(b), &bad),
+            ERR_IO);
+        assert_int_equal(bad, 1);
+        bk_repo_free(r);
+    }
+}
+
 static void test_index_round_trip(void **state)
 {
     struct bk_repo *r = open_repo(NULL);
@@ -220,6 +264,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chunks_plain),
         cmocka_unit_test(test_chunks_encrypted),
+        cmocka_unit_test(test_ids_checked_one_and_two_at_a_time),
         cmocka_unit_test(test_index_round_trip),
         cmocka_unit_test(test_manifest_round_trip),
         cmocka_unit_test(test_locks),
