@@ -266,11 +266,12 @@ def main():
         p()
         p("The same rounds, each right after the %s one above, on new "
           "connections that use %s, this machine's default. With bbr and "
-          "no fq qdisc TCP paces itself; on these loopback connections "
-          "bbr's bandwidth estimate at times falls to 12-30 Mbit/s (ss -ti), "
-          "and the pacing timer then holds the rest of a response for "
-          "50-90 ms, from either server: the p99.9 and max here (the "
-          "kernel's sender, not the server, waits)." % (
+          "no fq qdisc TCP paces itself; on these mostly idle loopback "
+          "connections bbr's bandwidth estimate at times falls to one "
+          "segment per ~45 ms (a late ACK; ss -ti shows bw 11.7 "
+          "Mbit/s), and the pacing timer then holds the rest of the next "
+          "response for 50-90 ms, from either server: the p99.9 and max "
+          "here (the kernel's sender waits, not the server)." % (
               meta["tcp_cc"], meta["sys_cc"]))
         p()
         paced_tables(p, paced_sys, pmed_sys, n, tck)

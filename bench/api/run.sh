@@ -14,12 +14,15 @@
 # settings) whose congestion control is BENCH_CC (default cubic, the
 # kernel's default), the same for both servers and wrk. Why: with bbr
 # (the default on some machines, this one included) and no fq qdisc,
-# TCP paces itself, and on these loopback connections bbr's bandwidth
-# estimate at times falls to 12-30 Mbit/s (ss -ti); the pacing timer
-# (tcp_pace_kick) then holds the rest of a 265 KB response 50-90 ms,
-# for nginx as for xenithd: the paced p99 of 48-70 ms and max of
-# ~100 ms of the earlier runs. The paced rounds also run once more with
-# the system's congestion control, so that figure stays measured.
+# TCP paces itself. On these mostly idle loopback connections bbr's
+# bandwidth filter at times resets to one sample of one segment that
+# the client acked ~45 ms late (its delayed-ACK timer, or a late read):
+# ss -ti shows bw 11.7 Mbit/s = one 65483-byte MSS per 45 ms. The
+# pacing timer (tcp_pace_kick, armed +53-89 ms) then holds the rest of
+# the next 265 KB response, for nginx as for xenithd: the paced p99 of
+# 48-70 ms and max of ~100 ms of the earlier runs. The paced rounds
+# also run once more with the system's congestion control, so that
+# figure stays measured.
 #
 #   sh bench/api/run.sh            (env: NVMS ROUNDS DURATION THREADS CONNS
 #                                   PACED BENCH_CC XENITHD OUT; CONNS is a
