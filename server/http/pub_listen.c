@@ -17,18 +17,76 @@
 #include "server/http/pub_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
 #include "common/log.h"
 
 #define ACCEPT_BATCH 16 /* connections taken per wake-up at most */
+#define SHED_LOG_GAP 10 /* seconds between two "out of descriptors" logs */
+#define PAUSE_US \
+    200000 /* no accepting for this long when even shedding fails */
+
+/* Out of descriptors, accept() fails with EMFILE and leaves the
+ * connection queued: the listening socket stays readable and its
+ * service thread would wake again at once, forever, logging each time.
+ * So a spare descriptor is kept open: it is closed to take the waiting
+ * connection, which is closed at once (the client sees the connection
+ * end instead of hanging), then reopened. Shared by the service threads
+ * (atomic exchange); the log says how many were refused, at most once
+ * per SHED_LOG_GAP seconds. Two threads can race for the freed slot
+ * and lose the spare; then, as nginx does, the listener stops polling
+ * for PAUSE_US and tries to make a new spare. */
+static int spare_fd = -1;
+static long shed_count;
+static time_t shed_logged;
+
+static void spare_put(void)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), none = -1;
+
+    if (fd >= 0 &&
+        !__atomic_compare_exchange_n(&spare_fd, &none, fd, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        close(fd);
+}
+
+/* accept() on lfd failed with err (EMFILE or ENFILE): refuse one
+ * waiting connection. 0 when one was taken, -1 when even that failed. */
+static int shed_one(int lfd, int err)
+{
+    int spare = __atomic_exchange_n(&spare_fd, -1, __ATOMIC_ACQ_REL);
+    time_t now = time(NULL), last;
+    long n;
+    int fd = -1;
+
+    if (spare >= 0) {
+        close(spare);
+        fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+            close(fd);
+        spare_put();
+    }
+    n = __atomic_add_fetch(&shed_count, fd >= 0, __ATOMIC_RELAXED);
+    last = __atomic_load_n(&shed_logged, __ATOMIC_RELAXED);
+    if (now - last >= SHED_LOG_GAP &&
+        __atomic_compare_exchange_n(&shed_logged, &last, now, 0,
+                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        __atomic_sub_fetch(&shed_count, n, __ATOMIC_RELAXED);
+        log_error("http: accept: %s: %ld connection(s) closed unanswered "
+                  "(raise the open files limit)",
+                  strerror(err), n);
+    }
+    return fd >= 0 ? 0 : -1;
+}
 
 /* A socket bound to ai (listening unless probe), or -1 with errno. */
 static int bind_one(const struct addrinfo *ai, int probe)
@@ -60,6 +118,7 @@ int pub_listen_open(const char *addr, int port, int n, int *fds_out)
 
     for (i = 0; i < n; i++)
         fds_out[i] = -1;
+    spare_put();
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = strchr(addr, ':') ? AF_INET6 : AF_INET;
     hints.ai_socktype = SOCK_STREAM;
@@ -123,10 +182,23 @@ int pub_listen_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     (void)user;
     (void)in;
     (void)len;
+    if (reason == LWS_CALLBACK_TIMER) {
+        spare_put();
+        lws_rx_flow_control(wsi, 1);
+        return 0;
+    }
     if (reason != LWS_CALLBACK_RAW_RX_FILE)
         return 0;
     for (i = 0; i < ACCEPT_BATCH; i++) {
         fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+            if (shed_one(lfd, errno)) {
+                lws_rx_flow_control(wsi, 0);
+                lws_set_timer_usecs(wsi, PAUSE_US);
+                return 0;
+            }
+            continue;
+        }
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
                 errno != ECONNABORTED)
