@@ -144,24 +144,31 @@ def test_rate_limit_survives_a_restart(_d):
 
 
 def test_idle_sessions_expire(_d):
-    d = Daemon(extra_args=["--session-idle", "2"]).start()
+    d = Daemon(extra_args=["--session-idle", "3"]).start()
     try:
         c = d.admin()
         assert c.get(API + "/session").status == 200
-        time.sleep(3.2)
+        time.sleep(4.2)
         assert c.get(API + "/session").status == 401
     finally:
         d.cleanup()
 
 
 def test_absolute_session_expiry(_d):
-    d = Daemon(extra_args=["--session-max", "2"]).start()
+    # Timed from the login, not from the test's own sleeps: a loaded CI
+    # machine once took more than the whole lifetime between them.
+    d = Daemon(extra_args=["--session-max", "4"]).start()
     try:
+        t0 = time.monotonic()  # the session is made after this...
         c = d.admin()
-        for _ in range(3):
+        t1 = time.monotonic()  # ...and before this
+        used = 0
+        while time.monotonic() - t0 < 2.5:
             assert c.get(API + "/session").status == 200
-            time.sleep(0.5)
-        time.sleep(1.2)
+            used += 1
+            time.sleep(0.4)
+        assert used >= 2, "the machine is too slow to keep the session busy"
+        time.sleep(max(0.0, t1 + 4.6 - time.monotonic()))
         assert c.get(API + "/session").status == 401
     finally:
         d.cleanup()
