@@ -26,7 +26,8 @@
 #define BK_ID_LEN       32 /* chunk ids are 32 bytes */
 #define BK_ID_HEXLEN    65
 #define BK_SNAPID_LEN   37 /* snapshot ids are UUIDs */
-#define BK_FORMAT       1
+#define BK_FORMAT       2  /* newest format version: encrypted repos */
+#define BK_FORMAT_PLAIN 1  /* plain repos stay version 1 */
 #define BK_CHUNK_SIZE   (1024 * 1024)
 #define BK_DEFAULT_ZSTD 1
 
@@ -46,15 +47,18 @@ struct bk_init_opts {
                              * 64 KiB..64 MiB (for benchmarks) */
 };
 
-/* Create a new repository in dir (created if missing, must be empty).
+/* Create a new repository in dir (created if missing, must be empty):
+ * format BK_FORMAT when encrypted, BK_FORMAT_PLAIN otherwise.
  * 0, ERR_EXISTS when dir holds a repository, ERR_INVALID on bad options,
  * ERR_IO. */
 int bk_repo_init(const char *dir, const struct bk_init_opts *opts);
 
 /* Open the repository in dir. passphrase is needed for encrypted ones
- * (ERR_UNAUTH when missing or wrong). *repo_out is **new** on success;
- * ERR_NOTFOUND when dir is not a repository, ERR_UNSUPPORTED for a format
- * version this code does not know. */
+ * (ERR_UNAUTH when missing or wrong): their manifests and indexes are
+ * sealed too (format 2), so every reader needs it. *repo_out is **new**
+ * on success; ERR_NOTFOUND when dir is not a repository,
+ * ERR_UNSUPPORTED for a format version this code does not know (it
+ * knows 1 and 2). */
 int bk_repo_open(const char *dir, const char *passphrase,
                  struct bk_repo **repo_out);
 void bk_repo_free(struct bk_repo *repo);
@@ -185,6 +189,10 @@ struct bk_verify_report {
     size_t num_bad;
     char **bad_indexes; /* snapshots whose manifest or index is damaged */
     size_t num_bad_indexes;
+    char **bad_files; /* those files, relative to the repository, e.g.
+                       * "indexes/<id>.0.idx": damaged, tampered with
+                       * or replaced (fails its hash or authentication) */
+    size_t num_bad_files;
 };
 
 /* Re-read and re-hash every chunk named by a snapshot (sample_pct 100) or

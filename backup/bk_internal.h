@@ -23,8 +23,11 @@
 #define BK_FLAG_ENC    2
 #define BK_MAX_CHUNK   (64u * 1024 * 1024)
 #define BK_MIN_CHUNK   (64u * 1024)
-#define BK_CONFIG_MAX  65536 /* config and keys/master */
-#define BK_TMP_LEN     256   /* a temp file's path in the repository */
+#define BK_CONFIG_MAX  65536  /* config and keys/master */
+#define BK_TMP_LEN     256    /* a temp file's path in the repository */
+#define BK_META_MAGIC  "XBKS" /* a sealed manifest or index (v2) */
+#define BK_META_HDR    8
+#define BK_META_OVER   (BK_META_HDR + BK_NONCE_LEN + BK_TAG_LEN)
 
 /* Little-endian integers in headers. */
 static inline void bk_put32(unsigned char *p, uint32_t v)
@@ -64,9 +67,11 @@ struct bk_repo {
     uint32_t chunk_size;
     int level;
     int encrypted;
+    int format; /* the config's version: 2 = sealed metadata */
     int threads;
     unsigned char k_enc[BK_KEY_LEN];
     unsigned char k_id[BK_KEY_LEN];
+    unsigned char k_meta[BK_KEY_LEN]; /* manifests and indexes (v2) */
     char fingerprint[33];
     struct bk_errslot *err; /* why the last call failed (error.c) */
     /* What was opened (repo_ident.c): the directory, and the config and
@@ -151,6 +156,39 @@ int bk_id_parse(const char *hex, unsigned char id_out[BK_ID_LEN]);
  * over little-endian 64-bit words (the tail zero-padded), P odd, so any
  * single-bit flip changes it. Not a MAC: GCM guards encrypted chunks. */
 uint64_t bk_payload_sum(const void *p, size_t n);
+
+/* ---- metaseal.c: sealed manifests and indexes (format 2). Thread
+ * safe. ---- */
+
+enum bk_meta_kind {
+    BK_META_MANIFEST = 1,
+    BK_META_INDEX = 2,
+};
+
+/* The metadata key of the 64-byte master secret:
+ * HKDF-Expand(master, "xenith-backup metadata v2", 32). */
+void bk_meta_key(const unsigned char master[64], unsigned char key_out[32]);
+
+/* 1 when repo's manifests and indexes are sealed (encrypted, format 2). */
+int bk_meta_sealed(const struct bk_repo *repo);
+
+/* Seal in[len], the object of kind stored at relpath (e.g.
+ * "indexes/<name>"), into a file image: *file_out is **new**,
+ * *file_len_out = len + BK_META_OVER. */
+void bk_meta_seal(const struct bk_repo *repo, enum bk_meta_kind kind,
+                  const char *relpath, const void *in, size_t len,
+                  unsigned char **file_out, size_t *file_len_out);
+
+/* Open a sealed file image read from relpath: *plain_out is **new**
+ * (NUL-terminated beyond *plain_len_out). ERR_IO when it is not a sealed
+ * object, ERR_UNAUTH when it fails authentication (tampered, damaged,
+ * another object's file, or another kind). */
+int bk_meta_open(const struct bk_repo *repo, enum bk_meta_kind kind,
+                 const char *relpath, const void *file, size_t len,
+                 unsigned char **plain_out, size_t *plain_len_out);
+
+/* Why bk_meta_open failed with rc, in words. **borrowed**, static. */
+const char *bk_meta_why(int rc);
 
 /* ---- sha256x2.c: two SHA-256 streams at once. Thread safe. ---- */
 

@@ -1,6 +1,7 @@
 /* index.c: per-disk indexes, the ordered chunk ids of one disk of one
- * snapshot (indexes/<snapshot>.<n>.idx), with a SHA-256 trailer. Not
- * thread safe per object.
+ * snapshot (indexes/<snapshot>.<n>.idx), with a SHA-256 trailer, sealed
+ * in format-2 encrypted repositories (metaseal.c). Not thread safe per
+ * object.
  */
 #include "backup/bk_internal.h"
 
@@ -43,12 +44,15 @@ static void sha256(const void *p, size_t n, unsigned char md[32])
         abort();
 }
 
-/* The index file (**new**, *len_out bytes); its SHA-256 to sha_out. */
-static unsigned char *index_encode(const struct bk_index *ix, char sha_out[65],
-                                   size_t *len_out)
+/* The index file stored at rel (**new**, *len_out bytes), sealed in
+ * format-2 encrypted repositories; its SHA-256 (of the file as stored)
+ * to sha_out. */
+static unsigned char *index_encode(const struct bk_repo *repo,
+                                   const struct bk_index *ix, const char *rel,
+                                   char sha_out[65], size_t *len_out)
 {
-    size_t body = IDX_HDR + ix->num * BK_ID_LEN, len = body + 32;
-    unsigned char *f = xcalloc(1, len), md[32];
+    size_t body = IDX_HDR + ix->num * BK_ID_LEN, len = body + 32, slen;
+    unsigned char *f = xcalloc(1, len), *sealed = NULL, md[32];
 
     memcpy(f, IDX_MAGIC, 8);
     bk_put32(f + 8, ix->chunk_size);
@@ -56,6 +60,12 @@ static unsigned char *index_encode(const struct bk_index *ix, char sha_out[65],
     bk_put64(f + 24, ix->num);
     memcpy(f + IDX_HDR, ix->ids, ix->num * BK_ID_LEN);
     sha256(f, body, f + body);
+    if (bk_meta_sealed(repo)) {
+        bk_meta_seal(repo, BK_META_INDEX, rel, f, len, &sealed, &slen);
+        free(f);
+        f = sealed;
+        len = slen;
+    }
     sha256(f, len, md);
     hex_encode(sha_out, md, 32);
     *len_out = len;
@@ -67,11 +77,12 @@ static int index_store(const struct bk_repo *repo, const struct bk_index *ix,
                        const char *name, char sha_out[65], char *tmp_out)
 {
     size_t len;
-    unsigned char *f = index_encode(ix, sha_out, &len);
+    unsigned char *f;
     char rel[128];
     int rc;
 
     snprintf(rel, sizeof(rel), "indexes/%s", name);
+    f = index_encode(repo, ix, rel, sha_out, &len);
     rc = tmp_out ? bk_write_file_staged(repo, rel, f, len, tmp_out)
                  : bk_write_file_atomic(repo, rel, f, len);
     free(f);
@@ -90,6 +101,26 @@ int bk_index_stage(const struct bk_repo *repo, const struct bk_index *ix,
     return index_store(repo, ix, name, sha_out, tmp_out);
 }
 
+/* Open a sealed index file image f[*len] in place of the plain one:
+ * 0, or an error after logging why. */
+static int unseal(const struct bk_repo *repo, const char *rel, char **f,
+                  size_t *len)
+{
+    unsigned char *plain;
+    size_t plen;
+    int rc;
+
+    rc = bk_meta_open(repo, BK_META_INDEX, rel, *f, *len, &plain, &plen);
+    if (rc) {
+        log_error("backup: index %s: %s", rel, bk_meta_why(rc));
+        return ERR_IO;
+    }
+    free(*f);
+    *f = (char *)plain;
+    *len = plen;
+    return 0;
+}
+
 int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
                   struct bk_index *ix)
 {
@@ -101,10 +132,26 @@ int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
     int rc;
 
     snprintf(rel, sizeof(rel), "indexes/%s", name);
-    rc = bk_read_file(repo, rel, IDX_HDR + IDX_MAX * BK_ID_LEN + 32, &f, &len);
+    rc = bk_read_file(
+        repo, rel, IDX_HDR + IDX_MAX * BK_ID_LEN + 32 + BK_META_OVER, &f, &len);
     if (rc) {
         log_error("backup: index %s: %s", name, err_str(rc));
         return rc == ERR_NOTFOUND ? rc : ERR_IO;
+    }
+    if (sha) {
+        sha256(f, len, md);
+        hex_encode(hex, md, 32);
+        if (strcmp(hex, sha)) {
+            log_error("backup: index %s is not the file its manifest names "
+                      "(SHA-256 differs): damaged or replaced",
+                      rel);
+            free(f);
+            return ERR_IO;
+        }
+    }
+    if (bk_meta_sealed(repo) && unseal(repo, rel, &f, &len)) {
+        free(f);
+        return ERR_IO;
     }
     u = (unsigned char *)f;
     rc = ERR_IO;
@@ -119,12 +166,6 @@ int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
     sha256(u, len - 32, md);
     if (memcmp(md, u + len - 32, 32))
         goto bad;
-    if (sha) {
-        sha256(u, len, md);
-        hex_encode(hex, md, 32);
-        if (strcmp(hex, sha))
-            goto bad;
-    }
     ix->chunk_size = cs;
     ix->disk_size = size;
     ix->num = num;
@@ -133,7 +174,7 @@ int bk_index_read(const struct bk_repo *repo, const char *name, const char *sha,
     free(f);
     return 0;
 bad:
-    log_error("backup: index %s is corrupt", name);
+    log_error("backup: index %s is corrupt", rel);
     free(f);
     return rc;
 }

@@ -132,13 +132,13 @@ int bk_repo_init(const char *dir, const struct bk_init_opts *opts)
     }
     uuid_generate(id);
     time_rfc3339(time_now(), t);
-    o = json_pack("{s:s,s:i,s:s,s:i,s:s,s:i,s:s,s:o,s:s}", "format",
-                  "xenith-backup", "version", BK_FORMAT, "id", id, "chunk_size",
-                  opts->chunk_size ? (int)opts->chunk_size : BK_CHUNK_SIZE,
-                  "compression", "zstd", "compression_level",
-                  opts->compression_level, "encryption",
-                  opts->passphrase ? "aes-256-gcm" : "none", "key_fingerprint",
-                  fp[0] ? json_string(fp) : json_null(), "created", t);
+    o = json_pack(
+        "{s:s,s:i,s:s,s:i,s:s,s:i,s:s,s:o,s:s}", "format", "xenith-backup",
+        "version", opts->passphrase ? BK_FORMAT : BK_FORMAT_PLAIN, "id", id,
+        "chunk_size", opts->chunk_size ? (int)opts->chunk_size : BK_CHUNK_SIZE,
+        "compression", "zstd", "compression_level", opts->compression_level,
+        "encryption", opts->passphrase ? "aes-256-gcm" : "none",
+        "key_fingerprint", fp[0] ? json_string(fp) : json_null(), "created", t);
     txt = json_dumps(o, JSON_INDENT(1));
     json_decref(o);
     /* config last: a directory without it is not a repository yet. */
@@ -203,6 +203,7 @@ static int unwrap_keys(struct bk_repo *r, const char *passphrase)
     }
     memcpy(r->k_enc, master, BK_KEY_LEN);
     memcpy(r->k_id, master + BK_KEY_LEN, BK_KEY_LEN);
+    bk_meta_key(master, r->k_meta);
     rc = 0;
 out:
     OPENSSL_cleanse(master, sizeof(master));
@@ -241,7 +242,7 @@ int bk_repo_open(const char *dir, const char *passphrase,
                      "xenith-backup"))
         goto out;
     ver = json_integer_value(json_object_get(o, "version"));
-    if (ver != BK_FORMAT) {
+    if (ver < 1 || ver > BK_FORMAT) {
         log_error("backup: %s: format version %lld is not supported", dir,
                   (long long)ver);
         rc = ERR_UNSUPPORTED;
@@ -256,6 +257,7 @@ int bk_repo_open(const char *dir, const char *passphrase,
         goto out;
     r->chunk_size = (uint32_t)cs;
     r->level = (int)lvl;
+    r->format = (int)ver;
     if (!strcmp(enc, "aes-256-gcm")) {
         r->encrypted = 1;
         if (!fp || strlen(fp) != 32)
@@ -267,6 +269,8 @@ int bk_repo_open(const char *dir, const char *passphrase,
     } else if (strcmp(enc, "none")) {
         rc = ERR_UNSUPPORTED;
         goto out;
+    } else if (ver >= 2) {
+        goto out; /* version 2 is for encrypted repositories only */
     }
     *repo_out = r;
     r = NULL;
@@ -286,6 +290,7 @@ void bk_repo_free(struct bk_repo *repo)
         return;
     OPENSSL_cleanse(repo->k_enc, sizeof(repo->k_enc));
     OPENSSL_cleanse(repo->k_id, sizeof(repo->k_id));
+    OPENSSL_cleanse(repo->k_meta, sizeof(repo->k_meta));
     if (repo->dirfd >= 0)
         close(repo->dirfd);
     free(repo->dir);

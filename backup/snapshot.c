@@ -1,6 +1,7 @@
 /* snapshot.c: snapshot manifests (snapshots/<id>.json): write (the
  * snapshot appears atomically), read, list and remove. Manifests are
- * capped at 1 MiB when read. Thread safe: no shared state.
+ * capped at 1 MiB when read, and sealed in format-2 encrypted
+ * repositories (metaseal.c). Thread safe: no shared state.
  */
 #include "backup/bk_internal.h"
 
@@ -38,7 +39,7 @@ static char *manifest_json(const struct bk_repo *repo,
     char t[21], *txt;
 
     time_rfc3339(m->info.time, t);
-    json_object_set_new(o, "version", json_integer(BK_FORMAT));
+    json_object_set_new(o, "version", json_integer(repo->format));
     json_object_set_new(o, "id", json_string(m->info.id));
     json_object_set_new(o, "name", json_string(m->info.name));
     json_object_set_new(o, "time", json_string(t));
@@ -76,11 +77,18 @@ static int manifest_store(const struct bk_repo *repo,
                           const struct bk_manifest *m, char *tmp_out)
 {
     char rel[96], *txt = manifest_json(repo, m);
+    unsigned char *f = (unsigned char *)txt, *sealed = NULL;
+    size_t len = strlen(txt);
     int rc;
 
     snprintf(rel, sizeof(rel), "snapshots/%s.json", m->info.id);
-    rc = tmp_out ? bk_write_file_staged(repo, rel, txt, strlen(txt), tmp_out)
-                 : bk_write_file_atomic(repo, rel, txt, strlen(txt));
+    if (bk_meta_sealed(repo)) {
+        bk_meta_seal(repo, BK_META_MANIFEST, rel, txt, len, &sealed, &len);
+        f = sealed;
+    }
+    rc = tmp_out ? bk_write_file_staged(repo, rel, f, len, tmp_out)
+                 : bk_write_file_atomic(repo, rel, f, len);
+    free(sealed);
     free(txt);
     return rc;
 }
@@ -105,6 +113,26 @@ static void copy_str(json_t *o, const char *key, char *dst, size_t cap)
         xstrlcpy(dst, s, cap);
 }
 
+/* Open the sealed manifest txt[*len] in place: 0 or ERR_IO (logged). */
+static int unseal(const struct bk_repo *repo, const char *id, const char *rel,
+                  char **txt, size_t *len)
+{
+    unsigned char *plain;
+    size_t plen;
+    int rc;
+
+    rc = bk_meta_open(repo, BK_META_MANIFEST, rel, *txt, *len, &plain, &plen);
+    if (rc) {
+        log_error("backup: snapshot %s: manifest %s: %s", id, rel,
+                  bk_meta_why(rc));
+        return ERR_IO;
+    }
+    free(*txt);
+    *txt = (char *)plain;
+    *len = plen;
+    return 0;
+}
+
 int bk_manifest_read(const struct bk_repo *repo, const char *id,
                      struct bk_manifest *m)
 {
@@ -118,14 +146,19 @@ int bk_manifest_read(const struct bk_repo *repo, const char *id,
     if (!uuid_valid(id))
         return ERR_NOTFOUND;
     snprintf(rel, sizeof(rel), "snapshots/%s.json", id);
-    rc = bk_read_file(repo, rel, MANIFEST_MAX, &txt, &len);
+    rc = bk_read_file(repo, rel, MANIFEST_MAX + BK_META_OVER, &txt, &len);
     if (rc)
-        return rc;
+        return rc == ERR_TOOBIG ? ERR_IO : rc;
+    if (bk_meta_sealed(repo)) {
+        rc = unseal(repo, id, rel, &txt, &len);
+        if (rc)
+            goto out;
+    }
     o = json_loadb(txt, len, 0, NULL);
     disks = json_object_get(o, "disks");
     if (!json_is_object(o) || !json_is_array(disks) ||
-        json_integer_value(json_object_get(o, "version")) != BK_FORMAT) {
-        log_error("backup: snapshot %s: bad manifest", id);
+        json_integer_value(json_object_get(o, "version")) != repo->format) {
+        log_error("backup: snapshot %s: bad manifest (%s)", id, rel);
         rc = ERR_IO;
         goto out;
     }

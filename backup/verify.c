@@ -76,6 +76,19 @@ static void *vworker(void *arg)
 }
 
 /* Load every index into refs: one (id, snapshot) per non-zero chunk. */
+/* Note a damaged manifest or index: the file dir/name suffix. */
+static void add_bad_file(struct bk_verify_report *rep, const char *dir,
+                         const char *name, const char *suffix)
+{
+    char rel[160];
+
+    snprintf(rel, sizeof(rel), "%s/%s%s", dir, name, suffix);
+    rep->bad_files =
+        xrealloc(rep->bad_files, (rep->num_bad_files + 1) * sizeof(char *));
+    rep->bad_files[rep->num_bad_files++] = xstrdup(rel);
+}
+
+/* Load every index into refs: one (id, snapshot) per non-zero chunk. */
 static void collect(struct bk_repo *repo, char **ids, size_t nids,
                     struct ref **refs_out, size_t *nrefs_out,
                     struct bk_verify_report *rep)
@@ -88,6 +101,7 @@ static void collect(struct bk_repo *repo, char **ids, size_t nids,
         int bad = 0;
 
         if (bk_manifest_read(repo, ids[s], &m)) {
+            add_bad_file(rep, "snapshots", ids[s], ".json");
             bad = 1;
             goto next;
         }
@@ -96,6 +110,7 @@ static void collect(struct bk_repo *repo, char **ids, size_t nids,
 
             if (bk_index_read(repo, m.disks[d].index, m.disks[d].index_sha,
                               &ix)) {
+                add_bad_file(rep, "indexes", m.disks[d].index, "");
                 bad = 1;
                 continue;
             }
@@ -211,5 +226,6 @@ void bk_verify_report_release(struct bk_verify_report *rep)
         bk_strv_free(rep->bad[i].snapshots, rep->bad[i].num_snapshots);
     free(rep->bad);
     bk_strv_free(rep->bad_indexes, rep->num_bad_indexes);
+    bk_strv_free(rep->bad_files, rep->num_bad_files);
     memset(rep, 0, sizeof(*rep));
 }

@@ -310,7 +310,7 @@ int db_backup_job_select_vms(struct db *db, const char *job_id,
     "id, job_id, task_id, trigger, status, started_at, finished_at, error"
 #define RUN_VM_COLS                                                   \
     "vm_id, vm_name, status, snapshot_id, bytes_read, stored_bytes, " \
-    "used_changemap, error"
+    "used_changemap, error, read_note"
 
 void db_backup_run_release(struct db_backup_run *r)
 {
@@ -357,6 +357,7 @@ static void run_vm_row(sqlite3_stmt *st, void *p)
     v->stored_bytes = sqlite3_column_int64(st, 5);
     v->used_changemap = sqlite3_column_int(st, 6);
     db_col_text(st, 7, v->error, sizeof(v->error));
+    db_col_text(st, 8, v->read_note, sizeof(v->read_note));
 }
 
 static int run_load_vms(struct db *db, struct db_backup_run *r)
@@ -375,7 +376,8 @@ static int run_load_vms(struct db *db, struct db_backup_run *r)
         DB_INT(":bytes_read", (v)->bytes_read),            \
         DB_INT(":stored_bytes", (v)->stored_bytes),        \
         DB_INT(":used_changemap", (v)->used_changemap),    \
-        DB_TEXT_OR_NULL(":error", (v)->error)
+        DB_TEXT_OR_NULL(":error", (v)->error),             \
+        DB_TEXT_OR_NULL(":read_note", (v)->read_note)
 
 int db_backup_run_insert(struct db *db, const struct db_backup_run *r)
 {
@@ -385,7 +387,7 @@ int db_backup_run_insert(struct db *db, const struct db_backup_run *r)
     static const char vm_sql[] =
         "INSERT INTO backup_run_vms (run_id, " RUN_VM_COLS ") VALUES (:run, "
         ":vm, :name, :status, :snapshot, :bytes_read, :stored_bytes, "
-        ":used_changemap, :error)";
+        ":used_changemap, :error, :read_note)";
     size_t i;
     int rc = db_begin(db);
 
@@ -438,8 +440,8 @@ int db_backup_run_vm_update(struct db *db, const char *run_id,
     static const char sql[] =
         "UPDATE backup_run_vms SET status = :status, snapshot_id = :snapshot, "
         "bytes_read = :bytes_read, stored_bytes = :stored_bytes, "
-        "used_changemap = :used_changemap, error = :error "
-        "WHERE run_id = :run AND vm_id = :vm";
+        "used_changemap = :used_changemap, error = :error, "
+        "read_note = :read_note WHERE run_id = :run AND vm_id = :vm";
 
     return db_exec_one(db, sql, "update run vm",
                        DB_ARGS(RUN_VM_ARGS(run_id, v)));

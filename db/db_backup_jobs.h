@@ -72,7 +72,8 @@ struct db_backup_run_vm {
     int64_t bytes_read;
     int64_t stored_bytes;
     int used_changemap;
-    char error[512]; /* "" when none */
+    char error[512];     /* "" when none */
+    char read_note[512]; /* how its data was read; "" when none */
 };
 
 struct db_backup_run {

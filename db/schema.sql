@@ -224,6 +224,8 @@ CREATE UNIQUE INDEX backup_runs_one_running ON backup_runs (job_id)
     WHERE status = 'running';
 
 -- No foreign key to vms: the history outlives a deleted VM.
+-- read_note (0006, hence its place): how the VM's data was read (the
+-- change map, or why all of it was read); NULL when the backup failed.
 CREATE TABLE backup_run_vms (
     run_id TEXT NOT NULL REFERENCES backup_runs (id) ON DELETE CASCADE,
     vm_id TEXT NOT NULL,
@@ -234,7 +236,7 @@ CREATE TABLE backup_run_vms (
     bytes_read INTEGER NOT NULL DEFAULT 0,
     stored_bytes INTEGER NOT NULL DEFAULT 0,
     used_changemap INTEGER NOT NULL DEFAULT 0,
-    error TEXT,
+    error TEXT, read_note TEXT,
     PRIMARY KEY (run_id, vm_id)
 );
 

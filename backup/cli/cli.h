@@ -25,6 +25,7 @@ struct cli {
     const char *parent; /* NULL = automatic by name */
     const char *changed_since;
     const char *disk_name;
+    const char *vm_config_file; /* a JSON object for the manifest */
     int no_parent;
     int json;
     int quiet;

@@ -9,6 +9,39 @@
 #include "common/err.h"
 #include "common/timeutil.h"
 
+#define VM_CONFIG_MAX (512 * 1024)
+
+/* The --vm-config file as compact JSON text (**new**), NULL when none;
+ * *bad_out is set when it cannot be read or is not a JSON object. */
+static char *vm_config(const struct cli *c, int *bad_out)
+{
+    json_error_t je;
+    json_t *o;
+    char *txt;
+
+    *bad_out = 0;
+    if (!c->vm_config_file)
+        return NULL;
+    o = json_load_file(c->vm_config_file, 0, &je);
+    if (!json_is_object(o)) {
+        fprintf(stderr, "xenith-backup: --vm-config %s: %s\n",
+                c->vm_config_file, o ? "not a JSON object" : je.text);
+        json_decref(o);
+        *bad_out = 1;
+        return NULL;
+    }
+    txt = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (strlen(txt) > VM_CONFIG_MAX) {
+        fprintf(stderr, "xenith-backup: --vm-config %s: over %d bytes\n",
+                c->vm_config_file, VM_CONFIG_MAX);
+        free(txt);
+        *bad_out = 1;
+        return NULL;
+    }
+    return txt;
+}
+
 int cmd_backup_file(const struct cli *c)
 {
     struct bk_repo *repo = NULL;
@@ -19,17 +52,24 @@ int cmd_backup_file(const struct cli *c)
     struct cli_progress cp;
     long long t0;
     double secs;
-    int rc;
+    char *cfg;
+    int rc, bad;
 
     if (c->num_args != 1 || !c->name) {
         fprintf(stderr, "xenith-backup: backup-file needs --name NAME and "
                         "one FILE\n");
         return EXIT_USAGE;
     }
+    cfg = vm_config(c, &bad);
+    if (bad)
+        return EXIT_USAGE;
     rc = cli_open(c, &repo);
-    if (rc)
+    if (rc) {
+        free(cfg);
         return rc;
+    }
     o.name = c->name;
+    o.vm_config = cfg;
     o.parent = c->no_parent ? "" : c->parent;
     o.protect = c->protect;
     d.name = c->disk_name ? c->disk_name : "disk0";
@@ -39,6 +79,7 @@ int cmd_backup_file(const struct cli *c)
     t0 = time_mono_ms();
     rc = bk_backup(repo, &o, &d, 1, &prog, &r);
     cli_progress_end(&cp);
+    free(cfg);
     secs = (double)(time_mono_ms() - t0) / 1000.0;
     if (rc)
         rc = cli_fail_repo(c, repo, "backup failed", rc);

@@ -49,13 +49,14 @@ int cmd_verify(const struct cli *c)
                     "{s:s,s:s,s:o}", "chunk", rep.bad[i].id, "problem",
                     rep.bad[i].missing ? "missing" : "corrupt", "snapshots",
                     strv_json(rep.bad[i].snapshots, rep.bad[i].num_snapshots)));
-        cli_print_json(
-            json_pack("{s:b,s:I,s:I,s:I,s:o,s:o}", "ok", !bad, "chunks_checked",
-                      (json_int_t)rep.chunks_checked, "chunks_total",
-                      (json_int_t)rep.chunks_total, "bytes_checked",
-                      (json_int_t)rep.bytes_checked, "bad_chunks", arr,
-                      "damaged_snapshots",
-                      strv_json(rep.bad_indexes, rep.num_bad_indexes)));
+        cli_print_json(json_pack(
+            "{s:b,s:I,s:I,s:I,s:o,s:o,s:o}", "ok", !bad, "chunks_checked",
+            (json_int_t)rep.chunks_checked, "chunks_total",
+            (json_int_t)rep.chunks_total, "bytes_checked",
+            (json_int_t)rep.bytes_checked, "bad_chunks", arr,
+            "damaged_snapshots",
+            strv_json(rep.bad_indexes, rep.num_bad_indexes), "damaged_files",
+            strv_json(rep.bad_files, rep.num_bad_files)));
     } else {
         for (size_t i = 0; i < rep.num_bad; i++) {
             printf("chunk %s is %s; breaks snapshots:", rep.bad[i].id,
@@ -67,6 +68,9 @@ int cmd_verify(const struct cli *c)
         for (size_t i = 0; i < rep.num_bad_indexes; i++)
             printf("snapshot %s: manifest or index is damaged\n",
                    rep.bad_indexes[i]);
+        for (size_t i = 0; i < rep.num_bad_files; i++)
+            printf("%s: damaged, tampered with or replaced\n",
+                   rep.bad_files[i]);
         printf("verify: %llu of %llu chunks checked, %zu bad: %s\n",
                (unsigned long long)rep.chunks_checked,
                (unsigned long long)rep.chunks_total, rep.num_bad,

@@ -15,7 +15,8 @@ static const char usage_text[] =
     "  init [--encrypt] [--compression LEVEL] [--chunk-size-kib N]\n"
     "  backup-file --name NAME [--parent SNAP | --no-parent]\n"
     "              [--changed-since OLD_CLONE] [--disk-name NAME] "
-    "[--protect] FILE\n"
+    "[--protect]\n"
+    "              [--vm-config JSON_FILE] FILE\n"
     "  snapshots\n"
     "  restore [--disk N] SNAPSHOT OUTFILE\n"
     "  verify [--sample PERCENT]\n"
@@ -67,6 +68,7 @@ enum opt {
     O_DRYRUN,
     O_HELP,
     O_CHUNK,
+    O_VMCONFIG,
 };
 
 static const struct option longopts[] = {
@@ -94,6 +96,7 @@ static const struct option longopts[] = {
     { "dry-run", no_argument, NULL, O_DRYRUN },
     { "help", no_argument, NULL, O_HELP },
     { "chunk-size-kib", required_argument, NULL, O_CHUNK },
+    { "vm-config", required_argument, NULL, O_VMCONFIG },
     { NULL, 0, NULL, 0 },
 };
 
@@ -187,6 +190,9 @@ static int parse(struct cli *c, int argc, char **argv)
             break;
         case O_PROTECT:
             c->protect = 1;
+            break;
+        case O_VMCONFIG:
+            c->vm_config_file = optarg;
             break;
         case O_DRYRUN:
             c->dry_run = 1;

@@ -156,12 +156,19 @@ char *cli_passphrase(const struct cli *c)
 int cli_open(const struct cli *c, struct bk_repo **repo_out)
 {
     char *pass = cli_passphrase(c);
-    int rc = bk_repo_open(c->repo, pass, repo_out);
+    int rc = bk_repo_open(c->repo, pass, repo_out), had = pass != NULL;
 
     if (pass) {
         explicit_bzero(pass, strlen(pass));
         free(pass);
     }
+    if (rc == ERR_UNAUTH)
+        return cli_fail(c,
+                        had ? "cannot open the repository: wrong passphrase"
+                            : "cannot open the repository: it is encrypted "
+                              "and needs its passphrase (--passphrase-file "
+                              "or XENITH_BACKUP_PASSPHRASE)",
+                        rc);
     if (rc)
         return cli_fail(c, "cannot open the repository", rc);
     if (c->threads)

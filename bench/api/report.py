@@ -2,7 +2,9 @@
 """bench/api/report.py WORKDIR: RESULTS.md (stdout) from run.sh's meta,
 results (one wrk RESULT line per round, server and concurrency, with the
 server's CPU ticks; a load line before each round), paced (the same for
-the paced rounds, if any) and rss-* files."""
+the paced rounds, if any), paced-sys (the paced rounds again with the
+system's TCP congestion control, when the bench used another) and rss-*
+files."""
 import json
 import os
 import statistics
@@ -60,6 +62,52 @@ def paced_rounds(path):
     return next(iter(res.values()), {})
 
 
+def paced_medians(path, n, tck):
+    """(rounds, medians) of one paced load, or ({}, {})."""
+    paced = paced_rounds(path)
+    if paced and any(len(paced[srv]) != n for srv in SERVERS):
+        sys.exit("report: %s has %s rounds, not %d" % (
+            path, {srv: len(paced[srv]) for srv in SERVERS}, n))
+    pmed = {srv: {k: statistics.median(r.get(k, float("nan"))
+                                       for r in paced[srv])
+                  for k in ("rps", "p50_ms", "p90_ms", "p99_ms", "p999_ms")}
+            for srv in SERVERS} if paced else {}
+    for srv in pmed:
+        pmed[srv]["cpu"] = statistics.median(
+            cpu_ms_per_req(r, tck) for r in paced[srv])
+    return paced, pmed
+
+
+def paced_tables(p, paced, pmed, n, tck):
+    """The rounds and the medians of one paced load."""
+    p("| server | round | requests/s | p50 ms | p90 ms | p99 ms | "
+      "p99.9 ms | max ms | CPU ms/req | errors |")
+    p("|---|---|---|---|---|---|---|---|---|---|")
+    for i in range(n):
+        for srv in SERVERS:
+            r = paced[srv][i]
+            p("| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f | %.3f "
+              "| %d |" % (srv, i + 1, r["rps"], r["p50_ms"], r["p90_ms"],
+                          r["p99_ms"], r.get("p999_ms", float("nan")),
+                          r["max_ms"], cpu_ms_per_req(r, tck), errors(r)))
+    p()
+    p("Medians of these paced rounds:")
+    p()
+    p("| | xenithd | nginx | xenithd / nginx |")
+    p("|---|---|---|---|")
+    for k, label, fmt in (("rps", "requests/s", "%.0f"),
+                          ("p50_ms", "p50 latency (ms)", "%.2f"),
+                          ("p90_ms", "p90 latency (ms)", "%.2f"),
+                          ("p99_ms", "p99 latency (ms)", "%.2f"),
+                          ("p999_ms", "p99.9 latency (ms)", "%.2f"),
+                          ("cpu", "server CPU ms per request", "%.3f")):
+        p("| %s | %s | %s | %.2f |" % (
+            label, fmt % pmed["xenithd"][k], fmt % pmed["nginx"][k],
+            pmed["xenithd"][k] / pmed["nginx"][k]
+            if pmed["nginx"][k] else 0))
+    p()
+
+
 def mb(s):
     """A /proc status "N kB" value in MB (10^6 bytes)."""
     return float(s.split()[0]) * 1024 / 1e6
@@ -91,16 +139,9 @@ def main():
     med = {conns: {srv: {k: statistics.median(r[k] for r in res[conns][srv])
                          for k in ("rps", "p50_ms", "p99_ms")}
                    for srv in SERVERS} for conns in res}
-    paced = paced_rounds(os.path.join(w, "paced"))
-    if paced and any(len(paced[srv]) != n for srv in SERVERS):
-        sys.exit("report: the paced load has %s rounds, not %d" % (
-            {srv: len(paced[srv]) for srv in SERVERS}, n))
-    pmed = {srv: {k: statistics.median(r[k] for r in paced[srv])
-                  for k in ("rps", "p50_ms", "p90_ms", "p99_ms")}
-            for srv in SERVERS} if paced else {}
-    for srv in pmed:
-        pmed[srv]["cpu"] = statistics.median(
-            cpu_ms_per_req(r, tck) for r in paced[srv])
+    paced, pmed = paced_medians(os.path.join(w, "paced"), n, tck)
+    paced_sys, pmed_sys = paced_medians(os.path.join(w, "paced-sys"), n,
+                                        tck)
     for conns in res:
         for srv in SERVERS:
             med[conns][srv]["cpu"] = statistics.median(
@@ -138,6 +179,13 @@ def main():
     p("- load average (1/5/15 min) before: %s, after: %s (the machine is "
       "shared with other jobs; both servers and wrk share its CPUs)" % (
           meta.get("load_before", "?"), meta.get("load_after", "?")))
+    p("- TCP: congestion control %s%s (system default %s), loopback "
+      "qdisc %s" % (
+          meta.get("tcp_cc", "?"),
+          " in a private network namespace (run.sh, as root: a copy of the "
+          "system's TCP settings, its own loopback)"
+          if meta.get("netns") == "1" else "", meta.get("sys_cc", "?"),
+          meta.get("qdisc_lo", "?")))
     p("- both: TLS (same self-signed ECDSA P-256 certificate from "
       "DATA/tls/), HTTP/1.1 keep-alive, 127.0.0.1, same machine, same run; "
       "wrk -t%s -d%s at each of -c %s, %s rounds each interleaved "
@@ -211,31 +259,22 @@ def main():
           "ones." % (meta["paced_conns"], meta["paced_delay_ms"], rate,
                      meta["paced_conns"]))
         p()
-        p("| server | round | requests/s | p50 ms | p90 ms | p99 ms | "
-          "max ms | CPU ms/req | errors |")
-        p("|---|---|---|---|---|---|---|---|---|")
-        for i in range(n):
-            for srv in SERVERS:
-                r = paced[srv][i]
-                p("| %s | %d | %.0f | %.2f | %.2f | %.2f | %.1f | %.3f | %d |"
-                  % (srv, i + 1, r["rps"], r["p50_ms"], r["p90_ms"],
-                     r["p99_ms"], r["max_ms"], cpu_ms_per_req(r, tck),
-                     errors(r)))
+        paced_tables(p, paced, pmed, n, tck)
+    if paced_sys:
+        p("### The same paced load with the system's congestion control "
+          "(%s)" % meta["sys_cc"])
         p()
-        p("Medians of the paced rounds:")
+        p("The same rounds, each right after the %s one above, on new "
+          "connections that use %s, this machine's default. With bbr and "
+          "no fq qdisc TCP paces itself; on these mostly idle loopback "
+          "connections bbr's bandwidth estimate at times falls to one "
+          "segment per ~45 ms (a late ACK; ss -ti shows bw 11.7 "
+          "Mbit/s), and the pacing timer then holds the rest of the next "
+          "response for 50-90 ms, from either server: the p99.9 and max "
+          "here (the kernel's sender waits, not the server)." % (
+              meta["tcp_cc"], meta["sys_cc"]))
         p()
-        p("| | xenithd | nginx | xenithd / nginx |")
-        p("|---|---|---|---|")
-        for k, label, fmt in (("rps", "requests/s", "%.0f"),
-                              ("p50_ms", "p50 latency (ms)", "%.2f"),
-                              ("p90_ms", "p90 latency (ms)", "%.2f"),
-                              ("p99_ms", "p99 latency (ms)", "%.2f"),
-                              ("cpu", "server CPU ms per request", "%.3f")):
-            p("| %s | %s | %s | %.2f |" % (
-                label, fmt % pmed["xenithd"][k], fmt % pmed["nginx"][k],
-                pmed["xenithd"][k] / pmed["nginx"][k]
-                if pmed["nginx"][k] else 0))
-        p()
+        paced_tables(p, paced_sys, pmed_sys, n, tck)
     p("## Targets (issue 2), per concurrency measured")
     p()
     p("| target | conns | value | |")
@@ -249,11 +288,18 @@ def main():
             TARGET_P99_MS, conns, m["xenithd"]["p99_ms"],
             m["nginx"]["p99_ms"], ok(m["xenithd"]["p99_ms"] < TARGET_P99_MS)))
     if paced:
-        p("| p99 < %.0f ms, paced at %.0f requests/s | %s | %.2f ms "
-          "(nginx %.2f ms) | %s |" % (
-              TARGET_P99_MS, float(meta["paced_rate"]), meta["paced_conns"],
+        p("| p99 < %.0f ms, paced at %.0f requests/s, TCP %s | %s | "
+          "%.2f ms (nginx %.2f ms) | %s |" % (
+              TARGET_P99_MS, float(meta["paced_rate"]),
+              meta.get("tcp_cc", "?"), meta["paced_conns"],
               pmed["xenithd"]["p99_ms"], pmed["nginx"]["p99_ms"],
               ok(pmed["xenithd"]["p99_ms"] < TARGET_P99_MS)))
+    if paced_sys:
+        p("| p99 < %.0f ms, paced, TCP %s | %s | %.2f ms (nginx %.2f ms) | "
+          "%s |" % (TARGET_P99_MS, meta["sys_cc"], meta["paced_conns"],
+                    pmed_sys["xenithd"]["p99_ms"],
+                    pmed_sys["nginx"]["p99_ms"],
+                    ok(pmed_sys["xenithd"]["p99_ms"] < TARGET_P99_MS)))
     p("| RSS < %.0f MB | | %.1f MB (VmHWM) | %s |" % (
         TARGET_RSS_MB, hwm, ok(hwm < TARGET_RSS_MB)))
 

@@ -290,14 +290,15 @@ def write(path, res, cs, alloc):
            ver(["restic", "version"]).split()[1],
            ver(["borg", "--version"]).split()[1]),
         "",
-        "| run | wall s | CPU s | MB/s | repository MB |",
-        "|---|---:|---:|---:|---:|",
+        "| run | wall s | CPU s | MB/s | repository MB | wall s by round |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for k, v in res.items():
         size = v[-1][2]
-        lines.append("| %s | %.2f | %.2f | %.0f | %s |" % (
+        lines.append("| %s | %.2f | %.2f | %.0f | %s | %s |" % (
             k, med(v, 0), med(v, 1), mb / med(v, 0),
-            "%.0f" % (size / 1e6) if size else ""))
+            "%.0f" % (size / 1e6) if size else "",
+            " / ".join("%.2f" % x[0] for x in v)))
 
     def m(k):
         return med(res[k], 0)

@@ -65,11 +65,13 @@ static json_t *verify_json(const struct bk_verify_report *rep)
             json_pack("{s:s, s:b, s:o}", "chunk", b->id, "missing", b->missing,
                       "snapshots", strv_json(b->snapshots, b->num_snapshots)));
     }
-    return json_pack("{s:I, s:I, s:I, s:o, s:o}", "chunks_checked",
+    return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o}", "chunks_checked",
                      (json_int_t)rep->chunks_checked, "chunks_total",
                      (json_int_t)rep->chunks_total, "bytes_checked",
                      (json_int_t)rep->bytes_checked, "bad", bad, "bad_indexes",
-                     strv_json(rep->bad_indexes, rep->num_bad_indexes));
+                     strv_json(rep->bad_indexes, rep->num_bad_indexes),
+                     "bad_files",
+                     strv_json(rep->bad_files, rep->num_bad_files));
 }
 
 /* The failure message: the first bad chunk (and what it breaks), or
@@ -88,9 +90,12 @@ static void verify_error(struct task *t, const struct bk_verify_report *rep)
                        rep->num_bad_indexes);
     } else {
         task_set_error(t,
-                       "the manifest or index of snapshot %s is damaged; "
-                       "%zu damaged snapshot(s)",
-                       rep->bad_indexes[0], rep->num_bad_indexes);
+                       "the manifest or index of snapshot %s is damaged "
+                       "(%s: damaged, tampered with or replaced); %zu "
+                       "damaged snapshot(s)",
+                       rep->bad_indexes[0],
+                       rep->num_bad_files ? rep->bad_files[0] : "-",
+                       rep->num_bad_indexes);
     }
 }
 

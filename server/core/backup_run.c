@@ -30,7 +30,6 @@
 #define RUN_MAX_WORKERS 8
 #define RUN_CLAIM_MS    30000 /* wait this long for a VM's power op */
 #define RUN_PRUNE_TRIES 20
-#define RUN_NOTE_MAX    256
 
 /* Runs in flight, so the sweep never takes a clone being made. */
 static pthread_mutex_t bases_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -40,11 +39,10 @@ struct run_ctx {
     struct app *app;
     struct task *task;
     struct db_backup_job job;
-    struct db_backup_run run;    /* vms[]: the per-VM results */
-    uint64_t *sizes;             /* logical bytes per VM */
-    char (*reads)[RUN_NOTE_MAX]; /* per VM: how its data was read */
-    pthread_mutex_t mu;          /* next, finished, cur, task progress */
-    pthread_mutex_t prune_mu;    /* one prune of the repository at a time */
+    struct db_backup_run run; /* vms[]: the per-VM results */
+    uint64_t *sizes;          /* logical bytes per VM */
+    pthread_mutex_t mu;       /* next, finished, cur, task progress */
+    pthread_mutex_t prune_mu; /* one prune of the repository at a time */
     size_t next;
     uint64_t total, finished, cur[RUN_MAX_WORKERS];
     int finalized;
@@ -457,7 +455,7 @@ static void backup_vm(struct run_worker *w, size_t idx)
                      backup_repo_why(w->repo, rc));
         goto out;
     }
-    vm_read_note(d, &out, ctx->reads[idx], sizeof(ctx->reads[idx]));
+    vm_read_note(d, &out, res->read_note, sizeof(res->read_note));
     vm_keep_bases(ctx, &vm, d, out.snapshot_id);
     cloned = 0;
     xstrlcpy(res->snapshot_id, out.snapshot_id, sizeof(res->snapshot_id));
@@ -528,7 +526,6 @@ static void run_sizes(struct run_ctx *ctx)
     size_t i, k;
 
     ctx->sizes = xcalloc(ctx->run.num_vms + 1, sizeof(*ctx->sizes));
-    ctx->reads = xcalloc(ctx->run.num_vms + 1, sizeof(*ctx->reads));
     for (i = 0; i < ctx->run.num_vms; i++) {
         struct db_vm vm;
 
@@ -548,12 +545,13 @@ static void run_sizes(struct run_ctx *ctx)
 json_t *backup_run_vm_json(const struct db_backup_run_vm *v)
 {
     return json_pack(
-        "{s:s, s:s, s:s, s:o, s:I, s:I, s:b, s:o}", "vm", v->vm_id, "vm_name",
-        v->vm_name, "status", v->status, "snapshot",
+        "{s:s, s:s, s:s, s:o, s:I, s:I, s:b, s:o, s:o}", "vm", v->vm_id,
+        "vm_name", v->vm_name, "status", v->status, "snapshot",
         v->snapshot_id[0] ? json_string(v->snapshot_id) : json_null(),
         "bytes_read", (json_int_t)v->bytes_read, "stored_bytes",
         (json_int_t)v->stored_bytes, "used_changemap", v->used_changemap,
-        "error", v->error[0] ? json_string(v->error) : json_null());
+        "error", v->error[0] ? json_string(v->error) : json_null(), "read_note",
+        v->read_note[0] ? json_string(v->read_note) : json_null());
 }
 
 static json_t *run_result(const struct run_ctx *ctx)
@@ -561,14 +559,8 @@ static json_t *run_result(const struct run_ctx *ctx)
     json_t *vms = json_array();
     size_t i;
 
-    for (i = 0; i < ctx->run.num_vms; i++) {
-        json_t *v = backup_run_vm_json(&ctx->run.vms[i]);
-
-        json_object_set_new(v, "read_note",
-                            ctx->reads[i][0] ? json_string(ctx->reads[i])
-                                             : json_null());
-        json_array_append_new(vms, v);
-    }
+    for (i = 0; i < ctx->run.num_vms; i++)
+        json_array_append_new(vms, backup_run_vm_json(&ctx->run.vms[i]));
     return json_pack("{s:s, s:s, s:o}", "run", ctx->run.id, "job", ctx->job.id,
                      "vms", vms);
 }
@@ -734,7 +726,6 @@ static void run_ctx_free(void *arg)
     db_backup_job_release(&ctx->job);
     db_backup_run_release(&ctx->run);
     free(ctx->sizes);
-    free(ctx->reads);
     free(ctx);
     pthread_mutex_lock(&bases_mu);
     runs_active--;

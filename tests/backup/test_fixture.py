@@ -49,3 +49,10 @@ def test_unknown_version_refused(tmp):
         json.dump(cfg, f)
     p = run("snapshots", "--repo", repo, check=False)
     assert p.returncode == 1 and "version 99" in p.stderr
+
+
+def test_v2_encrypted_readable(tmp):
+    read_fixture(tmp, "v2-encrypted")
+    with open(os.path.join(FIX, "v2-encrypted", "snapshots",
+                           meta()["v2-encrypted"] + ".json"), "rb") as f:
+        assert f.read(4) == b"XBKS"  # sealed

@@ -170,7 +170,8 @@ export async function test_run_job_progress_reaches_100({ api, page }) {
     noProblems(page);
 }
 
-export async function test_history_and_dashboard({ page }) {
+export async function test_history_and_dashboard({ api, page }) {
+    const job = (await api.ok('GET', '/backup/jobs')).find((j) => j.name === 'nightly');
     await nav(page, 'Jobs');
     await page.getByRole('link', { name: 'nightly', exact: true }).click();
     await page.getByRole('heading', { name: 'nightly' }).waitFor();
@@ -179,6 +180,12 @@ export async function test_history_and_dashboard({ page }) {
     const vmRow = run.locator('tbody tr', { hasText: 'app1' });
     await vmRow.waitFor();
     await vmRow.getByText('not used (full read)').waitFor();
+    // Why it read everything, from the run's stored read note.
+    const runs = await api.ok('GET', `/backup/jobs/${job.id}/runs`);
+    const note = runs[0].vms.find((v) => v.vm_name === 'app1').read_note;
+    assert(note && note.startsWith('read all data'), 'read_note: ' + note);
+    assert((await vmRow.locator('.read-note').textContent()) === note,
+        'the history does not show the read note');
     const read = await vmRow.locator('td').nth(2).textContent();
     assert(read !== '—' && !/^0 B$/.test(read), 'bytes read: ' + read);
     await shot(page, 'bk-05-history');

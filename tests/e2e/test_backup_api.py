@@ -369,6 +369,43 @@ def test_verify_finds_a_flipped_bit(ctx):
     os.rename(victim + ".away", victim)
 
 
+def test_encrypted_metadata_sealed_and_checked(ctx):
+    """Format 2: an encrypted repository's manifests and indexes are
+    sealed on disk; the daemon reads them with the stored passphrase;
+    verify names a tampered index or manifest file."""
+    c = ctx["c"]
+    repo = _repo(ctx, passphrase=PASS)
+    img = _image(_path(ctx, "vm-s.img"), 4, b"s")
+    snap = _backup_file(repo, "secret-vm-name", img, passphrase=PASS)
+    man = os.path.join(repo["path"], "snapshots", snap + ".json")
+    idx = os.path.join(repo["path"], "indexes", snap + ".0.idx")
+    for p in (man, idx):
+        with open(p, "rb") as f:
+            data = f.read()
+        assert data[:4] == b"XBKS" and b"secret-vm-name" not in data, p
+    r = c.get(SNAPS + "?repository=" + repo["id"])
+    assert r.status == 200, r
+    assert [(s["id"], s["name"]) for s in r.json] == [
+        (snap, "secret-vm-name")], r.json
+    assert c.get(REPOS + "/" + repo["id"]).json["stats"]["snapshots"] == 1
+    base = REPOS + "/" + repo["id"]
+    _task(ctx, c.post(base + "/verify", {}))
+    for victim, rel in ((idx, "indexes/%s.0.idx" % snap),
+                        (man, "snapshots/%s.json" % snap)):
+        _flip_bit(victim)
+        t = _task(ctx, c.post(base + "/verify", {}), status="failure")
+        assert t["result"]["bad_indexes"] == [snap], t
+        assert t["result"]["bad_files"] == [rel], t
+        assert rel in t["error"]["message"], t
+        _flip_bit(victim)  # repaired
+    _task(ctx, c.post(base + "/verify", {}))
+    # A tampered manifest: the snapshot is not listed, nothing breaks.
+    _flip_bit(man)
+    r = c.get(SNAPS + "?repository=" + repo["id"])
+    assert r.status == 200 and r.json == [], r
+    _flip_bit(man)
+
+
 def _big_repo(ctx):
     """A repository whose verify takes a while (random data, stored raw)."""
     if "big" in ctx:
@@ -455,18 +492,6 @@ def _env(ctx):
     return ctx
 
 
-def _inject_vm_config(repo, snap, cfg):
-    """What a backup job writes into the manifest (before bkjobs lands,
-    the CLI writes none): the manifest is plain JSON."""
-    path = os.path.join(repo["path"], "snapshots", snap + ".json")
-    with open(path) as f:
-        m = json.load(f)
-    m["vm_config"] = cfg
-    with open(path + ".new", "w") as f:
-        json.dump(m, f)
-    os.rename(path + ".new", path)
-
-
 def _allocated(path):
     return os.stat(path).st_blocks * 512
 
@@ -538,16 +563,22 @@ def test_restore_new_vm_from_a_job_snapshot(ctx):
     assert r.status == 201, r
     src_vm = r.json
     src = _image(_path(ctx, "web01.img"), 8, b"web01")
+    # What a backup job writes into the (sealed) manifest, given to the
+    # CLI.
+    cfg = _path(ctx, "web01-config.json")
+    with open(cfg, "w") as f:
+        json.dump({
+            "vm": src_vm["id"], "name": "web01", "vcpus": 2,
+            "memory_mib": 256, "boot": {"type": "hvm", "cdrom": None},
+            "disks": [{"device": "xvda", "name": "web01-root",
+                       "size_bytes": 8 * MIB, "mode": "rw"}],
+            "nics": [{"network": ctx["net"],
+                      "mac": src_vm["nics"][0]["mac"]}],
+            "tags": ["prod"]}, f)
     p = _cli(["backup-file", "--repo", repo["path"], "--name", "web01",
-              "--disk-name", "xvda", "--quiet", src], passphrase=PASS)
+              "--disk-name", "xvda", "--vm-config", cfg, "--quiet", src],
+             passphrase=PASS)
     snap = p.stdout.strip().split()[-1]
-    _inject_vm_config(repo, snap, {
-        "vm": src_vm["id"], "name": "web01", "vcpus": 2, "memory_mib": 256,
-        "boot": {"type": "hvm", "cdrom": None},
-        "disks": [{"device": "xvda", "name": "web01-root",
-                   "size_bytes": 8 * MIB, "mode": "rw"}],
-        "nics": [{"network": ctx["net"], "mac": src_vm["nics"][0]["mac"]}],
-        "tags": ["prod"]})
     r = c.get(SNAPS + "?vm=" + src_vm["id"])
     assert [s["id"] for s in r.json] == [snap], r
     assert r.json[0]["vm"] == src_vm["id"], r

@@ -343,6 +343,7 @@ def test_no_reflink_sr_says_so(ctx):
     for _ in range(2):
         v = _run(ctx, job)["result"]["vms"][0]
         assert v["used_changemap"] is False and v["bytes_read"] >= MIB, v
+        assert _runs(c, job["id"])[0]["vms"][0]["read_note"] == v["read_note"]
         assert v["read_note"] == (
             "read all data: SR '%s' cannot make reflink clones (XFS with "
             "reflink or btrfs can), so a run cannot tell what changed; only "
@@ -375,6 +376,8 @@ def test_run_now_two_vms_incremental_restore(ctx):
         want = ("the first backup of this disk by this job" if reflink
                 else "cannot make reflink clones")
         assert want in v["read_note"], v
+        # The job history keeps the same note.
+        assert by[v["vm"]]["read_note"] == v["read_note"], (by, v)
     r = c.get(JOBS + "/" + job["id"])
     assert r.json["last_run"]["id"] == run["id"], r
 
@@ -410,12 +413,13 @@ def test_run_now_two_vms_incremental_restore(ctx):
     _cli("backup-file", "--repo", ctx["repo_path"], "--name", "alpha",
          "--disk-name", "xvda", "--quiet", other)
     t = _run(ctx, job)
+    run2 = _runs(c, job["id"])[0]
+    by2 = {v["vm"]: v for v in run2["vms"]}
     for v in t["result"]["vms"]:
         want = ("read only what changed since the previous run" if reflink
                 else "cannot make reflink clones")
         assert want in v["read_note"], v
-    run2 = _runs(c, job["id"])[0]
-    by2 = {v["vm"]: v for v in run2["vms"]}
+        assert by2[v["vm"]]["read_note"] == v["read_note"], (by2, v)
     assert run2["id"] != run["id"] and run2["status"] == "success", run2
     if ctx["mnt"]:
         for v in by2.values():
@@ -470,6 +474,56 @@ def test_run_now_two_vms_incremental_restore(ctx):
         time.sleep(0.05)
     r = c.get(JOBS + "/" + job["id"])
     assert r.json["vms"] == [b["id"]], r  # alpha came by tag only
+
+
+def test_encrypted_repository_job_seals_metadata(ctx):
+    """A job into an encrypted repository: the daemon writes sealed
+    manifests and indexes (format 2), reads them back for the next run's
+    parent, the snapshot list, retention and restore."""
+    c, env = ctx["c"], ctx["env"]
+    path = os.path.join(env.d.data, "repo-enc")
+    pw = "Sealed-metadata-passphrase-1"
+    r = c.post(V1 + "/backup/repositories",
+               {"name": "sealed", "path": path, "passphrase": pw})
+    assert r.status == 201 and r.json["encrypted"], r
+    repo = r.json["id"]
+    v, d = _vm(ctx, "sealedvm", 4 * MIB, [(0, b"sealed guest data" * 999)])
+    job = _job(ctx, name="sealed", vms=[v["id"]], repository=repo,
+               retention={"last": 1})
+    snaps = []
+    for i in range(2):
+        with open(_image(ctx, d), "r+b") as f:
+            f.seek(2 * MIB)
+            f.write(os.urandom(MIB // 2))
+        t = _run(ctx, job)
+        snaps.append(t["result"]["vms"][0]["snapshot"])
+    with open(os.path.join(path, "config")) as f:
+        assert json.load(f)["version"] == 2
+    for sub in ("snapshots", "indexes"):
+        names = os.listdir(os.path.join(path, sub))
+        assert names, sub
+        for n in names:
+            with open(os.path.join(path, sub, n), "rb") as f:
+                data = f.read()
+            assert data[:4] == b"XBKS", (sub, n)
+            assert b"sealedvm" not in data and v["id"].encode() not in data
+    # The second run built on the first (its sealed manifest was read);
+    # retention kept one.
+    r = c.get(V1 + "/backup/snapshots?repository=" + repo)
+    assert r.status == 200, r
+    assert [(x["id"], x["parent"], x["vm"], x["name"]) for x in r.json] == [
+        (snaps[1], snaps[0], v["id"], "sealedvm")], r.json
+    r = c.post(V1 + "/backup/snapshots/%s/restore" % snaps[1],
+               {"mode": "new-vm"})
+    assert r.status == 202, r
+    t = c.wait_task(r.json["id"], timeout=60)
+    assert t["status"] == "success", t
+    ndisk = c.get(V1 + "/disks/" + t["result"]["vm"]["disks"][0]["disk"]).json
+    assert _sha(_image(ctx, ndisk)) == _sha(_image(ctx, d))
+    # Without the passphrase the CLI says what is missing.
+    p = _cli("snapshots", "--repo", path, check=False)
+    assert p.returncode == 1 and "passphrase" in p.stderr, p.stderr
+    assert c.delete(JOBS + "/" + job["id"]).status == 204
 
 
 def test_retention_prunes_per_vm(ctx):

@@ -164,6 +164,8 @@ static void test_backup_jobs(void **state)
     xstrlcpy(run.vms[0].snapshot_id, run.id, sizeof(run.vms[0].snapshot_id));
     run.vms[0].bytes_read = 4096;
     run.vms[0].used_changemap = 1;
+    xstrlcpy(run.vms[0].read_note, "read only what changed",
+             sizeof(run.vms[0].read_note));
     assert_int_equal(db_backup_run_vm_update(db, run.id, &run.vms[0]), 0);
     assert_int_equal(
         db_backup_run_interrupt_all(db, "daemon restarted", &count), 0);
@@ -175,6 +177,7 @@ static void test_backup_jobs(void **state)
     assert_string_equal(rgot.vms[0].status, "success"); /* kept */
     assert_int_equal(rgot.vms[0].bytes_read, 4096);
     assert_int_equal(rgot.vms[0].used_changemap, 1);
+    assert_string_equal(rgot.vms[0].read_note, "read only what changed");
     db_backup_run_release(&rgot);
     assert_int_equal(db_backup_run_active(db, j.id), 0);
     assert_int_equal(db_backup_run_insert(db, &run2), 0);
@@ -183,6 +186,9 @@ static void test_backup_jobs(void **state)
     assert_int_equal(db_backup_run_finish(db, &run2), 0);
     assert_int_equal(db_backup_run_list(db, j.id, 10, &runs, &num), 0);
     assert_int_equal(num, 2);
+    /* The run given a note has it; the other none (NULL). */
+    assert_int_equal(
+        !runs[0].vms[0].read_note[0] + !runs[1].vms[0].read_note[0], 1);
     db_backup_run_release(&runs[0]);
     db_backup_run_release(&runs[1]);
     free(runs);

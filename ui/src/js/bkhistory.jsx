@@ -1,6 +1,7 @@
 // bkhistory.jsx: one backup job: its settings, next runs, and its runs
 // newest first with per-VM results (status, bytes read and stored,
-// whether the change map was used, errors); a running run's bar is live.
+// whether the change map was used and why not: the run's read note,
+// errors); a running run's bar is live.
 import { useEffect, useState } from 'preact/hooks';
 import { can, get, post } from './api.js';
 import { backupSeq, jobs, tasks, vms } from './data.js';
@@ -42,7 +43,8 @@ function Run({ run }) {
                 <td>{bytes(v.bytes_read)}</td>
                 <td>{bytes(v.stored_bytes)}</td>
                 <td>{v.status === 'failure' && !v.bytes_read ? '—' :
-                    v.used_changemap ? 'used (incremental)' : 'not used (full read)'}</td>
+                    v.used_changemap ? 'used (incremental)' : 'not used (full read)'}
+                    {v.read_note && <div class="muted small read-note">{v.read_note}</div>}</td>
                 <td>{v.snapshot ? (vms.get().get(v.vm) ?
                     <Link href={`/vms/${v.vm}/backups`}>{v.snapshot.slice(0, 8)}</Link> :
                     <span class="mono">{v.snapshot.slice(0, 8)}</span>) : '—'}</td>
