@@ -8,7 +8,9 @@
  * flusher thread syncs the file system every FLUSH_EVERY bytes written,
  * so the last sync only waits for the tail. The indexes and the
  * manifest (in a temp file) are written before that sync, and the
- * manifest is renamed into place after it (the snapshot appears).
+ * manifest is renamed into place after it (the snapshot appears). The
+ * run's lock is durable and outlives the chunks' last sync, so that
+ * the next run can tell a power loss may have damaged them (recover.c).
  */
 #include "backup/bk_internal.h"
 
@@ -778,10 +780,17 @@ int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
         return ERR_INVALID;
     uuid_generate(m.info.id);
     snprintf(lockname, sizeof(lockname), "backup-%s", m.info.id);
-    rc = bk_lock_take(repo, lockname, "backup");
+    /* The lock is durable before any chunk is written, and removed only
+     * once they are: after a power loss it marks this run as one whose
+     * chunks the next backup must check before it trusts them. */
+    rc = bk_lock_take_durable(repo, lockname, "backup");
     if (rc)
         return rc;
     locked = 1;
+    rc = bk_recover_interrupted(repo, lockname, &res.interrupted_checked,
+                                &res.interrupted_removed);
+    if (rc)
+        goto out;
     xstrlcpy(m.info.name, opts->name, sizeof(m.info.name));
     {
         struct timespec ts;
@@ -865,6 +874,14 @@ out:
     }
     free(fds);
     free(ix);
+    /* A failed or cancelled run may have written chunks that no sync
+     * made durable yet: its lock stays unless a sync does now. */
+    if (rc && res.chunks_new && bk_repo_sync(repo)) {
+        log_warn("backup: lock %s kept: the next backup checks the chunks "
+                 "of snapshot %s",
+                 lockname, m.info.id);
+        locked = 0;
+    }
     if (locked)
         bk_lock_drop(repo, lockname);
     bk_manifest_release(&parent);

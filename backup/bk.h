@@ -132,11 +132,17 @@ struct bk_backup_result {
     uint64_t chunks_new;   /* written by this backup */
     uint64_t stored_bytes; /* bytes of new chunk files */
     int used_changemap;    /* 1 when a FIEMAP change map was used */
+    /* Chunks left by backups that did not finish, checked before this
+     * one trusted them, and the damaged ones removed (bk_backup()). */
+    uint64_t interrupted_checked;
+    uint64_t interrupted_removed;
 };
 
 /* Back up disks[num_disks] into a new snapshot. Chunks go first, then the
  * indexes, then the manifest: a crash leaves no partial snapshot, and the
- * next run reuses what was written. result_out may be NULL. */
+ * next run reuses what was written. A run that finds the lock of a backup
+ * that did not finish first checks the chunks that one may have written
+ * and removes the damaged ones (a power loss). result_out may be NULL. */
 int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
               const struct bk_disk_src *disks, size_t num_disks,
               const struct bk_progress *prog,

@@ -271,6 +271,13 @@ int bk_chunk_write_split(const struct bk_repo *repo,
                          const unsigned char *head, size_t head_len,
                          const void *tail, size_t tail_len);
 
+/* Why the chunk file image h[flen] is bad, checking what needs no key
+ * and no decompression: the header, the lengths (plaintext at most cap
+ * bytes), the file size and the payload checksum. NULL when it is
+ * sound. Catches a file a power loss left empty or zero-filled. */
+const char *bk_chunk_file_bad(const struct bk_repo *repo,
+                              const unsigned char *h, size_t flen, size_t cap);
+
 /* bk_chunk_read() without its last step, the check of the content
  * against the id: the caller does it, two chunks at a time, with
  * bk_chunk_verify2(). */
@@ -401,9 +408,32 @@ int bk_manifest_remove(const struct bk_repo *repo, const char *id);
 int bk_lock_take(const struct bk_repo *repo, const char *name, const char *op);
 void bk_lock_drop(const struct bk_repo *repo, const char *name);
 
-/* Start time of the oldest live backup lock, or INT64_MAX when none;
- * stale backup locks are removed. */
+/* bk_lock_take() that returns only once the lock file and its name are
+ * durable (fsync of the file and of locks/): a backup's lock survives a
+ * power loss and then marks a run whose chunks may be damaged. */
+int bk_lock_take_durable(const struct bk_repo *repo, const char *name,
+                         const char *op);
+
+/* Start time of the oldest live backup lock, or INT64_MAX when none.
+ * Stale backup locks are not counted, and left in place. */
 int64_t bk_lock_oldest_backup(const struct bk_repo *repo);
+
+/* Names (in locks/) of the stale backup locks but own (NULL: none):
+ * runs that did not finish. **new** (bk_strv_free()). */
+void bk_lock_stale_backups(const struct bk_repo *repo, const char *own,
+                           char ***names_out, size_t *num_out);
+
+/* ---- recover.c: chunks left by an interrupted backup. ---- */
+
+/* Before a backup looks at any chunk (its own lock own taken durably):
+ * when stale backup locks mark runs that did not finish, check every
+ * chunk file changed since the oldest of them was created (header,
+ * size, payload checksum), remove the bad ones (a power loss may have
+ * kept their names and lost their data), sync, then remove those
+ * locks. *checked_out and *removed_out count the chunks. 0, or the
+ * error of the sync (the locks stay, the next backup checks again). */
+int bk_recover_interrupted(struct bk_repo *repo, const char *own,
+                           uint64_t *checked_out, uint64_t *removed_out);
 
 /* ---- changemap.c: FIEMAP comparison of two reflink clones. ---- */
 

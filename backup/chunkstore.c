@@ -366,6 +366,28 @@ out:
     return rc;
 }
 
+const char *bk_chunk_file_bad(const struct bk_repo *repo,
+                              const unsigned char *h, size_t flen, size_t cap)
+{
+    size_t off = BK_CHDR_LEN + (repo->encrypted ? BK_NONCE_LEN : 0);
+    uint32_t ulen, plen;
+
+    if (flen < BK_CHDR_LEN || memcmp(h, BK_CHUNK_MAGIC, 4) || h[4] != 1 ||
+        h[6] || h[7])
+        return "bad header";
+    ulen = bk_get32(h + 8);
+    plen = bk_get32(h + 12);
+    if ((h[5] & BK_FLAG_ENC) != (repo->encrypted ? BK_FLAG_ENC : 0) ||
+        (h[5] & ~(BK_FLAG_ENC | BK_FLAG_ZSTD)) || ulen > cap || ulen == 0)
+        return "bad flags or length";
+    if (flen != off + plen + (repo->encrypted ? BK_TAG_LEN : 0))
+        return "bad size";
+    if (bk_get64(h + BK_CHDR_AAD) !=
+        bk_payload_sum(h + BK_CHDR_LEN, flen - BK_CHDR_LEN))
+        return "checksum mismatch";
+    return NULL;
+}
+
 static int corrupt(const char *hex, const char *why)
 {
     log_error("backup: chunk %s is corrupt: %s", hex, why);
@@ -381,6 +403,7 @@ int bk_chunk_load(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
     unsigned char *h, aad[BK_CHDR_AAD + BK_ID_LEN];
     unsigned char *plain = NULL;
     uint32_t ulen, plen;
+    const char *why;
     int rc;
 
     bk_chunk_relpath(id, rel);
@@ -394,29 +417,15 @@ int bk_chunk_load(const struct bk_repo *repo, const unsigned char id[BK_ID_LEN],
         return corrupt(hex, err_str(rc));
     h = (unsigned char *)f;
     rc = ERR_IO;
-    if (flen < BK_CHDR_LEN || memcmp(h, BK_CHUNK_MAGIC, 4) || h[4] != 1 ||
-        h[6] || h[7]) {
-        corrupt(hex, "bad header");
+    why = bk_chunk_file_bad(repo, h, flen, cap);
+    if (why) {
+        corrupt(hex, why);
         goto out;
     }
     ulen = bk_get32(h + 8);
     plen = bk_get32(h + 12);
-    if ((h[5] & BK_FLAG_ENC) != (repo->encrypted ? BK_FLAG_ENC : 0) ||
-        (h[5] & ~(BK_FLAG_ENC | BK_FLAG_ZSTD)) || ulen > cap || ulen == 0) {
-        corrupt(hex, "bad flags or length");
-        goto out;
-    }
     if (repo->encrypted)
         off += BK_NONCE_LEN;
-    if (flen != off + plen + (repo->encrypted ? BK_TAG_LEN : 0)) {
-        corrupt(hex, "bad size");
-        goto out;
-    }
-    if (bk_get64(h + BK_CHDR_AAD) !=
-        bk_payload_sum(h + BK_CHDR_LEN, flen - BK_CHDR_LEN)) {
-        corrupt(hex, "checksum mismatch");
-        goto out;
-    }
     if (repo->encrypted) {
         plain = xmalloc(plen ? plen : 1);
         memcpy(aad, h, BK_CHDR_AAD);

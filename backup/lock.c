@@ -2,7 +2,9 @@
  * is written whole under a temp name and hard-linked into place, so it
  * is never seen half-written and two takers cannot both win. A lock is
  * stale when it names this host and either another boot id or a pid
- * that no longer exists. Thread safe: no shared state.
+ * that no longer exists. Thread safe: no shared state. A backup's lock
+ * is durable (fsynced with its directory): it also marks a run whose
+ * chunks may not be, until the next backup checks them (recover.c).
  */
 #include "backup/bk_internal.h"
 
@@ -106,7 +108,28 @@ static int busy(const struct bk_repo *repo, const char *rel,
                    repo->dir, h->pid, h->host, t, h->op);
 }
 
-int bk_lock_take(const struct bk_repo *repo, const char *name, const char *op)
+/* Make the lock at rel durable: its bytes, then its name. On failure
+ * the lock is removed. */
+static int lock_sync(const struct bk_repo *repo, const char *rel)
+{
+    int fd = openat(repo->dirfd, rel, O_RDONLY | O_CLOEXEC), rc = 0, e;
+
+    if (fd < 0 || fsync(fd)) {
+        e = errno;
+        rc = bk_fail(repo, err_from_errno(e), "syncing lock %s in %s: %s", rel,
+                     repo->dir, strerror(e));
+    }
+    if (fd >= 0)
+        close(fd);
+    if (!rc)
+        rc = bk_sync_dir(repo, rel);
+    if (rc)
+        unlinkat(repo->dirfd, rel, 0);
+    return rc;
+}
+
+static int lock_take(const struct bk_repo *repo, const char *name,
+                     const char *op, int durable)
 {
     char host[256], boot[64], rel[128], tmp[128], rnd[17], *txt;
     struct holder h = { 0 };
@@ -153,7 +176,20 @@ int bk_lock_take(const struct bk_repo *repo, const char *name, const char *op)
     unlinkat(repo->dirfd, tmp, 0);
     if (rc == ERR_BUSY)
         rc = busy(repo, rel, &h);
+    if (!rc && durable)
+        rc = lock_sync(repo, rel);
     return rc;
+}
+
+int bk_lock_take(const struct bk_repo *repo, const char *name, const char *op)
+{
+    return lock_take(repo, name, op, 0);
+}
+
+int bk_lock_take_durable(const struct bk_repo *repo, const char *name,
+                         const char *op)
+{
+    return lock_take(repo, name, op, 1);
 }
 
 void bk_lock_drop(const struct bk_repo *repo, const char *name)
@@ -164,28 +200,76 @@ void bk_lock_drop(const struct bk_repo *repo, const char *name)
     unlinkat(repo->dirfd, rel, 0);
 }
 
-int64_t bk_lock_oldest_backup(const struct bk_repo *repo)
+/* Call fn for every backup lock but own (NULL: none), with whether it is
+ * stale and its holder. */
+static void each_backup_lock(const struct bk_repo *repo, const char *own,
+                             void (*fn)(const char *name, int stale,
+                                        const struct holder *h, void *arg),
+                             void *arg)
 {
     DIR *d = bk_opendir_at(repo->dirfd, "locks");
-    int64_t oldest = INT64_MAX;
     struct holder h;
     struct dirent *e;
     char rel[300];
 
     if (!d)
-        return oldest;
+        return;
     while ((e = readdir(d))) {
-        if (strncmp(e->d_name, "backup-", 7))
+        int stale;
+
+        if (strncmp(e->d_name, "backup-", 7) ||
+            (own && !strcmp(e->d_name, own)))
             continue;
         snprintf(rel, sizeof(rel), "locks/%s", e->d_name);
-        if (lock_stale(repo, rel, &h)) {
-            log_warn("backup: removing stale lock %s/%s", repo->dir, rel);
-            unlinkat(repo->dirfd, rel, 0);
-            continue;
-        }
-        if (h.start < oldest)
-            oldest = h.start;
+        stale = lock_stale(repo, rel, &h);
+        fn(e->d_name, stale, &h, arg);
     }
     closedir(d);
+}
+
+static void note_oldest(const char *name, int stale, const struct holder *h,
+                        void *arg)
+{
+    int64_t *oldest = arg;
+
+    (void)name;
+    if (!stale && h->start < *oldest)
+        *oldest = h->start;
+}
+
+int64_t bk_lock_oldest_backup(const struct bk_repo *repo)
+{
+    int64_t oldest = INT64_MAX;
+
+    /* A stale backup lock is left alone: it marks a run that did not
+     * finish, whose chunks the next backup checks (recover.c). */
+    each_backup_lock(repo, NULL, note_oldest, &oldest);
     return oldest;
+}
+
+struct stale_list {
+    char **names;
+    size_t num;
+};
+
+static void note_stale(const char *name, int stale, const struct holder *h,
+                       void *arg)
+{
+    struct stale_list *l = arg;
+
+    (void)h;
+    if (!stale)
+        return;
+    l->names = xrealloc(l->names, (l->num + 1) * sizeof(*l->names));
+    l->names[l->num++] = xstrdup(name);
+}
+
+void bk_lock_stale_backups(const struct bk_repo *repo, const char *own,
+                           char ***names_out, size_t *num_out)
+{
+    struct stale_list l = { 0 };
+
+    each_backup_lock(repo, own, note_stale, &l);
+    *names_out = l.names;
+    *num_out = l.num;
 }

@@ -88,13 +88,15 @@ int cmd_backup_file(const struct cli *c)
         return rc;
     if (c->json) {
         cli_print_json(json_pack(
-            "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:f}", "snapshot", r.snapshot_id,
-            "logical_bytes", (json_int_t)r.logical_bytes, "bytes_read",
-            (json_int_t)r.bytes_read, "chunks", (json_int_t)r.chunks_total,
-            "chunks_zero", (json_int_t)r.chunks_zero, "chunks_new",
-            (json_int_t)r.chunks_new, "stored_bytes",
-            (json_int_t)r.stored_bytes, "changemap", r.used_changemap,
-            "seconds", secs));
+            "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:f}", "snapshot",
+            r.snapshot_id, "logical_bytes", (json_int_t)r.logical_bytes,
+            "bytes_read", (json_int_t)r.bytes_read, "chunks",
+            (json_int_t)r.chunks_total, "chunks_zero",
+            (json_int_t)r.chunks_zero, "chunks_new", (json_int_t)r.chunks_new,
+            "stored_bytes", (json_int_t)r.stored_bytes, "changemap",
+            r.used_changemap, "interrupted_checked",
+            (json_int_t)r.interrupted_checked, "interrupted_removed",
+            (json_int_t)r.interrupted_removed, "seconds", secs));
         return EXIT_OK;
     }
     if (!c->quiet)

@@ -120,9 +120,13 @@ def test_gc_keeps_young_chunks_of_running_backup(tmp):
         os.utime(path, (100, 100))
     assert jrun("gc", "--repo", repo)["chunks_removed"] == 0
     assert len(chunks(repo)) == n
-    # A lock of a dead process is stale: gc breaks it and sweeps.
+    # A lock of a dead process is stale: gc sweeps, and leaves the lock,
+    # the mark of a run whose chunks the next backup checks.
     with open(lock, "w") as f:
         json.dump({"pid": 999999999, "host": os.uname().nodename,
                    "boot_id": boot, "start_unix": 1, "op": "backup"}, f)
     assert jrun("gc", "--repo", repo)["chunks_removed"] == n
+    assert os.path.exists(lock)
+    r = backup(repo, "vm", img)
+    assert r["interrupted_checked"] == 0 and r["chunks_new"] == n, r
     assert not os.path.exists(lock)

@@ -53,6 +53,24 @@ static void round_trip_and_flips(struct bk_repo *r)
     assert_int_equal(bk_chunk_read(r, id, out, sizeof(out), &len), 0);
     assert_int_equal(len, sizeof(data));
     assert_memory_equal(out, data, len);
+    /* What a power loss leaves: no data, zeros, a short file. */
+    assert_null(bk_chunk_file_bad(r, file, flen, BK_CHUNK_SIZE));
+    assert_string_equal(bk_chunk_file_bad(r, file, 0, BK_CHUNK_SIZE),
+                        "bad header");
+    assert_string_equal(bk_chunk_file_bad(r, file, flen - 1, BK_CHUNK_SIZE),
+                        "bad size");
+    assert_string_equal(bk_chunk_file_bad(r, file, flen, 1000),
+                        "bad flags or length");
+    {
+        unsigned char *z = xcalloc(1, flen);
+
+        assert_string_equal(bk_chunk_file_bad(r, z, flen, BK_CHUNK_SIZE),
+                            "bad header");
+        memcpy(z, file, BK_CHDR_LEN); /* the header, then zeros */
+        assert_string_equal(bk_chunk_file_bad(r, z, flen, BK_CHUNK_SIZE),
+                            "checksum mismatch");
+        free(z);
+    }
     bk_chunk_relpath(id, rel);
     snprintf(path, sizeof(path), "%s/%s", r->dir, rel);
     /* A flip of any bit is caught. */
@@ -240,6 +258,35 @@ static void test_locks(void **state)
     assert_int_equal(bk_lock_take(r, "backup-x", "backup"), 0);
     assert_true(bk_lock_oldest_backup(r) < INT64_MAX);
     bk_lock_drop(r, "backup-x");
+    /* A stale backup lock is not counted as live, and left in place:
+     * it marks a run whose chunks the next backup checks. */
+    assert_int_equal(bk_lock_take_durable(r, "backup-y", "backup"), 0);
+    {
+        char **names = NULL;
+        size_t n = 0;
+
+        bk_lock_stale_backups(r, NULL, &names, &n);
+        assert_int_equal(n, 0);
+        snprintf(path, sizeof(path), "%s/locks/backup-dead", r->dir);
+        f = fopen(path, "w");
+        fputs("{\"pid\":0,\"host\":\"", f);
+        {
+            char host[256];
+
+            gethostname(host, sizeof(host));
+            fputs(host, f);
+        }
+        fputs("\",\"start_unix\":1}", f);
+        fclose(f);
+        assert_true(bk_lock_oldest_backup(r) > 1);
+        assert_int_equal(access(path, F_OK), 0);
+        bk_lock_stale_backups(r, "backup-y", &names, &n);
+        assert_int_equal(n, 1);
+        assert_string_equal(names[0], "backup-dead");
+        bk_strv_free(names, n);
+        unlink(path);
+    }
+    bk_lock_drop(r, "backup-y");
     bk_repo_free(r);
 }
 
