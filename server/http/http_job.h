@@ -70,9 +70,12 @@ struct http_job {
     unsigned char *rd;     /* read-ahead of r.body_fd (a worker fills) */
     size_t rd_len, rd_off;
     int rd_err;
-    struct buf spool_in;  /* upload bytes received, not yet handed on */
-    struct buf spool_out; /* upload bytes a worker writes to q.body_fd */
+    struct buf spool_in;   /* upload bytes received, not yet handed on */
+    struct buf spool_out;  /* upload bytes a worker writes to q.body_fd */
+    int64_t spool_out_off; /* ...at this offset */
+    int64_t spool_off;     /* upload bytes handed on so far */
     int spool_err;
+    int spool_err_own; /* h2: the service thread's own write failed */
     int opening;       /* upload: authorization and spool file pending */
     int body_done;     /* the last body byte has arrived */
     int rx_paused;     /* lws_rx_flow_control(0) in force */

@@ -332,6 +332,8 @@ static int spooling(const struct http_job *job)
 
 static void spool_failed(struct http_job *job)
 {
+    if (!job->spool_err)
+        job->spool_err = job->spool_err_own;
     if (job->spool_err && !job->r.status) {
         log_error("http: cannot spool an upload: %s", err_str(job->spool_err));
         http_job_answer_error(&job->r, job->spool_err, NULL,
@@ -339,39 +341,41 @@ static void spool_failed(struct http_job *job)
     }
 }
 
-/* HTTP/2: lws 4.1 ignores lws_rx_flow_control() on h2 streams
- * (lib/core-net/wsi.c) and re-opens the peer's window as soon as a DATA
- * frame is handed over (lib/roles/h2/http2.c, do_windows), so nothing
- * but this thread can hold a fast sender back: it writes the upload
- * itself, PUB_SPOOL_LOW bytes at a time (the page cache takes most). */
-static void spool_h2(struct http_job *job)
+/* HTTP/2, while a worker writes: lws 4.1 ignores lws_rx_flow_control()
+ * on h2 streams (lib/core-net/wsi.c) and re-opens the peer's window as
+ * soon as a DATA frame is handed over (lib/roles/h2/http2.c,
+ * do_windows), so nothing holds a sender faster than the disk back.
+ * Past PUB_SPOOL_H2_MAX held, this thread writes what it holds itself,
+ * at its own offset beside the worker's: memory stays bounded, and only
+ * a disk slower than the network ever makes this thread wait. */
+static void spool_h2_overflow(struct http_job *job)
 {
-    if (job->in_flight || !job->spool_in.len ||
-        (job->spool_in.len < PUB_SPOOL_LOW && !job->body_done))
+    if (job->spool_in.len < PUB_SPOOL_H2_MAX)
         return;
-    if (spooling(job) && !job->spool_err) {
-        job->spool_err =
-            spool_write(job->q.body_fd, job->spool_in.data, job->spool_in.len);
-        spool_failed(job);
-    }
+    if (spooling(job) && !job->spool_err_own)
+        job->spool_err_own = spool_pwrite(job->q.body_fd, job->spool_in.data,
+                                          job->spool_in.len, job->spool_off);
+    job->spool_off += (int64_t)job->spool_in.len;
     buf_reset(&job->spool_in);
 }
 
-/* Hand what spool_in holds to a worker (one write at a time), and stop
- * reading while too much waits. */
+/* Hand what spool_in holds to a worker (one write at a time, each at
+ * its offset), and stop reading while too much waits. */
 static void spool_kick(struct pub_ctx *pc, struct lws *wsi,
                        struct http_job *job)
 {
-    if (job->q.http2) {
-        spool_h2(job);
-        return;
-    }
     if (!job->in_flight && job->spool_in.len) {
         struct buf t = job->spool_out;
 
         job->spool_out = job->spool_in;
         job->spool_in = t;
+        job->spool_out_off = job->spool_off;
+        job->spool_off += (int64_t)job->spool_out.len;
         pub_submit(pc, job, PUB_TASK_SPOOL, pub_run_spool);
+    }
+    if (job->q.http2) {
+        spool_h2_overflow(job);
+        return;
     }
     if (job->spool_in.len >= PUB_SPOOL_HIGH && !job->rx_paused) {
         job->rx_paused = 1;

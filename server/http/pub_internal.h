@@ -23,12 +23,14 @@
 #include "server/core/config.h"
 #include "server/http/http_job.h"
 
-#define PUB_CHUNK        (64 * 1024)   /* rx buffer, write chunk */
-#define PUB_TX_PACKET    (1024 * 1024) /* most lws hands to one SSL_write */
-#define PUB_WRITE        (256 * 1024)  /* most one lws_write() of a body */
-#define PUB_READ         (256 * 1024) /* a worker reads a file this much ahead */
-#define PUB_SPOOL_HIGH   (1024 * 1024) /* upload bytes held: stop reading */
-#define PUB_SPOOL_LOW    (256 * 1024)  /* resume below */
+#define PUB_CHUNK      (64 * 1024)   /* rx buffer, write chunk */
+#define PUB_TX_PACKET  (1024 * 1024) /* most lws hands to one SSL_write */
+#define PUB_WRITE      (256 * 1024)  /* most one lws_write() of a body */
+#define PUB_READ       (256 * 1024)  /* a worker reads a file this much ahead */
+#define PUB_SPOOL_HIGH (1024 * 1024) /* upload bytes held: stop reading */
+#define PUB_SPOOL_LOW  (256 * 1024)  /* resume below */
+/* h2 upload bytes held while a worker writes: this thread writes them */
+#define PUB_SPOOL_H2_MAX (4 * 1024 * 1024)
 #define PUB_SLOW_WORKERS 2 /* console opens never take the handlers */
 /* service threads: io-threads, or the CPUs, at most this */
 #define PUB_MAX_CONTEXTS CONFIG_MAX_IO_THREADS

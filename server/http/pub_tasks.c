@@ -85,7 +85,7 @@ void pub_run_spool(struct app *app, struct http_job *job)
 {
     (void)app;
     if (!job->spool_err)
-        job->spool_err = spool_write(job->q.body_fd, job->spool_out.data,
-                                     job->spool_out.len);
+        job->spool_err = spool_pwrite(job->q.body_fd, job->spool_out.data,
+                                      job->spool_out.len, job->spool_out_off);
     buf_reset(&job->spool_out);
 }

@@ -49,3 +49,22 @@ int spool_write(int fd, const void *p, size_t n)
     }
     return 0;
 }
+
+int spool_pwrite(int fd, const void *p, size_t n, int64_t off)
+{
+    const char *s = p;
+
+    while (n) {
+        ssize_t w = pwrite(fd, s, n, (off_t)off);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return err_from_errno(errno);
+        }
+        s += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    return 0;
+}
