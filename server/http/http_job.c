@@ -200,7 +200,8 @@ int http_job_body_add(struct http_job *job, const void *p, size_t n)
             job->too_big = 1;
             return 0;
         }
-        return spool_write(job->q.body_fd, p, n);
+        job->spool_off += (int64_t)n;
+        return spool_pwrite(job->q.body_fd, p, n, job->spool_off - (int64_t)n);
     }
     if (buf_append(&job->body, p, n))
         job->too_big = 1;

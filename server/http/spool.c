@@ -32,24 +32,6 @@ int spool_open(const char *dir, int *fd_out)
     return 0;
 }
 
-int spool_write(int fd, const void *p, size_t n)
-{
-    const char *s = p;
-
-    while (n) {
-        ssize_t w = write(fd, s, n);
-
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return err_from_errno(errno);
-        }
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int spool_pwrite(int fd, const void *p, size_t n, int64_t off)
 {
     const char *s = p;

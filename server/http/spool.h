@@ -11,11 +11,9 @@
  * unlinked: *fd_out is **new**. 0 or an error from errno. */
 int spool_open(const char *dir, int *fd_out);
 
-/* Write all n bytes; 0, or an error from errno (ERR_NOSPACE ...). */
-int spool_write(int fd, const void *p, size_t n);
-
-/* The same at offset off (the file position is left alone), so two
- * threads can each write their own part. */
+/* Write all n bytes at offset off (the file position is left alone,
+ * so two threads can each write their own part); 0, or an error from
+ * errno (ERR_NOSPACE ...). */
 int spool_pwrite(int fd, const void *p, size_t n, int64_t off);
 
 #endif
