@@ -880,6 +880,7 @@ out:
         log_warn("backup: lock %s kept: the next backup checks the chunks "
                  "of snapshot %s",
                  lockname, m.info.id);
+        bk_lock_keep(lockname);
         locked = 0;
     }
     if (locked)

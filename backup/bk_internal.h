@@ -407,6 +407,10 @@ int bk_manifest_remove(const struct bk_repo *repo, const char *id);
  * one is removed first). */
 int bk_lock_take(const struct bk_repo *repo, const char *name, const char *op);
 void bk_lock_drop(const struct bk_repo *repo, const char *name);
+/* The run that took backup lock name is over, and its file stays as a
+ * mark (a failed run's chunks not known durable): from now on it is
+ * stale, in this process as after its exit. */
+void bk_lock_keep(const char *name);
 
 /* bk_lock_take() that returns only once the lock file and its name are
  * durable (fsync of the file and of locks/): a backup's lock survives a

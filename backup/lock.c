@@ -2,9 +2,12 @@
  * is written whole under a temp name and hard-linked into place, so it
  * is never seen half-written and two takers cannot both win. A lock is
  * stale when it names this host and either another boot id or a pid
- * that no longer exists. Thread safe: no shared state. A backup's lock
- * is durable (fsynced with its directory): it also marks a run whose
- * chunks may not be, until the next backup checks them (recover.c).
+ * that no longer exists, or, for a backup's lock, this process and a run
+ * that is over (a failed run's lock kept as a mark, below). Thread safe:
+ * the backup locks this process holds are a list under a mutex. A
+ * backup's lock is durable (fsynced with its directory): it also marks a
+ * run whose chunks may not be, until the next backup checks them
+ * (recover.c).
  */
 #include "backup/bk_internal.h"
 
@@ -12,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +45,71 @@ static void host_name(char out[256])
     if (gethostname(out, 256))
         xstrlcpy(out, "unknown", 256);
     out[255] = 0;
+}
+
+/* The backup locks ("backup-<id>", unique names) this process holds for
+ * runs still going. A daemon runs many backups: one whose lock was kept
+ * after it failed must not look live for as long as the daemon runs. */
+static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
+static char **held;
+static size_t num_held;
+
+static int is_backup_lock(const char *name)
+{
+    return !strncmp(name, "backup-", 7);
+}
+
+static size_t held_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < num_held && strcmp(held[i], name); i++)
+        ;
+    return i;
+}
+
+static void held_add(const char *name)
+{
+    if (!is_backup_lock(name))
+        return;
+    pthread_mutex_lock(&held_mu);
+    held = xrealloc(held, (num_held + 1) * sizeof(*held));
+    held[num_held++] = xstrdup(name);
+    pthread_mutex_unlock(&held_mu);
+}
+
+static void held_remove(const char *name)
+{
+    size_t i;
+
+    pthread_mutex_lock(&held_mu);
+    i = held_find(name);
+    if (i < num_held) {
+        free(held[i]);
+        held[i] = held[--num_held];
+    }
+    pthread_mutex_unlock(&held_mu);
+}
+
+/* 1 when the lock file name, written by this very process, belongs to
+ * no run of it any more. */
+static int own_lock_done(const char *name)
+{
+    int done;
+
+    if (!is_backup_lock(name))
+        return 0;
+    pthread_mutex_lock(&held_mu);
+    done = held_find(name) == num_held;
+    pthread_mutex_unlock(&held_mu);
+    return done;
+}
+
+static const char *base_name(const char *relpath)
+{
+    const char *s = strrchr(relpath, '/');
+
+    return s ? s + 1 : relpath;
 }
 
 /* Who holds a lock, as its file says. */
@@ -85,6 +154,9 @@ static int lock_stale(const struct bk_repo *repo, const char *relpath,
         if (lb && boot[0] && strcmp(lb, boot))
             stale = 1;
         else if (pid <= 0 || (kill((pid_t)pid, 0) && errno == ESRCH))
+            stale = 1;
+        else if (pid == (long long)getpid() &&
+                 own_lock_done(base_name(relpath)))
             stale = 1;
     }
     json_decref(o);
@@ -178,6 +250,8 @@ static int lock_take(const struct bk_repo *repo, const char *name,
         rc = busy(repo, rel, &h);
     if (!rc && durable)
         rc = lock_sync(repo, rel);
+    if (!rc)
+        held_add(name);
     return rc;
 }
 
@@ -196,8 +270,14 @@ void bk_lock_drop(const struct bk_repo *repo, const char *name)
 {
     char rel[128];
 
+    held_remove(name);
     snprintf(rel, sizeof(rel), "locks/%s", name);
     unlinkat(repo->dirfd, rel, 0);
+}
+
+void bk_lock_keep(const char *name)
+{
+    held_remove(name);
 }
 
 /* Call fn for every backup lock but own (NULL: none), with whether it is

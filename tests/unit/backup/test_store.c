@@ -285,6 +285,23 @@ static void test_locks(void **state)
         assert_string_equal(names[0], "backup-dead");
         bk_strv_free(names, n);
         unlink(path);
+        /* A lock this process kept after a failed run is stale at once,
+         * as it would be after the process exited; its live neighbour
+         * is not. */
+        assert_int_equal(bk_lock_take_durable(r, "backup-k", "backup"), 0);
+        bk_lock_stale_backups(r, "backup-y", &names, &n);
+        assert_int_equal(n, 0);
+        bk_lock_keep("backup-k");
+        snprintf(path, sizeof(path), "%s/locks/backup-k", r->dir);
+        assert_int_equal(access(path, F_OK), 0);
+        bk_lock_stale_backups(r, "backup-y", &names, &n);
+        assert_int_equal(n, 1);
+        assert_string_equal(names[0], "backup-k");
+        bk_strv_free(names, n);
+        bk_lock_stale_backups(r, NULL, &names, &n);
+        assert_int_equal(n, 1); /* backup-y is live */
+        bk_strv_free(names, n);
+        unlink(path);
     }
     bk_lock_drop(r, "backup-y");
     bk_repo_free(r);
