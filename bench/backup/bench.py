@@ -304,7 +304,7 @@ def write(path, res, cs, alloc):
         "# xenith-backup beside restic and borg",
         "",
         "Made by `sh bench/backup/run.sh` on %s (%s, %d cores); image %d MiB"
-        " (%.0f%% allocated), page-cached, on an XFS loop mount; medians of"
+        " (%.0f%% allocated), page-cached, on an XFS loop mount (its backing file written in full first); medians of"
         " %d strictly interleaved rounds, a `sync` before each timed command. restic %s, borg %s (zstd,3,"
         " default chunker), xenith-backup zstd 1, 1 MiB chunks."
         % (time.strftime("%Y-%m-%d"), os.uname().nodename,
