@@ -18,6 +18,7 @@
 #include "common/xalloc.h"
 #include "server/core/app.h"
 #include "server/http/h2_settings.h"
+#include "server/http/nul_guard.h"
 #include "server/http/pub_internal.h"
 #include "server/http/tls_cert.h"
 #include "server/http/tls_live.h"
@@ -254,6 +255,8 @@ int http_public_start(struct app *app, struct http_public **out)
     rc = pick_tls_files(app, cert, key, sizeof(cert), &managed);
     if (!rc)
         rc = h2_settings_init(); /* WebSockets stay on HTTP/1.1 */
+    if (!rc)
+        rc = nul_guard_init(); /* "%00" in a request line is answered */
     if (rc)
         return rc;
     rc = tls_live_new(cert, key, managed, &tls);

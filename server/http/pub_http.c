@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "server/api/api_util.h"
 #include "server/api/router.h"
+#include "server/http/nul_guard.h"
 #include "server/http/spool.h"
 
 /* Request headers lws does not know by token: looked up by name (lws
@@ -604,6 +605,8 @@ static int finish(struct lws *wsi, struct pub_pss *pss, struct http_job *job)
     pss->job = NULL;
     if (close_after)
         return -1;
+    if (!pub_is_h2(wsi))
+        nul_guard_rearm(lws_get_ssl(wsi));
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 

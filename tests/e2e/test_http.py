@@ -9,6 +9,7 @@ import socket
 import ssl
 import stat
 import tempfile
+import time
 import warnings
 
 from xenith_client import Daemon, Client
@@ -61,7 +62,8 @@ def client_ctx():
 
 
 def raw_request(d, data, unix=False, until_eof=False):
-    """Send bytes, return the answer: the first response, or with
+    """Send bytes (or a list of pieces, each in its own TLS record a
+    moment apart), return the answer: the first response, or with
     until_eof everything until the server closes or goes quiet."""
     if unix:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -69,7 +71,10 @@ def raw_request(d, data, unix=False, until_eof=False):
     else:
         s = tls_connect(d, client_ctx())
     s.settimeout(3)
-    s.sendall(data)
+    for piece in data if isinstance(data, list) else [data]:
+        s.sendall(piece)
+        if isinstance(data, list):
+            time.sleep(0.05)
     out = b""
     try:
         while True:
@@ -248,9 +253,50 @@ def test_malformed_requests_are_refused(d):
         assert status_of(ans) == 400, (req, ans[:200])
         assert b'"code":"invalid"' in ans, (req, ans)
         assert b"x-content-type-options: nosniff" in ans.lower(), ans
-    # A NUL in the path: lws hangs up without an answer.
-    st = status_of(raw_request(d, b"GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n"))
-    assert st in (0, 400), st
+    assert d.client().get("/api/v1/health").status == 200
+
+
+def test_nul_in_a_request_line_is_400(d):
+    # lws 4.1 alone hangs up on a decoded NUL; nul_guard.c makes it the
+    # same JSON 400 as any bad escape: in the path, in the query, with
+    # the "%00" split across TLS records, and on a kept-alive connection.
+    for req in (b"GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"GET /api/v1/health%00x HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"GET /api/v1/vms?name=a%00 HTTP/1.1\r\nHost: x\r\n\r\n",
+                [b"GET /api/v1/health%", b"00 HTTP/1.1\r\nHost: x\r\n\r\n"],
+                [b"GET /api/v1/health%0", b"0 HTTP/1.1\r\nHost: x\r\n\r\n"]):
+        ans = raw_request(d, req, until_eof=True)
+        assert status_of(ans) == 400, (req, ans[:200])
+        assert b'"code":"invalid"' in ans, (req, ans)
+    # Headers are not request lines: a "%00" there reaches xenithd as
+    # sent (lws keeps it; a Referer may well carry one).
+    ans = raw_request(d, b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n"
+                      b"Referer: https://x/a%00b\r\n\r\n")
+    assert status_of(ans) == 200, ans[:200]
+    # The second request on a connection is guarded too.
+    s = tls_connect(d, client_ctx())
+    s.settimeout(3)
+    try:
+        s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = b""
+        while b'"status":"ok"' not in first:
+            chunk = s.recv(65536)
+            assert chunk, first
+            first += chunk
+        assert status_of(first) == 200, first[:200]
+        s.sendall(b"GET /a%00 HTTP/1.1\r\nHost: x\r\n\r\n")
+        second = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                second += chunk
+        except (socket.timeout, ConnectionError, ssl.SSLError):
+            pass
+        assert status_of(second) == 400, second[:200]
+    finally:
+        s.close()
     assert d.client().get("/api/v1/health").status == 200
 
 
