@@ -47,7 +47,8 @@ UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all web web-gz deps run test test-unit test-e2e test-browser lint \
-        fmt fmt-check clean bench-api bench-ws xen-image test-xen xen-demo
+        fmt fmt-check clean bench-api bench-ws bench-backup xen-image \
+        test-xen xen-demo
 
 all: $(BUILD)/xenithd $(UNIT_BIN) web-gz $(BUILD)/xenith-backup $(BUILD)/xenith
 
@@ -195,5 +196,9 @@ bench-api: all
 bench-ws: all
 	@sh installer/deps.sh bench
 	sh bench/ws/run.sh
+
+bench-backup: all
+	@sh installer/deps.sh bench
+	sh bench/backup/run.sh
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/server/main.d

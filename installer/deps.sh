@@ -27,7 +27,7 @@ seabios qemu-system-data xorriso isolinux syslinux-common"
 # `deps.sh bench`: also the peers the benchmarks measure against. Not for
 # make run/test: installing nginx starts a system nginx on port 80.
 if [ "${1:-}" = bench ]; then
-    PKGS="$PKGS wrk nginx-light"
+    PKGS="$PKGS wrk nginx-light restic borgbackup"
 fi
 
 missing=""
