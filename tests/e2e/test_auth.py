@@ -4,9 +4,10 @@ import os
 import signal
 import stat
 import subprocess
+import threading
 import time
 
-from xenith_client import Daemon, XENITHD
+from xenith_client import Daemon, Skip, XENITHD
 
 API = "/api/v1"
 
@@ -49,6 +50,41 @@ def test_wrong_password_and_unknown_user_look_the_same(d):
     assert r1.error["message"] == r2.error["message"]
     assert r1.header("Set-Cookie") is None
     assert c.get(API + "/session").status == 401
+
+
+def _vm_hwm_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def test_logins_hash_one_password_at_a_time(_d):
+    # Each scrypt takes 32 MiB: 8 logins at once on 4 handler threads
+    # would raise the peak RSS by 96 MiB or more; one at a time, by none.
+    d = Daemon().start()
+    try:
+        with open("/proc/%d/maps" % d.proc.pid) as f:
+            if "libasan" in f.read():
+                raise Skip("ASan's quarantine keeps freed memory resident; "
+                           "the plain build's run measures this")
+        assert d.client().login("warm-up", "wrong-password").status == 401
+        before = _vm_hwm_kib(d.proc.pid)
+        answers = []
+
+        def guess(i):
+            answers.append(d.client().login("guess-%d" % i, "wrong-pass"))
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert [a.status for a in answers] == [401] * 8, answers
+        grew = _vm_hwm_kib(d.proc.pid) - before
+        assert grew < 16 * 1024, "peak RSS grew by %d KiB" % grew
+    finally:
+        d.cleanup()
 
 
 def test_login_bad_input_names_the_field(d):
