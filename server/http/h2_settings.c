@@ -2,13 +2,13 @@
  * SSL_write() that applies it. */
 #include "server/http/h2_settings.h"
 
-#include <dlfcn.h>
 #include <string.h>
 
 #include <openssl/ssl.h>
 
 #include "common/err.h"
 #include "common/log.h"
+#include "server/http/ssl_next.h"
 
 #define FRAME_HEAD           9
 #define FRAME_SETTINGS       0x4
@@ -57,17 +57,13 @@ int h2_settings_no_connect(unsigned char *p, size_t len)
 
 /* libssl's SSL_write: set by h2_settings_init(), or on first use. */
 typedef int (*ssl_write_fn)(SSL *, const void *, int);
-static ssl_write_fn real_write;
+static void *real_write;
 
 static ssl_write_fn lookup(void)
 {
-    ssl_write_fn fn = __atomic_load_n(&real_write, __ATOMIC_ACQUIRE);
+    ssl_write_fn fn;
 
-    if (!fn) {
-        *(void **)&fn = dlsym(RTLD_NEXT, "SSL_write");
-        if (fn)
-            __atomic_store_n(&real_write, fn, __ATOMIC_RELEASE);
-    }
+    *(void **)&fn = ssl_next(&real_write, "SSL_write");
     return fn;
 }
 

@@ -3,8 +3,6 @@
  * SSL object's ex_data. */
 #include "server/http/nul_guard.h"
 
-#include <dlfcn.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +10,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "server/http/ssl_next.h"
 
 void nul_guard_scan(struct nul_guard *g, unsigned char *buf, size_t n)
 {
@@ -34,9 +33,11 @@ void nul_guard_scan(struct nul_guard *g, unsigned char *buf, size_t n)
     }
 }
 
+/* libssl's SSL_read: set by nul_guard_init(), or on first use. */
 typedef int (*ssl_read_fn)(SSL *, void *, int);
-static ssl_read_fn real_read;
-static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
+static void *real_read;
+/* The ex_data slot of a connection's guard: set by nul_guard_init()
+ * before the listener's threads start; until then nothing is guarded. */
 static int guard_idx = -1;
 
 static void guard_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
@@ -50,21 +51,11 @@ static void guard_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
     free(ptr);
 }
 
-static void idx_init(void)
-{
-    guard_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, guard_free);
-}
-
 static ssl_read_fn lookup(void)
 {
-    ssl_read_fn fn = __atomic_load_n(&real_read, __ATOMIC_ACQUIRE);
+    ssl_read_fn fn;
 
-    if (!fn) {
-        *(void **)&fn = dlsym(RTLD_NEXT, "SSL_read");
-        if (fn)
-            __atomic_store_n(&real_read, fn, __ATOMIC_RELEASE);
-    }
-    pthread_once(&idx_once, idx_init);
+    *(void **)&fn = ssl_next(&real_read, "SSL_read");
     return fn;
 }
 
@@ -74,6 +65,8 @@ int nul_guard_init(void)
         log_error("tls: cannot find libssl's SSL_read");
         return ERR_IO;
     }
+    if (guard_idx < 0)
+        guard_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, guard_free);
     return 0;
 }
 
