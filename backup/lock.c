@@ -297,8 +297,7 @@ static void each_backup_lock(const struct bk_repo *repo, const char *own,
     while ((e = readdir(d))) {
         int stale;
 
-        if (strncmp(e->d_name, "backup-", 7) ||
-            (own && !strcmp(e->d_name, own)))
+        if (!is_backup_lock(e->d_name) || (own && !strcmp(e->d_name, own)))
             continue;
         snprintf(rel, sizeof(rel), "locks/%s", e->d_name);
         stale = lock_stale(repo, rel, &h);

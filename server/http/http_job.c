@@ -192,6 +192,8 @@ int http_job_body_begin(struct http_job *job, struct app *app,
 
 int http_job_body_add(struct http_job *job, const void *p, size_t n)
 {
+    int64_t off;
+
     job->body_got += (int64_t)n;
     if (job->too_big || job->r.status)
         return 0;
@@ -200,8 +202,9 @@ int http_job_body_add(struct http_job *job, const void *p, size_t n)
             job->too_big = 1;
             return 0;
         }
+        off = job->spool_off;
         job->spool_off += (int64_t)n;
-        return spool_pwrite(job->q.body_fd, p, n, job->spool_off - (int64_t)n);
+        return spool_pwrite(job->q.body_fd, p, n, off);
     }
     if (buf_append(&job->body, p, n))
         job->too_big = 1;
