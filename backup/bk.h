@@ -229,6 +229,23 @@ struct bk_gc_result {
 int bk_gc(struct bk_repo *repo, const struct bk_progress *prog,
           struct bk_gc_result *res_out);
 
+struct bk_unlock_result {
+    uint64_t backup_locks_removed; /* stale backup locks, after the check */
+    uint64_t chunks_checked;       /* chunks those runs may have left */
+    uint64_t chunks_removed;       /* of them, damaged and removed */
+    int exclusive_removed;         /* a stale locks/exclusive was removed */
+};
+
+/* Remove the repository's stale locks as the next backup, prune or gc
+ * would: a backup's lock only after the check of the chunks its run may
+ * have left. Locks of dead_host (another host, named by an operator who
+ * knows it runs nothing against this repository any more; NULL: none)
+ * count as stale too: nothing here can tell them from live ones. 0 when
+ * no lock is left, ERR_BUSY naming a live holder (the stale locks are
+ * gone all the same), ERR_INVALID when dead_host is this host. */
+int bk_unlock(struct bk_repo *repo, const char *dead_host,
+              struct bk_unlock_result *res_out);
+
 struct bk_stats {
     uint64_t snapshots;
     uint64_t logical_bytes; /* sum over snapshots of their disk sizes */

@@ -74,6 +74,7 @@ struct bk_repo {
     unsigned char k_meta[BK_KEY_LEN]; /* manifests and indexes (v2) */
     char fingerprint[33];
     struct bk_errslot *err; /* why the last call failed (error.c) */
+    const char *dead_host;  /* its locks are stale (bk_unlock() only) */
     /* What was opened (repo_ident.c): the directory, and the config and
      * key file the keys came from. */
     uint64_t dir_dev, dir_ino;
@@ -421,6 +422,12 @@ int bk_lock_take_durable(const struct bk_repo *repo, const char *name,
 /* Start time of the oldest live backup lock, or INT64_MAX when none.
  * Stale backup locks are not counted, and left in place. */
 int64_t bk_lock_oldest_backup(const struct bk_repo *repo);
+
+/* ERR_BUSY naming the holder of a live backup lock but own, or 0. */
+int bk_lock_live_backup(const struct bk_repo *repo, const char *own);
+
+/* 1 when host is this host's name. */
+int bk_lock_host_is_self(const char *host);
 
 /* Names (in locks/) of the stale backup locks but own (NULL: none):
  * runs that did not finish. **new** (bk_strv_free()). */

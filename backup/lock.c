@@ -3,7 +3,8 @@
  * is never seen half-written and two takers cannot both win. A lock is
  * stale when it names this host and either another boot id or a pid
  * that no longer exists, or, for a backup's lock, this process and a run
- * that is over (a failed run's lock kept as a mark, below). Thread safe:
+ * that is over (a failed run's lock kept as a mark, below), or when it
+ * names the host bk_unlock() was told is dead. Thread safe:
  * the backup locks this process holds are a list under a mutex. A
  * backup's lock is durable (fsynced with its directory): it also marks a
  * run whose chunks may not be, until the next backup checks them
@@ -150,7 +151,9 @@ static int lock_stale(const struct bk_repo *repo, const char *relpath,
     xstrlcpy(h->host, lh ? lh : "?", sizeof(h->host));
     xstrlcpy(h->op, json_string_value(json_object_get(o, "op")) ?: "?",
              sizeof(h->op));
-    if (lh && !strcmp(lh, host)) {
+    if (lh && repo->dead_host && !strcmp(lh, repo->dead_host)) {
+        stale = 1; /* an operator says that host runs nothing here */
+    } else if (lh && !strcmp(lh, host)) {
         if (lb && boot[0] && strcmp(lb, boot))
             stale = 1;
         else if (pid <= 0 || (kill((pid_t)pid, 0) && errno == ESRCH))
@@ -351,4 +354,37 @@ void bk_lock_stale_backups(const struct bk_repo *repo, const char *own,
     each_backup_lock(repo, own, note_stale, &l);
     *names_out = l.names;
     *num_out = l.num;
+}
+
+struct live_find {
+    const struct bk_repo *repo;
+    int rc;
+};
+
+static void note_live(const char *name, int stale, const struct holder *h,
+                      void *arg)
+{
+    struct live_find *f = arg;
+    char rel[300];
+
+    if (stale || f->rc)
+        return;
+    snprintf(rel, sizeof(rel), "locks/%s", name);
+    f->rc = busy(f->repo, rel, h);
+}
+
+int bk_lock_live_backup(const struct bk_repo *repo, const char *own)
+{
+    struct live_find f = { repo, 0 };
+
+    each_backup_lock(repo, own, note_live, &f);
+    return f.rc;
+}
+
+int bk_lock_host_is_self(const char *host)
+{
+    char me[256];
+
+    host_name(me);
+    return !strcmp(host, me);
 }

@@ -26,6 +26,7 @@ struct cli {
     const char *changed_since;
     const char *disk_name;
     const char *vm_config_file; /* a JSON object for the manifest */
+    const char *host;           /* unlock: a host declared dead */
     int no_parent;
     int json;
     int quiet;
@@ -85,5 +86,6 @@ int cmd_verify(const struct cli *c);
 int cmd_prune(const struct cli *c);
 int cmd_gc(const struct cli *c);
 int cmd_stats(const struct cli *c);
+int cmd_unlock(const struct cli *c);
 
 #endif

@@ -1,4 +1,4 @@
-/* cmd_maint.c: the maintenance commands: verify, prune, gc. */
+/* cmd_maint.c: the maintenance commands: verify, prune, gc, unlock. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,4 +144,33 @@ int cmd_gc(const struct cli *c)
                (unsigned long long)r.bytes_removed,
                (unsigned long long)r.chunks_kept);
     return EXIT_OK;
+}
+
+int cmd_unlock(const struct cli *c)
+{
+    struct bk_repo *repo = NULL;
+    struct bk_unlock_result r;
+    int rc = cli_open(c, &repo);
+
+    if (rc)
+        return rc;
+    rc = bk_unlock(repo, c->host, &r);
+    if (!rc && c->json)
+        cli_print_json(json_pack("{s:I,s:I,s:I,s:b}", "backup_locks_removed",
+                                 (json_int_t)r.backup_locks_removed,
+                                 "chunks_checked", (json_int_t)r.chunks_checked,
+                                 "chunks_removed", (json_int_t)r.chunks_removed,
+                                 "exclusive_removed", r.exclusive_removed));
+    /* What was removed is said even when a live lock is left. */
+    else if ((!rc || rc == ERR_BUSY) && !c->json && !c->quiet)
+        printf("unlock: removed %llu stale backup lock(s) (%llu chunks "
+               "checked, %llu removed)%s\n",
+               (unsigned long long)r.backup_locks_removed,
+               (unsigned long long)r.chunks_checked,
+               (unsigned long long)r.chunks_removed,
+               r.exclusive_removed ? " and the stale exclusive lock" : "");
+    if (rc)
+        rc = cli_fail_repo(c, repo, "unlock failed", rc);
+    bk_repo_free(repo);
+    return rc ? rc : EXIT_OK;
 }

@@ -25,6 +25,7 @@ static const char usage_text[] =
     "[--dry-run]\n"
     "  gc\n"
     "  stats\n"
+    "  unlock [--host HOST]\n"
     "common: --json --quiet --threads N --passphrase-file F\n"
     "        (or XENITH_BACKUP_PASSPHRASE in the environment)\n"
     "exit status: 0 success, 1 failure, 2 usage, 3 verify found damage\n";
@@ -41,6 +42,7 @@ static const struct {
     { "prune", cmd_prune },
     { "gc", cmd_gc },
     { "stats", cmd_stats },
+    { "unlock", cmd_unlock },
 };
 
 enum opt {
@@ -69,6 +71,7 @@ enum opt {
     O_HELP,
     O_CHUNK,
     O_VMCONFIG,
+    O_HOST,
 };
 
 static const struct option longopts[] = {
@@ -97,6 +100,7 @@ static const struct option longopts[] = {
     { "help", no_argument, NULL, O_HELP },
     { "chunk-size-kib", required_argument, NULL, O_CHUNK },
     { "vm-config", required_argument, NULL, O_VMCONFIG },
+    { "host", required_argument, NULL, O_HOST },
     { NULL, 0, NULL, 0 },
 };
 
@@ -193,6 +197,9 @@ static int parse(struct cli *c, int argc, char **argv)
             break;
         case O_VMCONFIG:
             c->vm_config_file = optarg;
+            break;
+        case O_HOST:
+            c->host = optarg;
             break;
         case O_DRYRUN:
             c->dry_run = 1;
