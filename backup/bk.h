@@ -246,6 +246,9 @@ struct bk_unlock_result {
 int bk_unlock(struct bk_repo *repo, const char *dead_host,
               struct bk_unlock_result *res_out);
 
+/* 1 when host is this host's name (as locks record it). */
+int bk_is_this_host(const char *host);
+
 struct bk_stats {
     uint64_t snapshots;
     uint64_t logical_bytes; /* sum over snapshots of their disk sizes */

@@ -426,9 +426,6 @@ int64_t bk_lock_oldest_backup(const struct bk_repo *repo);
 /* ERR_BUSY naming the holder of a live backup lock but own, or 0. */
 int bk_lock_live_backup(const struct bk_repo *repo, const char *own);
 
-/* 1 when host is this host's name. */
-int bk_lock_host_is_self(const char *host);
-
 /* Names (in locks/) of the stale backup locks but own (NULL: none):
  * runs that did not finish. **new** (bk_strv_free()). */
 void bk_lock_stale_backups(const struct bk_repo *repo, const char *own,

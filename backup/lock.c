@@ -381,7 +381,7 @@ int bk_lock_live_backup(const struct bk_repo *repo, const char *own)
     return f.rc;
 }
 
-int bk_lock_host_is_self(const char *host)
+int bk_is_this_host(const char *host)
 {
     char me[256];
 

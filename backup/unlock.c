@@ -61,7 +61,7 @@ int bk_unlock(struct bk_repo *repo, const char *dead_host,
 
     bk_error_clear(repo);
     memset(res_out, 0, sizeof(*res_out));
-    if (dead_host && (!dead_host[0] || bk_lock_host_is_self(dead_host)))
+    if (dead_host && (!dead_host[0] || bk_is_this_host(dead_host)))
         return bk_fail(repo, ERR_INVALID,
                        "host \"%s\" is this host: its locks are stale once "
                        "their process is gone, without naming it",

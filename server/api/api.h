@@ -17,6 +17,7 @@ int api_backup_jobs_list(struct app *app, struct req *q, struct resp *r);
 int api_backup_schedule_preview(struct app *app, struct req *q, struct resp *r);
 int api_backup_repo_delete(struct app *app, struct req *q, struct resp *r);
 int api_backup_repo_gc(struct app *app, struct req *q, struct resp *r);
+int api_backup_repo_unlock(struct app *app, struct req *q, struct resp *r);
 int api_backup_repo_get(struct app *app, struct req *q, struct resp *r);
 int api_backup_repo_patch(struct app *app, struct req *q, struct resp *r);
 int api_backup_repo_prune(struct app *app, struct req *q, struct resp *r);

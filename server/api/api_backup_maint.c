@@ -1,6 +1,7 @@
 /* api_backup_maint.c: repository maintenance as tasks: verify (re-hash
  * chunks; the task fails naming the first bad chunk), prune (retention
- * per snapshot name) and gc (mark and sweep unreferenced chunks). Each
+ * per snapshot name), gc (mark and sweep unreferenced chunks) and unlock
+ * (stale locks, and those of a host an admin names dead: bk_unlock()). Each
  * task opens its own struct bk_repo (backup_repo_open) and reports byte
  * progress and cancel through struct backup_progress. */
 #include "server/api/api.h"
@@ -28,7 +29,16 @@ struct maint_arg {
     int sample_pct;
     struct bk_retention keep;
     int dry_run;
+    char *dead_host; /* unlock: NULL, or a host named dead */
 };
+
+static void maint_arg_free(void *p)
+{
+    struct maint_arg *a = p;
+
+    free(a->dead_host);
+    free(a);
+}
 
 /* The task's repository, or the task's error set. */
 static int maint_open(struct task *t, const struct maint_arg *a,
@@ -192,6 +202,33 @@ static int gc_task(struct task *t, void *opaque)
     return 0;
 }
 
+static int unlock_task(struct task *t, void *opaque)
+{
+    struct maint_arg *a = opaque;
+    struct bk_unlock_result res;
+    struct bk_repo *repo = NULL;
+    int rc;
+
+    rc = maint_open(t, a, &repo);
+    if (rc)
+        return rc;
+    rc = bk_unlock(repo, a->dead_host, &res);
+    backup_cache_touch(task_app(t), a->repo_id);
+    /* What was removed is shown even when a live lock is left. */
+    if (!rc || rc == ERR_BUSY)
+        task_set_result(
+            t, json_pack("{s:I, s:I, s:I, s:b}", "backup_locks_removed",
+                         (json_int_t)res.backup_locks_removed, "chunks_checked",
+                         (json_int_t)res.chunks_checked, "chunks_removed",
+                         (json_int_t)res.chunks_removed, "exclusive_removed",
+                         res.exclusive_removed));
+    if (rc)
+        task_set_error(t, "unlock of backup repository %s failed: %s",
+                       a->repo_id, backup_repo_why(repo, rc));
+    bk_repo_free(repo);
+    return rc;
+}
+
 /* Load the repository and the body; *a_out **new** on success. */
 static int maint_begin(struct app *app, struct req *q, struct resp *r,
                        const char *const *allowed, json_t **body_out,
@@ -212,6 +249,21 @@ static int maint_begin(struct app *app, struct req *q, struct resp *r,
     return 0;
 }
 
+/* Hand a over to a task of kind, or free it when reading the body
+ * failed (rc < 0; the error is written to r). */
+static int maint_submit(struct app *app, struct req *q, struct resp *r, int rc,
+                        json_t *body, const char *kind, task_fn fn,
+                        struct maint_arg *a)
+{
+    json_decref(body);
+    if (rc < 0) {
+        maint_arg_free(a);
+        return rc;
+    }
+    return api_backup_submit(app, q, r, kind, TARGET, a->repo_id, fn, a,
+                             maint_arg_free);
+}
+
 int api_backup_repo_verify(struct app *app, struct req *q, struct resp *r)
 {
     static const char *const allowed[] = { "sample_percent", NULL };
@@ -224,14 +276,8 @@ int api_backup_repo_verify(struct app *app, struct req *q, struct resp *r)
     if (rc)
         return rc;
     rc = api_get_int(r, body, "sample_percent", 0, 1, 100, &pct);
-    json_decref(body);
-    if (rc < 0) {
-        free(a);
-        return rc;
-    }
     a->sample_pct = (int)pct;
-    return api_backup_submit(app, q, r, "backup.verify", TARGET, a->repo_id,
-                             verify_task, a, free);
+    return maint_submit(app, q, r, rc, body, "backup.verify", verify_task, a);
 }
 
 static const char *const keep_fields[] = { "keep_last",    "keep_hourly",
@@ -278,13 +324,7 @@ int api_backup_repo_prune(struct app *app, struct req *q, struct resp *r)
     if (rc)
         return rc;
     rc = prune_fields(r, body, a);
-    json_decref(body);
-    if (rc < 0) {
-        free(a);
-        return rc;
-    }
-    return api_backup_submit(app, q, r, "backup.prune", TARGET, a->repo_id,
-                             prune_task, a, free);
+    return maint_submit(app, q, r, rc, body, "backup.prune", prune_task, a);
 }
 
 int api_backup_repo_gc(struct app *app, struct req *q, struct resp *r)
@@ -297,7 +337,26 @@ int api_backup_repo_gc(struct app *app, struct req *q, struct resp *r)
     rc = maint_begin(app, q, r, allowed, &body, &a);
     if (rc)
         return rc;
-    json_decref(body);
-    return api_backup_submit(app, q, r, "backup.gc", TARGET, a->repo_id,
-                             gc_task, a, free);
+    return maint_submit(app, q, r, 0, body, "backup.gc", gc_task, a);
+}
+
+int api_backup_repo_unlock(struct app *app, struct req *q, struct resp *r)
+{
+    static const char *const allowed[] = { "host", NULL };
+    struct maint_arg *a = NULL;
+    json_t *body = NULL;
+    const char *host = NULL;
+    int rc;
+
+    rc = maint_begin(app, q, r, allowed, &body, &a);
+    if (rc)
+        return rc;
+    rc = api_get_str(r, body, "host", 0, 1, 253, &host);
+    if (rc > 0 && bk_is_this_host(host))
+        rc = api_error(r, ERR_INVALID, "host",
+                       "names this host, whose locks are stale once their "
+                       "process is gone: give no host");
+    if (rc > 0)
+        a->dead_host = xstrdup(host);
+    return maint_submit(app, q, r, rc, body, "backup.unlock", unlock_task, a);
 }

@@ -99,6 +99,8 @@ const struct route api_routes[] = {
       0, "Apply a retention to a backup repository (task)" },
     { "POST", V1 "/backup/repositories/{id}/gc", api_backup_repo_gc, ADM, 0,
       "Remove unreferenced chunks (task)" },
+    { "POST", V1 "/backup/repositories/{id}/unlock", api_backup_repo_unlock,
+      ADM, 0, "Remove stale locks, or those of a host named dead (task)" },
     { "GET", V1 "/backup/snapshots", api_backup_snapshots_list, VIEW, 0,
       "List backup snapshots, newest first" },
     { "POST", V1 "/backup/snapshots/{id}/restore", api_backup_snapshot_restore,

@@ -251,6 +251,12 @@ export async function test_prune_gc_and_forget_refused({ page }) {
     await card.getByText(/Prune \(dry run\): 0 snapshot\(s\) would go/).waitFor({ timeout: 30000 });
     await card.getByRole('button', { name: 'Collect garbage in main' }).click();
     await card.getByText(/Garbage collection: \d+ chunk\(s\) removed/).waitFor({ timeout: 30000 });
+    // No lock is left behind by any of that: unlock finds nothing to remove.
+    await card.getByRole('button', { name: 'Unlock main' }).click();
+    await dlg.getByLabel('Dead host (optional)').waitFor();
+    await dlg.getByRole('button', { name: 'Unlock' }).click();
+    await card.getByText('Unlock: 0 backup lock(s) removed (0 of 0 chunk(s) checked removed).')
+        .waitFor({ timeout: 30000 });
     // A job uses the repository: forgetting it is refused, in words.
     await card.getByRole('button', { name: 'Forget main' }).click();
     await dlg.getByRole('button', { name: 'Forget' }).click();
@@ -294,7 +300,7 @@ export async function test_viewer_cannot_act_on_backups({ daemon, browser }) {
     const card = page.getByRole('article', { name: 'Repository main' });
     await card.getByText('Encrypted', { exact: true }).waitFor();
     for (const b of ['Add repository', 'Verify main', 'Prune main', 'Forget main',
-        'Collect garbage in main', 'Edit main'])
+        'Collect garbage in main', 'Unlock main', 'Edit main'])
         assert(await page.getByRole('button', { name: b }).count() === 0, 'viewer sees ' + b);
     await nav(page, 'Jobs');
     await page.getByRole('link', { name: 'nightly', exact: true }).waitFor();

@@ -135,3 +135,43 @@ def test_locked_repository_names_the_holder(ctx):
     os.unlink(os.path.join(path, "locks", "exclusive"))
     r = c.post("%s/%s/gc" % (REPOS, repo["id"]))
     assert c.wait_task(r.json["id"])["status"] == "success"
+
+
+def test_unlock_removes_a_dead_hosts_lock_only_when_named(ctx):
+    c = ctx["c"]
+    path = os.path.join(ctx["tmp"], "shared")
+    repo = _repo(ctx, "shared", path)
+    base = "%s/%s" % (REPOS, repo["id"])
+    # What a host that died while sharing the repository (NFS) leaves: a
+    # lock no process here can be asked about.
+    _lock(path, 4242, "dead-host.example", "gc", int(time.time()) - 60)
+    lock = os.path.join(path, "locks", "exclusive")
+    t = c.wait_task(c.post(base + "/gc").json["id"])
+    assert t["status"] == "failure", t
+    assert "on host dead-host.example" in t["error"]["message"], t
+    # Not named: the lock looks live, stays, and the task names it.
+    r = c.post(base + "/unlock", {})
+    assert r.status == 202, r
+    t = c.wait_task(r.json["id"])
+    assert t["status"] == "failure" and t["kind"] == "backup.unlock", t
+    assert "locked by pid 4242 on host dead-host.example" in \
+        t["error"]["message"], t
+    assert os.path.exists(lock)
+    # Bad input changes nothing: this host, an empty or non-string host,
+    # an unknown field.
+    tasks = len(c.get(V1 + "/tasks").json)
+    for body, field in [({"host": socket.gethostname()}, "host"),
+                        ({"host": ""}, "host"), ({"host": 7}, "host"),
+                        ({"force": True}, "force")]:
+        r = c.post(base + "/unlock", body)
+        assert r.status == 400 and r.error["field"] == field, (body, r)
+    assert len(c.get(V1 + "/tasks").json) == tasks
+    assert os.path.exists(lock)
+    t = c.wait_task(c.post(base + "/unlock",
+                           {"host": "dead-host.example"}).json["id"])
+    assert t["status"] == "success", t
+    assert t["result"] == {"backup_locks_removed": 0, "chunks_checked": 0,
+                           "chunks_removed": 0, "exclusive_removed": True}, t
+    assert not os.path.exists(lock)
+    t = c.wait_task(c.post(base + "/gc").json["id"])
+    assert t["status"] == "success", t

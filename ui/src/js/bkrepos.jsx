@@ -78,6 +78,21 @@ function Verify({ repo, onClose, onTask }) {
     </FormModal>;
 }
 
+function Unlock({ repo, onClose, onTask }) {
+    const [host, setHost] = useState('');
+    return <FormModal title={`Unlock ${repo.name}`} onClose={onClose} submit="Unlock"
+        onSubmit={async () => onTask(await post(`/backup/repositories/${repo.id}/unlock`,
+            host.trim() ? { host: host.trim() } : {}))}>
+        <p>Removes the locks of backups, prunes and garbage collections that
+            died on this host. A backup's lock goes only after the chunks it may
+            have left are checked.</p>
+        <Field label="Dead host (optional)"
+            hint="Another host that shared this repository and will never use it again: its locks look live from here and are removed only when it is named.">
+            <input maxLength={253} value={host} placeholder="dom0-b"
+                onInput={(e) => setHost(e.target.value)} /></Field>
+    </FormModal>;
+}
+
 export const KEEP = [['last', 'Last'], ['hourly', 'Hourly'], ['daily', 'Daily'],
     ['weekly', 'Weekly'], ['monthly', 'Monthly'], ['yearly', 'Yearly']];
 
@@ -117,7 +132,7 @@ function Prune({ repo, onClose, onTask }) {
 
 const values0 = (v) => (v === '' || v == null ? 0 : v);
 
-/* What a finished verify, prune or gc task returned, in words. */
+/* What a finished verify, prune, gc or unlock task returned, in words. */
 function Outcome({ kind, t }) {
     const r = t.result || {};
     if (t.status === 'failure')
@@ -134,6 +149,10 @@ function Outcome({ kind, t }) {
         text = `${kind}: ${(r.removed || []).length} snapshot(s) ${kind === 'Prune' ? 'removed' : 'would go'}.`;
     else if (kind === 'Garbage collection')
         text = `Garbage collection: ${r.chunks_removed} chunk(s) removed (${bytes(r.bytes_removed)}), ${r.chunks_kept} kept.`;
+    else if (kind === 'Unlock')
+        text = `Unlock: ${r.backup_locks_removed} backup lock(s) removed (${r.chunks_removed} of ` +
+            `${r.chunks_checked} chunk(s) checked removed)` +
+            (r.exclusive_removed ? ', and the prune/gc lock.' : '.');
     return <p class="ok-text" role="status">{text}</p>;
 }
 
@@ -183,6 +202,8 @@ function RepoCard({ repo }) {
                 aria-label={'Collect garbage in ' + repo.name}
                 onClick={() => a.run(async () => started('Garbage collection')(
                     await post(`/backup/repositories/${repo.id}/gc`)))}>Collect garbage</button>
+            <button type="button" class="small" onClick={() => setModal('unlock')}
+                aria-label={'Unlock ' + repo.name}>Unlock</button>
             <button type="button" class="small" onClick={() => setModal('edit')}
                 aria-label={'Edit ' + repo.name}>Edit</button>
             <button type="button" class="small danger" onClick={() => setModal('forget')}
@@ -197,6 +218,8 @@ function RepoCard({ repo }) {
             onTask={started('Verify')} />}
         {modal === 'prune' && <Prune repo={repo} onClose={() => setModal(null)}
             onTask={started('Prune')} />}
+        {modal === 'unlock' && <Unlock repo={repo} onClose={() => setModal(null)}
+            onTask={started('Unlock')} />}
         {modal === 'edit' && <EditRepo repo={repo} onClose={() => setModal(null)} />}
         {modal === 'forget' && <Confirm title={`Forget repository ${repo.name}?`}
             text="xenith stops using it. Its data stays in the directory and can be attached again."

@@ -13,6 +13,7 @@ const KIND = {
     'vm.destroy': 'Force off',
     'backup.run': 'Backup', 'backup.restore': 'Restore', 'backup.verify': 'Verify',
     'backup.prune': 'Prune', 'backup.gc': 'Collect garbage',
+    'backup.unlock': 'Unlock',
 };
 const TARGETS = { vm: vms, disk: disks, backup_repo: repos, backup_job: jobs };
 const HREF = { vm: '/vms/', backup_job: '/backups/jobs/', backup_repo: '/backups/repositories/' };
