@@ -238,6 +238,7 @@ class Suite:
                    r.status == 200 and r.body.startswith(MARKER.encode()),
                    (r.status, r.body[:64]))
         self.step("live snapshot")
+        self.backup_running(vid)
 
         r = c.patch("%s/vms/%s" % (V1, vid), {"memory_mib": 96})
         deadline = time.time() + 30
@@ -311,6 +312,87 @@ class Suite:
                    t["status"] == "success" and ok and v["state"] == "halted"
                    and self.saw_event(vid, "halted", m), (t, v, out))
         self.step("guest-initiated poweroff")
+
+    def backup_running(self, vid):
+        """A backup job of the running VM, twice (its disk snapshotted
+        under libxl's pause each time), then a verify of the repository.
+        The repository is a directory in dom0."""
+        c = self.c
+        self.snap = None
+        r = c.post(V1 + "/backup/repositories", {"name": "bk0",
+                                                 "path": "/srv/bk0"})
+        self.check("create a backup repository in dom0", r.status == 201, r)
+        if r.status != 201:
+            return
+        self.repo = r.json["id"]
+        r = c.post(V1 + "/backup/jobs", {"name": "pv0-backup",
+                                         "repository": self.repo,
+                                         "vms": [vid]})
+        self.check("create a backup job of the PV VM", r.status == 201, r)
+        if r.status != 201:
+            return
+        job, runs = r.json["id"], []
+        for n in (1, 2):
+            r = c.post("%s/backup/jobs/%s/run" % (V1, job))
+            t = (c.wait_task(r.json["id"], timeout=180) if r.status == 202
+                 else {"status": "http-%d" % r.status, "error": r.json})
+            res = ((t.get("result") or {}).get("vms") or [{}])[0]
+            runs.append(res)
+            self.check("backup job run %d of the running VM: a snapshot, "
+                       "the VM still running" % n,
+                       t["status"] == "success" and
+                       res.get("status") == "success" and
+                       bool(res.get("snapshot")) and
+                       self.vm(vid)["state"] == "running", (t, res))
+        r = c.get("%s/backup/snapshots?vm=%s" % (V1, vid))
+        want = sorted(x.get("snapshot") or "" for x in runs)
+        self.check("both backups are restore points of the VM; the second "
+                   "stored less than the first (dedup)",
+                   r.status == 200 and
+                   sorted(x["id"] for x in r.json) == want and
+                   runs[0].get("stored_bytes", 0) > 0 and
+                   runs[1].get("stored_bytes", 1) <
+                   runs[0].get("stored_bytes", 0), (r, runs))
+        r = c.post("%s/backup/repositories/%s/verify" % (V1, self.repo), {})
+        t = (c.wait_task(r.json["id"], timeout=120) if r.status == 202
+             else {"status": "http-%d" % r.status, "error": r.json})
+        self.check("verify the backup repository",
+                   t["status"] == "success" and
+                   t["result"]["bad"] == [] and
+                   t["result"]["chunks_checked"] > 0, t)
+        self.snap = runs[-1].get("snapshot")
+        self.step("backup job of the running VM (twice), verify")
+
+    def restore_backup(self):
+        """The running VM's backup restored as a new VM in the SR, which
+        boots from its restored disk (the marker) and is destroyed."""
+        if not getattr(self, "snap", None):
+            self.check("restore the backup as a new VM", False,
+                       "no backup was made")
+            return
+        c = self.c
+        r = c.post("%s/backup/snapshots/%s/restore" % (V1, self.snap),
+                   {"repository": self.repo, "mode": "new-vm",
+                    "sr": self.sr, "name": "pv0-restored"})
+        t = (c.wait_task(r.json["id"], timeout=180) if r.status == 202
+             else {"status": "http-%d" % r.status, "error": r.json})
+        vm = (t.get("result") or {}).get("vm") or {}
+        self.check("restore the backup as a new VM",
+                   t["status"] == "success" and
+                   vm.get("name") == "pv0-restored" and
+                   vm.get("id") != self.vid and vm.get("state") == "halted",
+                   t)
+        if not vm.get("id"):
+            return
+        t = self.action(vm["id"], "start")
+        ok, out = self.console(vm["id"], ["XENITH-GUEST-HELLO",
+                                          "marker=" + MARKER], timeout=90)
+        self.check("the restored VM boots from its restored disk (marker)",
+                   t["status"] == "success" and ok, (t, out[-300:]))
+        t = self.action(vm["id"], "destroy")
+        self.check("destroy the restored VM", t["status"] == "success" and
+                   self.vm(vm["id"])["state"] == "halted", t)
+        self.step("restore as a new VM, boot it")
 
     def vif_vm(self):
         c = self.c
@@ -619,6 +701,7 @@ class Suite:
             if self.boot():
                 self.storage()
                 self.pv_lifecycle()
+                self.restore_backup()
                 self.vif_vm()
                 self.network_unused()
                 self.pvh_vm()
