@@ -408,6 +408,9 @@ int bk_manifest_remove(const struct bk_repo *repo, const char *id);
  * one is removed first). */
 int bk_lock_take(const struct bk_repo *repo, const char *name, const char *op);
 void bk_lock_drop(const struct bk_repo *repo, const char *name);
+/* The mtime of locks/<name>: when it was written by the repository's
+ * clock (on NFS the server's), or INT64_MAX. */
+int64_t bk_lock_written(const struct bk_repo *repo, const char *name);
 /* The run that took backup lock name is over, and its file stays as a
  * mark (a failed run's chunks not known durable): from now on it is
  * stale, in this process as after its exit. */
@@ -419,8 +422,11 @@ void bk_lock_keep(const char *name);
 int bk_lock_take_durable(const struct bk_repo *repo, const char *name,
                          const char *op);
 
-/* Start time of the oldest live backup lock, or INT64_MAX when none.
- * Stale backup locks are not counted, and left in place. */
+/* When the oldest live backup lock was taken, or INT64_MAX when none:
+ * the earlier of its holder's clock and its file's mtime (the
+ * repository's clock), so that neither clock running ahead of the
+ * other makes it later than the chunks that backup touches. Stale
+ * backup locks are not counted, and left in place. */
 int64_t bk_lock_oldest_backup(const struct bk_repo *repo);
 
 /* ERR_BUSY naming the holder of a live backup lock but own, or 0. */

@@ -199,7 +199,15 @@ int bk_gc(struct bk_repo *repo, const struct bk_progress *prog,
     rc = bk_lock_take(repo, "exclusive", "gc");
     if (rc)
         return rc;
+    /* Now, by the earlier of this host's clock and the repository's
+     * (the mtime of the lock just written): chunk mtimes are set by the
+     * file system, and on NFS a client's clock may run ahead of the
+     * server's, which would put chunks a backup touches after this
+     * point before the cutoff. */
     cutoff = time_now();
+    oldest = bk_lock_written(repo, "exclusive");
+    if (oldest < cutoff)
+        cutoff = oldest;
     /* Read the live backups first: a backup that starts after this
      * point starts after cutoff and touches what it reuses. */
     oldest = bk_lock_oldest_backup(repo);

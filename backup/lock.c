@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -118,8 +119,20 @@ struct holder {
     long long pid;
     char host[256];
     char op[32];
-    int64_t start; /* INT64_MAX when unknown */
+    int64_t start;   /* by its host's clock; INT64_MAX when unknown */
+    int64_t written; /* its file's mtime: the repository's clock */
 };
+
+/* The mtime of the file at relpath (set by the file system's clock, on
+ * NFS the server's), or INT64_MAX. */
+static int64_t written_at(const struct bk_repo *repo, const char *relpath)
+{
+    struct stat st;
+
+    if (fstatat(repo->dirfd, relpath, &st, 0))
+        return INT64_MAX;
+    return (int64_t)st.st_mtime;
+}
 
 /* 1 when the lock at relpath is stale (or unreadable and old); fills
  * *h with its holder. */
@@ -135,6 +148,7 @@ static int lock_stale(const struct bk_repo *repo, const char *relpath,
 
     memset(h, 0, sizeof(*h));
     h->start = INT64_MAX;
+    h->written = written_at(repo, relpath);
     if (bk_read_file(repo, relpath, 4096, &txt, &len))
         return 0;
     o = json_loadb(txt, len, 0, NULL);
@@ -313,10 +327,19 @@ static void note_oldest(const char *name, int stale, const struct holder *h,
                         void *arg)
 {
     int64_t *oldest = arg;
+    int64_t t = h->start < h->written ? h->start : h->written;
 
     (void)name;
-    if (!stale && h->start < *oldest)
-        *oldest = h->start;
+    if (!stale && t < *oldest)
+        *oldest = t;
+}
+
+int64_t bk_lock_written(const struct bk_repo *repo, const char *name)
+{
+    char rel[128];
+
+    snprintf(rel, sizeof(rel), "locks/%s", name);
+    return written_at(repo, rel);
 }
 
 int64_t bk_lock_oldest_backup(const struct bk_repo *repo)

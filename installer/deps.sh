@@ -14,12 +14,13 @@ set -eu
 # xorriso, isolinux, syslinux-common: its HVM guest's boot CD.
 # tzdata: backup job schedules are read in IANA zones from
 # /usr/share/zoneinfo (server/core/tzfile.c). strace: tests/backup checks
-# the order of fsync and rename in a restore.
+# the order of fsync and rename in a restore; faketime: it runs gc on a
+# host whose clock is ahead of the repository's.
 PKGS="build-essential pkg-config git ca-certificates curl openssl
 python3 clang-format
 libmicrohttpd-dev libwebsockets-dev libjansson-dev libsqlite3-dev
 libzstd-dev libssl-dev libxen-dev libcmocka-dev
-sqlite3 xfsprogs mount tzdata strace
+sqlite3 xfsprogs mount tzdata strace faketime
 chromium firefox-esr fonts-dejavu-core
 qemu-system-x86 cpio xz-utils bc iproute2
 seabios qemu-system-data xorriso isolinux syslinux-common"

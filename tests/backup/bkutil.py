@@ -10,13 +10,14 @@ BIN = os.path.abspath(os.environ.get("XENITH_BACKUP", "build/xenith-backup"))
 MIB = 1024 * 1024
 
 
-def run(*args, env=None, check=True):
-    """Run the CLI; returns CompletedProcess (text). check: rc must be 0."""
+def run(*args, env=None, check=True, wrap=()):
+    """Run the CLI (under the command wrap, if any); returns
+    CompletedProcess (text). check: rc must be 0."""
     e = dict(os.environ)
     e.pop("XENITH_BACKUP_PASSPHRASE", None)
     if env:
         e.update(env)
-    p = subprocess.run([BIN] + [str(a) for a in args], capture_output=True,
+    p = subprocess.run(list(wrap) + [BIN] + [str(a) for a in args], capture_output=True,
                        text=True, env=e, timeout=120)
     if check and p.returncode != 0:
         raise AssertionError("%s failed (%d): %s %s" % (
