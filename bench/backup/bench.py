@@ -33,20 +33,36 @@ ENV = dict(os.environ, RESTIC_PASSWORD="bench",
            BORG_RELOCATED_REPO_ACCESS_IS_OK="yes", BORG_PASSPHRASE="")
 
 
+def direct_reclaim():
+    """Pages the kernel has reclaimed on behalf of allocating tasks
+    (they waited for it), from /proc/vmstat."""
+    n = 0
+    with open("/proc/vmstat") as f:
+        for line in f:
+            k, v = line.split()
+            if k == "pgsteal_direct":
+                n += int(v)
+    return n
+
+
 def sh(cmd, cwd=None, out=None):
     """Run cmd after a sync (so no tool pays for the previous one's
-    writeback); returns (wall s, cpu s of the child)."""
+    writeback); returns (wall s, cpu s of the child, MB the kernel
+    reclaimed directly meanwhile: memory was short and allocations
+    waited)."""
     subprocess.run(["sync"], check=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r0 = direct_reclaim()
     t0 = time.monotonic()
     with open(out or os.devnull, "wb") as o:
         subprocess.run(cmd, check=True, cwd=cwd, env=ENV, stdout=o,
                        stderr=subprocess.PIPE)
     wall = time.monotonic() - t0
+    reclaim = (direct_reclaim() - r0) * os.sysconf("SC_PAGE_SIZE") / 1e6
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime
                                                  - before.ru_stime)
-    return wall, cpu
+    return wall, cpu, reclaim
 
 
 def du(path):
@@ -135,7 +151,7 @@ def run_round(d, img, res, rnd):
     outd = os.path.join(d, "out")
 
     def rec(key, wc, size=None):
-        res.setdefault(key, []).append((wc[0], wc[1], size))
+        res.setdefault(key, []).append((wc[0], wc[1], size, wc[2]))
 
     # Limits on the image.
     warm(img)
@@ -304,7 +320,7 @@ def write(path, res, cs, alloc):
         "# xenith-backup beside restic and borg",
         "",
         "Made by `sh bench/backup/run.sh` on %s (%s, %d cores); image %d MiB"
-        " (%.0f%% allocated), page-cached, on an XFS loop mount (its backing file written in full first); medians of"
+        " (%.0f%% allocated), page-cached, on an XFS on a direct-I/O loop device (its backing file written in full first); medians of"
         " %d strictly interleaved rounds, a `sync` before each timed command. restic %s, borg %s (zstd,3,"
         " default chunker), xenith-backup zstd 1, 1 MiB chunks."
         % (time.strftime("%Y-%m-%d"), os.uname().nodename,
@@ -312,15 +328,17 @@ def write(path, res, cs, alloc):
            ver(["restic", "version"]).split()[1],
            ver(["borg", "--version"]).split()[1]),
         "",
-        "| run | wall s | CPU s | MB/s | repository MB | wall s by round |",
-        "|---|---:|---:|---:|---:|---|",
+        "| run | wall s | CPU s | MB/s | repository MB | wall s by round |"
+        " direct reclaim MB by round |",
+        "|---|---:|---:|---:|---:|---|---|",
     ]
     for k, v in res.items():
         size = v[-1][2]
-        lines.append("| %s | %.2f | %.2f | %.0f | %s | %s |" % (
+        lines.append("| %s | %.2f | %.2f | %.0f | %s | %s | %s |" % (
             k, med(v, 0), med(v, 1), mb / med(v, 0),
             "%.0f" % (size / 1e6) if size else "",
-            " / ".join("%.2f" % x[0] for x in v)))
+            " / ".join("%.2f" % x[0] for x in v),
+            " / ".join("%.0f" % x[3] for x in v)))
 
     def m(k):
         return med(res[k], 0)
@@ -346,6 +364,10 @@ def write(path, res, cs, alloc):
         ("restore: borg extract / xenith",
          m("borg extract") / m("xenith-backup restore"), ">= 3"),
     ]
+    lines += ["", "Direct reclaim: memory the kernel freed while a tool's"
+              " allocations waited (pgsteal_direct in /proc/vmstat), in MB;"
+              " where it is large, the page cache had filled memory and new"
+              " pages (written files, restored images) came slowly."]
     lines += ["", "Load average (1 min) at the start and end of each round: %s"
               " (the machine has %d cores; above that, other work shares"
               " them and wall times stretch)."
