@@ -24,6 +24,7 @@ from rfbws import RfbClient, RfbError, colours, pixel, write_png  # noqa: E402
 V1 = "/api/v1"
 MARKER = "XENITH-DISK-MARKER-7f3a"
 HOT_MARKER = "XENITH-HOTPLUG-MARKER-51c2"
+CHANGED_MARKER = "XENITH-DISK-CHANGED-0c1d"
 GUEST = {"type": "pv", "kernel": "/guest/vmlinuz",
          "ramdisk": "/guest/initrd.gz", "cmdline": "console=hvc0 quiet"}
 
@@ -393,6 +394,40 @@ class Suite:
         self.check("destroy the restored VM", t["status"] == "success" and
                    self.vm(vm["id"])["state"] == "halted", t)
         self.step("restore as a new VM, boot it")
+        self.restore_over()
+
+    def restore_over(self):
+        """The backup restored over the halted PV VM itself, after its
+        disk was changed: the disk holds the backed-up marker again and
+        the VM boots from it."""
+        c, vid = self.c, self.vid
+        data = (CHANGED_MARKER + "\n").encode()
+        data += b"\0" * (4096 - len(data))
+        r = c.post("%s/disks/%s/import" % (V1, self.disk), raw=data,
+                   content_type="application/octet-stream")
+        self.check("change the halted VM's disk after its backup",
+                   r.status == 200 and self.vm(vid)["state"] == "halted",
+                   (r, self.vm(vid)["state"]))
+        r = c.post("%s/backup/snapshots/%s/restore" % (V1, self.snap),
+                   {"repository": self.repo, "mode": "overwrite",
+                    "vm": vid})
+        t = (c.wait_task(r.json["id"], timeout=180) if r.status == 202
+             else {"status": "http-%d" % r.status, "error": r.json})
+        r = c.get("%s/disks/%s/export" % (V1, self.disk))
+        self.check("restore the backup over the halted VM: its disk holds "
+                   "the backed-up marker again",
+                   t["status"] == "success" and r.status == 200 and
+                   r.body.startswith(MARKER.encode()),
+                   (t, r.status, r.body[:64]))
+        t = self.action(vid, "start")
+        ok, out = self.console(vid, ["XENITH-GUEST-HELLO",
+                                     "marker=" + MARKER], timeout=90)
+        self.check("the VM restored over boots from its restored disk",
+                   t["status"] == "success" and ok, (t, out[-300:]))
+        t = self.action(vid, "destroy")
+        self.check("destroy it again", t["status"] == "success" and
+                   self.vm(vid)["state"] == "halted", t)
+        self.step("restore over the halted VM, boot it")
 
     def vif_vm(self):
         c = self.c
