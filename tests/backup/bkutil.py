@@ -10,6 +10,11 @@ BIN = os.path.abspath(os.environ.get("XENITH_BACKUP", "build/xenith-backup"))
 MIB = 1024 * 1024
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here (the reason): run.py counts
+    it as not run, never as passed."""
+
+
 def run(*args, env=None, check=True, wrap=()):
     """Run the CLI (under the command wrap, if any); returns
     CompletedProcess (text). check: rc must be 0."""

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Run the black-box tests of xenith-backup: every test_* function of
 every tests/backup/test_*.py (or the modules named on the command line).
-Each test gets a fresh temporary directory. Stdlib only."""
+Each test gets a fresh temporary directory. A test that raises
+bkutil.Skip is NOT RUN, never counted as passed; exit 1 on any failure
+or when nothing passed. Stdlib only."""
 import importlib.util
 import os
 import shutil
@@ -13,12 +15,14 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from bkutil import Skip  # noqa: E402
+
 
 def main():
     names = sys.argv[1:] or sorted(
         f[:-3] for f in os.listdir(HERE)
         if f.startswith("test_") and f.endswith(".py"))
-    passed = failed = 0
+    passed = failed = not_run = 0
     t0 = time.time()
     for name in names:
         spec = importlib.util.spec_from_file_location(
@@ -32,14 +36,17 @@ def main():
                 getattr(mod, fn)(tmp)
                 passed += 1
                 print("PASS %s.%s (%.1fs)" % (name, fn, time.time() - start))
+            except Skip as e:
+                not_run += 1
+                print("NOT RUN %s.%s: %s" % (name, fn, e))
             except Exception:
                 failed += 1
                 print("FAIL %s.%s" % (name, fn))
                 traceback.print_exc()
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
-    print("backup: %d passed, %d failed in %.0fs"
-          % (passed, failed, time.time() - t0))
+    print("backup: %d passed, %d failed, %d not run in %.0fs"
+          % (passed, failed, not_run, time.time() - t0))
     return 1 if failed or not passed else 0
 
 

@@ -1,6 +1,6 @@
 """A failed command says what failed on which object and why: a full
 repository names the chunk, the repository and the errno text (a tiny
-tmpfs: root only, else a SKIP line); a locked one names the holder; a
+tmpfs: root only, else not run); a locked one names the holder; a
 source that is no image is refused by name."""
 import json
 import os
@@ -8,13 +8,12 @@ import socket
 import subprocess
 import time
 
-from bkutil import MIB, backup, make_image, run
+from bkutil import MIB, Skip, backup, make_image, run
 
 
 def test_full_repository(tmp):
     if os.geteuid() != 0:
-        print("SKIP test_full_repository: not root (no tmpfs)")
-        return
+        raise Skip("not root (no tmpfs)")
     mnt = os.path.join(tmp, "m")
     os.mkdir(mnt)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d" % (2 * MIB),
