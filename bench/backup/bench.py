@@ -22,6 +22,7 @@ import time
 
 MIB = 1024 * 1024
 LOADS = []
+STEAL = []  # CPU s the hypervisor gave to others, per round
 CACHED = {}  # backup row -> share of the image cached before each run
 SIZE = int(os.environ.get("SIZE_MIB", "2048")) * MIB
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
@@ -31,6 +32,12 @@ XBB = os.environ.get("XENITH_BACKUP_BASE")
 ENV = dict(os.environ, RESTIC_PASSWORD="bench",
            BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK="yes",
            BORG_RELOCATED_REPO_ACCESS_IS_OK="yes", BORG_PASSPHRASE="")
+
+
+def steal_s():
+    """CPU seconds stolen from this VM's vCPUs so far (/proc/stat)."""
+    with open("/proc/stat") as f:
+        return int(f.readline().split()[8]) / os.sysconf("SC_CLK_TCK")
 
 
 def direct_reclaim():
@@ -304,7 +311,9 @@ def main():
     res = {}
     for rnd in range(ROUNDS):
         LOADS.append(os.getloadavg()[0])
+        st = steal_s()
         run_round(d, img, res, rnd)
+        STEAL.append(steal_s() - st)
         LOADS.append(os.getloadavg()[0])
         write(results, res, {}, alloc)  # partial results, in case
         print("round %d done (%.0fs)" % (rnd + 1, time.time() - t0),
@@ -372,6 +381,9 @@ def write(path, res, cs, alloc):
               " (the machine has %d cores; above that, other work shares"
               " them and wall times stretch)."
               % (", ".join("%.1f" % x for x in LOADS), os.cpu_count())]
+    lines += ["", "CPU time the hypervisor gave to other work while this VM"
+              " wanted it (steal), by round: %s s." %
+              " / ".join("%.1f" % x for x in STEAL)]
     low = ["%s %s" % (k, "/".join("%.0f%%" % (100 * x) if x is not None
                                    else "?" for x in v))
            for k, v in CACHED.items()]
