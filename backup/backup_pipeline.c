@@ -6,7 +6,8 @@
  * and when new compress, encrypt and write the file. Nothing waits for
  * order: a worker puts the id at the chunk's place in the index. A
  * flusher thread syncs the file system every FLUSH_EVERY bytes written,
- * so the last sync only waits for the tail. The indexes and the
+ * so the last sync only waits for the tail, and then drops the chunk
+ * files it made durable from the page cache (dropq.c). The indexes and the
  * manifest (in a temp file) are written before that sync, and the
  * manifest is renamed into place after it (the snapshot appears). The
  * run's lock is durable and outlives the chunks' last sync, so that
@@ -58,7 +59,9 @@ struct pipe {
     uint64_t chunks_zero;
     uint64_t chunks_new;
     uint64_t stored_bytes;
-    uint64_t unflushed; /* bytes written since the flusher last started */
+    uint64_t unflushed;    /* bytes written since the flusher last started */
+    struct bk_dropq dropq; /* chunks written since then */
+    struct bk_dropq *rest; /* where those of the last flush go */
     int flush_wanted;
     int tail_flushed;        /* the flush when the reads ran out was asked */
     int stop;                /* the workers are done: the flusher ends */
@@ -141,9 +144,10 @@ static int read_chunk(int fd, unsigned char *buf, size_t len, uint64_t off)
 
 /* What do_chunk() did with one chunk. */
 struct chunk_res {
-    size_t len;     /* bytes read */
-    int zero;       /* 1: all zero, not stored */
-    size_t new_len; /* size of the chunk file written, 0 when none */
+    size_t len;              /* bytes read */
+    int zero;                /* 1: all zero, not stored */
+    size_t new_len;          /* size of the chunk file written, 0 when none */
+    const unsigned char *id; /* the chunk's id when written */
 };
 
 /* Map [off, off + len) of the source, or NULL. Populating reports a
@@ -352,8 +356,10 @@ static int slot_store(struct pipe *p, struct wbuf *w, struct slot *s)
                                 w->scratch, &raw);
     rc =
         bk_chunk_write_split(repo, s->id, w->file, flen, raw, raw ? s->len : 0);
-    if (!rc)
+    if (!rc) {
         s->res.new_len = flen + (raw ? s->len : 0);
+        s->res.id = s->id;
+    }
     return rc;
 }
 
@@ -406,6 +412,7 @@ static void account(struct pipe *p, const struct chunk_res *r, int rc)
         p->chunks_new++;
         p->stored_bytes += r->new_len;
         p->unflushed += r->new_len;
+        bk_dropq_push(&p->dropq, r->id);
         if (p->unflushed >= FLUSH_EVERY && !p->flush_wanted) {
             p->flush_wanted = 1;
             pthread_cond_signal(&p->flush_cv);
@@ -498,10 +505,16 @@ static void *flusher(void *arg)
             pthread_cond_wait(&p->flush_cv, &p->mu);
         if (p->stop)
             break;
+        struct bk_dropq synced;
+
         p->flush_wanted = 0;
         p->unflushed = 0;
+        bk_dropq_take(&p->dropq, &synced);
         pthread_mutex_unlock(&p->mu);
-        bk_repo_sync(p->repo);
+        if (bk_repo_sync(p->repo))
+            bk_dropq_free(&synced);
+        else
+            bk_dropq_drop(p->repo, &synced);
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
@@ -542,6 +555,8 @@ static int run_pipe(struct pipe *p, struct bk_backup_result *res)
         pthread_join(flush_th, NULL);
     pthread_cond_destroy(&p->flush_cv);
     pthread_mutex_destroy(&p->mu);
+    /* The last chunks are synced with the indexes, later. */
+    bk_dropq_append(p->rest, &p->dropq);
     res->bytes_read += p->bytes_read;
     res->chunks_zero += p->chunks_zero;
     res->chunks_new += p->chunks_new;
@@ -677,9 +692,11 @@ static int backup_disk(struct bk_repo *repo, const struct bk_disk_src *d,
                        const struct bk_manifest *parent, int fd,
                        struct bk_index *ix, struct bk_disk_meta *meta,
                        const struct bk_progress *prog, uint64_t done0,
-                       uint64_t total, struct bk_backup_result *res)
+                       uint64_t total, struct bk_dropq *rest,
+                       struct bk_backup_result *res)
 {
     struct pipe p = { .repo = repo,
+                      .rest = rest,
                       .fd = fd,
                       .disk_name = d->name,
                       .disk_path = d->path,
@@ -770,6 +787,7 @@ int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
     struct bk_manifest m = { 0 }, parent = { 0 };
     struct bk_backup_result res = { 0 };
     struct bk_index *ix = NULL;
+    struct bk_dropq rest = { 0 }; /* chunks the commit's sync makes clean */
     int *fds = NULL, have_parent = 0, locked = 0, rc;
     char lockname[64];
     uint64_t total = 0, done = 0;
@@ -850,7 +868,7 @@ int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
     }
     for (size_t i = 0; i < num_disks; i++) {
         rc = backup_disk(repo, &disks[i], have_parent ? &parent : NULL, fds[i],
-                         &ix[i], &m.disks[i], prog, done, total, &res);
+                         &ix[i], &m.disks[i], prog, done, total, &rest, &res);
         if (rc)
             goto out;
         done += m.disks[i].size;
@@ -859,6 +877,7 @@ int bk_backup(struct bk_repo *repo, const struct bk_backup_opts *opts,
     rc = commit(repo, &m, ix);
     if (rc)
         goto out;
+    bk_dropq_drop(repo, &rest);
     bk_progress_report(prog, total, total);
     xstrlcpy(res.snapshot_id, m.info.id, sizeof(res.snapshot_id));
     if (result_out)
@@ -874,6 +893,7 @@ out:
     }
     free(fds);
     free(ix);
+    bk_dropq_free(&rest);
     /* A failed or cancelled run may have written chunks that no sync
      * made durable yet: its lock stays unless a sync does now. */
     if (rc && res.chunks_new && bk_repo_sync(repo)) {

@@ -458,6 +458,23 @@ int bk_changemap(const char *old_path, const char *cur_path,
                  uint32_t chunk_size, uint64_t num_chunks,
                  unsigned char *changed);
 
+/* ---- dropq.c: written chunk files to drop from the page cache. ---- */
+
+struct bk_dropq {
+    unsigned char (*ids)[BK_ID_LEN];
+    size_t n, cap;
+};
+
+void bk_dropq_push(struct bk_dropq *q, const unsigned char id[BK_ID_LEN]);
+/* Move q's ids to *out (q is left empty). */
+void bk_dropq_take(struct bk_dropq *q, struct bk_dropq *out);
+/* Move from's ids to the end of q (from is left empty). */
+void bk_dropq_append(struct bk_dropq *q, struct bk_dropq *from);
+/* Drop the page cache of q's chunk files (call after a sync made them
+ * clean), then empty q. */
+void bk_dropq_drop(const struct bk_repo *repo, struct bk_dropq *q);
+void bk_dropq_free(struct bk_dropq *q);
+
 /* ---- srcmap.c: a source disk mapped in windows. Thread safe. ---- */
 
 #define BK_SRCWIN_BYTES (256ull << 20) /* window size (whole chunks) */

@@ -107,3 +107,20 @@ def flip_bit(path, seed):
         data[i] ^= 1 << r.randrange(8)
         f.seek(0)
         f.write(data)
+
+
+def mount_xfs(tmp, mib=320):
+    """A fresh XFS (reflink) loop mount in tmp (umount it when done), or
+    Skip where none can be made (not root, no loop devices)."""
+    img, mnt = os.path.join(tmp, "xfs.img"), os.path.join(tmp, "mnt")
+    os.makedirs(mnt)
+    with open(img, "wb") as f:
+        f.truncate(mib * MIB)
+    try:
+        subprocess.run(["mkfs.xfs", "-q", "-m", "reflink=1", img], check=True,
+                       capture_output=True)
+        subprocess.run(["mount", "-o", "loop", img, mnt], check=True,
+                       capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise Skip("no XFS loop mount (%s)" % e)
+    return mnt

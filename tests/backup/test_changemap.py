@@ -5,23 +5,8 @@ where no XFS loop mount can be made (not root, no loop devices)."""
 import os
 import subprocess
 
-from bkutil import (MIB, Skip, backup, jrun, make_image, run, scribble,
+from bkutil import (MIB, backup, jrun, make_image, mount_xfs, run, scribble,
                     sha256)
-
-
-def mount_xfs(tmp):
-    img, mnt = os.path.join(tmp, "xfs.img"), os.path.join(tmp, "mnt")
-    os.makedirs(mnt)
-    with open(img, "wb") as f:
-        f.truncate(320 * MIB)
-    try:
-        subprocess.run(["mkfs.xfs", "-q", "-m", "reflink=1", img], check=True,
-                       capture_output=True)
-        subprocess.run(["mount", "-o", "loop", img, mnt], check=True,
-                       capture_output=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        raise Skip("no XFS loop mount (%s)" % e)
-    return mnt
 
 
 def drop_unchanged_chunk(repo, snap, changed):
