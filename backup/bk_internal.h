@@ -475,6 +475,32 @@ void bk_dropq_append(struct bk_dropq *q, struct bk_dropq *from);
 void bk_dropq_drop(const struct bk_repo *repo, struct bk_dropq *q);
 void bk_dropq_free(struct bk_dropq *q);
 
+/* ---- prefetch.c: chunk files read ahead of restore/verify. ---- */
+
+#define BK_PREFETCH 32 /* chunk files kept on their way in */
+
+struct bk_prefetch {
+    const struct bk_repo *repo;
+    const unsigned char *(*id_at)(void *arg, uint64_t i);
+    void *arg;
+    uint64_t num;
+    pthread_t th;
+    int running;
+    pthread_mutex_t mu; /* guards what follows */
+    pthread_cond_t cv;
+    uint64_t at; /* the next position the workers take */
+    int stop;
+};
+
+/* Read ahead the chunk files id_at(arg, i) for i in [0, num) (zero ids
+ * are skipped) as the workers move on. */
+void bk_prefetch_start(struct bk_prefetch *pf, const struct bk_repo *repo,
+                       const unsigned char *(*id_at)(void *arg, uint64_t i),
+                       void *arg, uint64_t num);
+/* The workers have taken every position below i. */
+void bk_prefetch_at(struct bk_prefetch *pf, uint64_t i);
+void bk_prefetch_stop(struct bk_prefetch *pf);
+
 /* ---- srcmap.c: a source disk mapped in windows. Thread safe. ---- */
 
 #define BK_SRCWIN_BYTES (256ull << 20) /* window size (whole chunks) */

@@ -3,8 +3,9 @@
  * ids of a pair are checked with one two-stream hash). A new or regular
  * file is truncated to the disk size and zero chunks are left as holes;
  * on a block device zero chunks are discarded-to-zero (or written as
- * zeroes). Any bad chunk stops the restore with its id and the snapshot
- * in the log and in bk_repo_error().
+ * zeroes). The chunk files are read ahead by prefetch.c. Any bad chunk
+ * stops the restore with its id and the snapshot in the log and in
+ * bk_repo_error().
  */
 #include "backup/bk_internal.h"
 
@@ -28,9 +29,6 @@
  * workers go on (the caller's final fsync finds little left), and the
  * page cache holds at most about this much of the restore. */
 #define FLUSH_EVERY (256ull << 20)
-/* Chunk files the prefetcher keeps on their way into the page cache
- * ahead of the workers. */
-#define PREFETCH 32
 
 struct rjob {
     struct bk_repo *repo;
@@ -43,7 +41,7 @@ struct rjob {
     int regular;
     pthread_mutex_t mu;
     pthread_cond_t cv;              /* to the flusher: more done, or finished */
-    pthread_cond_t pcv;             /* to the prefetcher: next moved on */
+    struct bk_prefetch pf;          /* reads ahead of next */
     uint64_t next;                  /* the next chunk to take */
     uint64_t done;                  /* bytes restored */
     uint64_t inflight[MAX_WORKERS]; /* chunk each worker is on, or ~0 */
@@ -208,8 +206,8 @@ static void *rworker(void *arg)
         n = j->ix->num - c >= 2 ? 2 : 1;
         j->next += (uint64_t)n;
         j->inflight[me] = c;
-        pthread_cond_signal(&j->pcv);
         pthread_mutex_unlock(&j->mu);
+        bk_prefetch_at(&j->pf, c + (uint64_t)n);
 
         for (int i = 0; i < n; i++) {
             uint64_t off = (c + (uint64_t)i) * cs;
@@ -274,51 +272,11 @@ static void *rflusher(void *arg)
     return NULL;
 }
 
-/* Start reading the file of chunk id into the page cache (the call
- * returns once the reads are queued). */
-static void prefetch_one(struct rjob *j, const unsigned char *id)
+static const unsigned char *restore_id_at(void *arg, uint64_t i)
 {
-    char rel[80];
-    int fd;
+    const struct bk_index *ix = arg;
 
-    if (bk_id_is_zero(id))
-        return;
-    bk_chunk_relpath(id, rel);
-    fd = openat(j->repo->dirfd, rel, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return; /* the worker names it when it gets there */
-    posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
-    close(fd);
-}
-
-/* The prefetcher: keeps the next PREFETCH chunk files past the workers
- * on their way into the page cache. A restore usually reads a
- * repository nobody read lately (backups are restored days later, and
- * a backup drops what it wrote from the page cache): each worker would
- * otherwise wait for one chunk file at a time, the disk idle between. */
-static void *rprefetch(void *arg)
-{
-    struct rjob *j = arg;
-    uint64_t ahead = 0, upto;
-
-    pthread_mutex_lock(&j->mu);
-    for (;;) {
-        while (!j->finished && !j->err && ahead < j->ix->num &&
-               ahead >= j->next + PREFETCH)
-            pthread_cond_wait(&j->pcv, &j->mu);
-        if (j->finished || j->err || ahead >= j->ix->num)
-            break;
-        if (ahead < j->next)
-            ahead = j->next;
-        upto =
-            j->ix->num - j->next < PREFETCH ? j->ix->num : j->next + PREFETCH;
-        pthread_mutex_unlock(&j->mu);
-        for (; ahead < upto; ahead++)
-            prefetch_one(j, j->ix->ids + ahead * BK_ID_LEN);
-        pthread_mutex_lock(&j->mu);
-    }
-    pthread_mutex_unlock(&j->mu);
-    return NULL;
+    return ix->ids + i * BK_ID_LEN;
 }
 
 int bk_restore(struct bk_repo *repo, const char *snap_id, size_t disk,
@@ -328,8 +286,8 @@ int bk_restore(struct bk_repo *repo, const char *snap_id, size_t disk,
     struct bk_index ix = { 0 };
     struct rjob j = { 0 };
     struct stat st;
-    pthread_t th[MAX_WORKERS], flusher, prefetcher;
-    int n = bk_repo_threads(repo), started = 0, flushing, prefetching, rc;
+    pthread_t th[MAX_WORKERS], flusher;
+    int n = bk_repo_threads(repo), started = 0, flushing, rc;
 
     bk_error_clear(repo);
     j.fd = -1;
@@ -375,13 +333,12 @@ int bk_restore(struct bk_repo *repo, const char *snap_id, size_t disk,
     j.prog = prog;
     pthread_mutex_init(&j.mu, NULL);
     pthread_cond_init(&j.cv, NULL);
-    pthread_cond_init(&j.pcv, NULL);
     for (int i = 0; i < MAX_WORKERS; i++)
         j.inflight[i] = UINT64_MAX;
     if (n > MAX_WORKERS)
         n = MAX_WORKERS;
     flushing = !pthread_create(&flusher, NULL, rflusher, &j);
-    prefetching = !pthread_create(&prefetcher, NULL, rprefetch, &j);
+    bk_prefetch_start(&j.pf, repo, restore_id_at, &ix, ix.num);
     for (; started < n; started++)
         if (pthread_create(&th[started], NULL, rworker, &j))
             break;
@@ -390,13 +347,10 @@ int bk_restore(struct bk_repo *repo, const char *snap_id, size_t disk,
     pthread_mutex_lock(&j.mu);
     j.finished = 1;
     pthread_cond_signal(&j.cv);
-    pthread_cond_signal(&j.pcv);
     pthread_mutex_unlock(&j.mu);
     if (flushing)
         pthread_join(flusher, NULL);
-    if (prefetching)
-        pthread_join(prefetcher, NULL);
-    pthread_cond_destroy(&j.pcv);
+    bk_prefetch_stop(&j.pf);
     pthread_cond_destroy(&j.cv);
     pthread_mutex_destroy(&j.mu);
     /* No fsync: like cp, the caller syncs when it needs durability

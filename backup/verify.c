@@ -1,7 +1,8 @@
 /* verify.c: bk_verify(). Collects every chunk id named by a snapshot
  * (and checks every manifest and index on the way), then N worker
- * threads re-read and re-hash all of them or a random sample, and each
- * missing or corrupt chunk is reported with the snapshots it breaks.
+ * threads re-read and re-hash all of them or a random sample (their
+ * files read ahead by prefetch.c), and each missing or corrupt chunk is
+ * reported with the snapshots it breaks.
  */
 #include "backup/bk_internal.h"
 
@@ -32,6 +33,7 @@ struct vjob {
     uint64_t bytes;
     size_t done;
     int cancelled;
+    struct bk_prefetch pf; /* reads ahead of next */
 };
 
 static int cmp_ref(const void *a, const void *b)
@@ -42,6 +44,13 @@ static int cmp_ref(const void *a, const void *b)
     if (c)
         return c;
     return x->snap < y->snap ? -1 : x->snap > y->snap;
+}
+
+static const unsigned char *verify_id_at(void *arg, uint64_t i)
+{
+    const struct vjob *j = arg;
+
+    return j->refs[j->uniq[i]].id;
 }
 
 static void *vworker(void *arg)
@@ -62,6 +71,7 @@ static void *vworker(void *arg)
         }
         k = j->next++;
         pthread_mutex_unlock(&j->mu);
+        bk_prefetch_at(&j->pf, k + 1);
         rc = bk_chunk_read(j->repo, j->refs[j->uniq[k]].id, buf,
                            j->repo->chunk_size, &len);
         pthread_mutex_lock(&j->mu);
@@ -197,11 +207,13 @@ int bk_verify(struct bk_repo *repo, int sample_pct,
     j.repo = repo;
     j.prog = prog;
     pthread_mutex_init(&j.mu, NULL);
+    bk_prefetch_start(&j.pf, repo, verify_id_at, &j, j.num_uniq);
     for (; started < n; started++)
         if (pthread_create(&th[started], NULL, vworker, &j))
             break;
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
+    bk_prefetch_stop(&j.pf);
     pthread_mutex_destroy(&j.mu);
     rc = started ? 0 : ERR_INTERNAL;
     if (j.cancelled)
